@@ -1,0 +1,551 @@
+"""The measurements, run in one process so every comparison is side by side.
+
+A measurement whose endpoint the server does not serve yet (404 on the route)
+is recorded as {"na": "404 ..."} instead of failing the run, so the bench can
+run against a server that is still being built and fills in as routes land.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import json
+import math
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+import report
+from api import (
+    FORM,
+    JSON,
+    Client,
+    EndpointMissing,
+    RequestFailed,
+    auth,
+    form,
+    load_events,
+)
+from load import Request, Wrk
+from servers import Server, ServerUnavailable
+
+MOCK, CEILING, LOCALSTRIPE = "mockstripe", "ceiling", "localstripe"
+SERVER_ORDER = (MOCK, CEILING, LOCALSTRIPE)
+EVENT_NAME = "bench_tokens"
+BATCH = 100  # events per v2 stream request: the API's maximum
+# The price below: 4 cents per started 100 units, metered by the sum of events.
+UNIT_AMOUNT, DIVIDE_BY = 4, 100
+LOCALSTRIPE_STATE = Path("/tmp/localstripe.pickle")
+
+Result = dict[str, object]
+
+
+@dataclass
+class Settings:
+    duration_s: int
+    warmup_s: int
+    connections: int
+    levels: tuple[int, ...]
+    preview_samples: int
+    preview_budget_s: float
+    load_budget_s: float
+    cold_runs: int
+
+    @classmethod
+    def from_args(cls, args: argparse.Namespace) -> "Settings":
+        quick = bool(args.quick)
+        return cls(
+            duration_s=args.duration or (2 if quick else 5),
+            warmup_s=1,
+            connections=args.connections,
+            levels=(10**3, 10**5) if quick else (10**3, 10**5, 10**6),
+            preview_samples=20 if quick else 50,
+            preview_budget_s=10.0 if quick else 20.0,
+            load_budget_s=40.0 if quick else 150.0,
+            cold_runs=3 if quick else 5,
+        )
+
+
+def progress(msg: str) -> None:
+    print(f"bench: {msg}", file=sys.stderr, flush=True)
+
+
+def na(reason: str) -> Result:
+    return {"na": reason}
+
+
+# --- fixtures ---------------------------------------------------------------
+
+
+class Fixtures(Protocol):
+    def customer(self) -> str: ...
+    def meter(self) -> str: ...
+    def subscription(self) -> str: ...
+
+
+class StoredFixtures:
+    """Objects the benchmarked requests refer to, created once per server."""
+
+    def __init__(self, client: Client) -> None:
+        self.client = client
+        self._customer: str | None = None
+        self._meter: str | None = None
+        self._subscription: str | None = None
+
+    def _id(self, path: str, params: dict[str, str]) -> str:
+        return str(self.client.call("POST", path, params)["id"])
+
+    def customer(self) -> str:
+        if self._customer is None:
+            self._customer = self._id("/v1/customers", CUSTOMER_PARAMS)
+        return self._customer
+
+    def meter(self) -> str:
+        if self._meter is None:
+            self._meter = self._id("/v1/billing/meters", {
+                "display_name": "Bench",
+                "event_name": EVENT_NAME,
+                "default_aggregation[formula]": "sum",
+            })
+        return self._meter
+
+    def subscription(self) -> str:
+        if self._subscription is None:
+            price = self._id("/v1/prices", {
+                "currency": "usd",
+                "unit_amount": str(UNIT_AMOUNT),
+                "billing_scheme": "per_unit",
+                "transform_quantity[divide_by]": str(DIVIDE_BY),
+                "transform_quantity[round]": "up",
+                "recurring[usage_type]": "metered",
+                "recurring[interval]": "month",
+                "recurring[meter]": self.meter(),
+                "product_data[name]": "Tokens",
+            })
+            self._subscription = self._id("/v1/subscriptions", {
+                "customer": self.customer(),
+                "items[0][price]": price,
+            })
+        return self._subscription
+
+
+class FixedFixtures:
+    """The ceiling stores nothing: any id will do."""
+
+    def customer(self) -> str:
+        return "cus_bench"
+
+    def meter(self) -> str:
+        return "mtr_bench"
+
+    def subscription(self) -> str:
+        return "sub_bench"
+
+
+# --- benchmarked requests ---------------------------------------------------
+
+CUSTOMER_PARAMS = {"name": "Jenny Rosen", "email": "jenny@example.com"}
+FORM_HEADERS = auth() | {"Content-Type": FORM}
+
+
+def meter_event_body(customer: str) -> str:
+    return form({
+        "event_name": EVENT_NAME,
+        "payload[stripe_customer_id]": customer,
+        "payload[value]": "1",
+    })
+
+
+def stream_body(customer: str) -> str:
+    event = {"event_name": EVENT_NAME, "payload": {"stripe_customer_id": customer, "value": "1"}}
+    return json.dumps({"events": [event] * BATCH})
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    key: str
+    label: str
+    build: Callable[[Fixtures], Request]
+
+
+def create_customer(fx: Fixtures) -> Request:
+    return Request("POST", "/v1/customers", FORM_HEADERS, form(CUSTOMER_PARAMS))
+
+
+def retrieve_customer(fx: Fixtures) -> Request:
+    return Request("GET", f"/v1/customers/{fx.customer()}", auth())
+
+
+def create_meter_event(fx: Fixtures) -> Request:
+    fx.meter()  # events need a meter with their event_name to count
+    return Request("POST", "/v1/billing/meter_events", FORM_HEADERS, meter_event_body(fx.customer()))
+
+
+def create_preview(fx: Fixtures) -> Request:
+    body = form({"subscription": fx.subscription()})
+    return Request("POST", "/v1/invoices/create_preview", FORM_HEADERS, body)
+
+
+ENDPOINTS = (
+    Endpoint("customers.create", "POST /v1/customers", create_customer),
+    Endpoint("customers.retrieve", "GET /v1/customers/{id}", retrieve_customer),
+    Endpoint("meter_events.create", "POST /v1/billing/meter_events", create_meter_event),
+    Endpoint("invoices.create_preview", "POST /v1/invoices/create_preview", create_preview),
+)
+
+
+def prepare(client: Client, fx: Fixtures, endpoint: Endpoint) -> Request | Result:
+    """The request to load the server with, after one probe shows it succeeds."""
+    try:
+        req = endpoint.build(fx)
+        return probe(client, req)
+    except EndpointMissing as e:
+        return na(f"404 {e.method} {e.path}")
+    except RequestFailed as e:
+        return na(f"error: {e}")
+
+
+def probe(client: Client, req: Request) -> Request | Result:
+    reply = client.send(req.method, req.path, req.body, req.headers)
+    if reply.status == 404 and "error" not in reply.body:
+        return na(f"404 {req.method} {req.path.split('?')[0]}")
+    if not 200 <= reply.status < 300:
+        return na(f"error: {req.method} {req.path} -> {reply.status}: {json.dumps(reply.body)[:200]}")
+    return req
+
+
+def measured(wrk: Wrk, server: Server, req: Request, events_per_request: int = 1) -> Result:
+    r = wrk.run(server, req)
+    out: Result = r.as_dict()
+    out["events_per_s"] = r.rps * events_per_request
+    total = r.requests
+    if total and r.non2xx / total > 0.01:
+        out["na"] = f"error: {r.non2xx} of {total} responses were not 2xx"
+    return out
+
+
+# --- servers ----------------------------------------------------------------
+
+
+@dataclass
+class Bench:
+    settings: Settings
+    venv: Path
+    scratch: Path
+
+    def mockstripe(self) -> Server:
+        exe = self.venv / "bin" / "mockstripe"
+        return Server(
+            MOCK,
+            lambda port: [str(exe), "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"],
+            "/_mock/health",
+            self.scratch,
+        )
+
+    def ceiling(self, loop: str) -> Server:
+        script = Path(__file__).resolve().parent / "ceiling.py"
+        return Server(
+            CEILING,
+            lambda port: [sys.executable, str(script), "--port", str(port), "--loop", loop],
+            "/_mock/health",
+            self.scratch,
+        )
+
+    def localstripe(self) -> Server:
+        exe = self.venv / "bin" / "localstripe"
+        # --from-scratch: do not load state a previous localstripe left behind.
+        return Server(
+            LOCALSTRIPE,
+            lambda port: [str(exe), "--port", str(port), "--from-scratch"],
+            "/v1/customers?limit=1",
+            self.scratch,
+            health_headers=auth(),
+        )
+
+
+def start(server: Server) -> Server | str:
+    try:
+        return server.start()
+    except ServerUnavailable as e:
+        progress(f"{server.name} unavailable: {e}")
+        return f"{server.name} unavailable: {e}"
+
+
+def default_loop() -> str:
+    return "uvloop" if importlib.util.find_spec("uvloop") else "asyncio"
+
+
+# --- measurements -----------------------------------------------------------
+
+
+def throughput(bench: Bench, results: Result) -> None:
+    """Rows 1, 2 and 6: req/s of each endpoint on each server, and v2 events/s."""
+    s = bench.settings
+    wrk = Wrk(bench.scratch, s.connections, s.duration_s, s.warmup_s)
+    running: dict[str, Server | str] = {MOCK: start(bench.mockstripe())}
+    mock = running[MOCK]
+    # The ceiling runs on the loop mockstripe actually runs on (seen in its
+    # memory maps), so the ratio measures mockstripe, not the loop.
+    if isinstance(mock, Server):
+        loop = "uvloop" if mock.uses_uvloop() else "asyncio"
+    else:
+        loop = default_loop()
+    results["meta"]["ceiling_loop"] = loop  # type: ignore[index]
+    had_state = LOCALSTRIPE_STATE.exists()
+    running[CEILING] = start(bench.ceiling(loop))
+    running[LOCALSTRIPE] = start(bench.localstripe())
+    clients = {n: Client(srv.port) for n, srv in running.items() if isinstance(srv, Server)}
+    fixtures: dict[str, Fixtures] = {
+        n: FixedFixtures() if n == CEILING else StoredFixtures(c) for n, c in clients.items()
+    }
+    table: dict[str, dict[str, Result]] = {}
+    try:
+        for ep in ENDPOINTS:
+            row: dict[str, Result] = {}
+            # Servers back to back per endpoint, so drift in machine noise
+            # hits all three columns of a row alike.
+            for name in SERVER_ORDER:
+                srv = running[name]
+                if not isinstance(srv, Server):
+                    row[name] = na(srv)
+                    continue
+                req = prepare(clients[name], fixtures[name], ep)
+                if isinstance(req, Request):
+                    progress(f"{ep.label} on {name}")
+                    row[name] = measured(wrk, srv, req)
+                else:
+                    row[name] = req
+            table[ep.key] = row
+        results["throughput"] = table
+        results["stream"] = stream(wrk, running[MOCK], clients.get(MOCK), fixtures.get(MOCK))
+    finally:
+        for c in clients.values():
+            c.close()
+        for srv in running.values():
+            if isinstance(srv, Server):
+                srv.stop()
+        if not had_state:
+            LOCALSTRIPE_STATE.unlink(missing_ok=True)
+
+
+def stream_request(client: Client, fx: Fixtures) -> Request | Result:
+    try:
+        fx.meter()
+        customer = fx.customer()
+        session = client.call_json("/v2/billing/meter_event_session", {})
+    except EndpointMissing as e:
+        return na(f"404 {e.method} {e.path}")
+    except RequestFailed as e:
+        return na(f"error: {e}")
+    token = str(session.get("authentication_token"))
+    headers = auth(token) | {"Content-Type": JSON}
+    return probe(client, Request("POST", "/v2/billing/meter_event_stream", headers, stream_body(customer)))
+
+
+def stream(wrk: Wrk, mock: Server | str, client: Client | None, fx: Fixtures | None) -> Result:
+    """Row 2: events/s through the v2 meter event stream, 100 events a request."""
+    if not isinstance(mock, Server) or client is None or fx is None:
+        return na(str(mock))
+    req = stream_request(client, fx)
+    if not isinstance(req, Request):
+        return req
+    progress("v2 meter_event_stream on mockstripe")
+    return measured(wrk, mock, req, events_per_request=BATCH)
+
+
+@dataclass
+class Loader:
+    """Stores events for one customer as fast as the server takes them."""
+
+    port: int
+    path: str
+    body: str
+    headers: dict[str, str]
+    events_per_request: int
+    concurrency: int
+    via: str
+
+    def load(self, events: int, deadline: float) -> int:
+        requests = events // self.events_per_request
+        done = load_events(self.port, self.path, [self.body], self.headers, requests,
+                           self.concurrency, deadline)
+        return done * self.events_per_request
+
+
+def pick_loader(mock: Server, client: Client, customer: str) -> Loader | Result:
+    """The v2 stream when served, else v1 meter events in parallel."""
+    try:
+        session = client.call_json("/v2/billing/meter_event_session", {})
+        headers = auth(str(session["authentication_token"])) | {"Content-Type": JSON}
+        return Loader(mock.port, "/v2/billing/meter_event_stream", stream_body(customer), headers,
+                      BATCH, 8, "v2 meter_event_stream")
+    except (EndpointMissing, RequestFailed, KeyError):
+        pass
+    # Probed with a zero-value event, which is stored but adds nothing to the sum.
+    zero = form({"event_name": EVENT_NAME, "payload[stripe_customer_id]": customer, "payload[value]": "0"})
+    probed = probe(client, Request("POST", "/v1/billing/meter_events", FORM_HEADERS, zero))
+    if not isinstance(probed, Request):
+        return probed
+    return Loader(mock.port, "/v1/billing/meter_events", meter_event_body(customer), FORM_HEADERS,
+                  1, 32, "v1 meter_events")
+
+
+def expected_total(events: int) -> int:
+    return UNIT_AMOUNT * math.ceil(events / DIVIDE_BY)
+
+
+def preview_latency(bench: Bench, client: Client, sub: str, events: int) -> Result:
+    """Median of sequential create_preview calls, after the preview shows all events."""
+    s = bench.settings
+    params = {"subscription": sub}
+    want = expected_total(events)
+    # Doubles as the warm-up call. Waits briefly in case the server
+    # aggregates asynchronously, so the timed calls see every event.
+    deadline = time.monotonic() + 5.0
+    while True:
+        _, body = client.timed("POST", "/v1/invoices/create_preview", params)
+        got = body.get("total")
+        if got == want or time.monotonic() > deadline:
+            break
+        time.sleep(0.05)
+    samples: list[float] = []
+    budget = time.monotonic() + s.preview_budget_s
+    while len(samples) < s.preview_samples and time.monotonic() < budget:
+        samples.append(client.timed("POST", "/v1/invoices/create_preview", params)[0])
+    return {
+        "events": events,
+        "median_ms": statistics.median(samples) * 1e3,
+        "min_ms": min(samples) * 1e3,
+        "samples": len(samples),
+        "total": got,
+        "expected_total": want,
+        "total_ok": got == want,
+    }
+
+
+def scaling(bench: Bench, results: Result) -> None:
+    """Rows 3 and 4: create_preview latency and RSS as stored events grow.
+
+    A fresh mockstripe, so the baseline RSS holds nothing but the fixtures.
+    """
+    s = bench.settings
+    mock = start(bench.mockstripe())
+    if not isinstance(mock, Server):
+        results["preview_latency"] = results["memory"] = na(mock)
+        return
+    client = Client(mock.port)
+    try:
+        fx = StoredFixtures(client)
+        try:
+            sub = fx.subscription()
+            client.call("POST", "/v1/invoices/create_preview", {"subscription": sub})
+        except EndpointMissing as e:
+            results["preview_latency"] = results["memory"] = na(f"404 {e.method} {e.path}")
+            return
+        loader = pick_loader(mock, client, fx.customer())
+        if not isinstance(loader, Loader):
+            results["preview_latency"] = results["memory"] = loader
+            return
+        rss0 = mock.rss_bytes()
+        stored = 0
+        levels: list[Result] = []
+        load_deadline = time.monotonic() + s.load_budget_s
+        loaded_s = 0.0
+        for level in s.levels:
+            progress(f"loading events up to {level:,} via {loader.via}")
+            t0 = time.monotonic()
+            try:
+                stored += loader.load(level - stored, load_deadline)
+            except (EndpointMissing, RequestFailed) as e:
+                results["preview_latency"] = results["memory"] = na(f"loading via {loader.via}: {e}")
+                return
+            loaded_s += time.monotonic() - t0
+            rss = mock.rss_bytes()
+            if stored < level:
+                levels.append({"events": level, **na(f"load budget spent at {stored:,} events")})
+                break
+            levels.append(preview_latency(bench, client, sub, level))
+        results["preview_latency"] = {"via": loader.via, "levels": levels,
+                                      "load_events_per_s": stored / loaded_s if loaded_s else None}
+        results["memory"] = {
+            "events": stored,
+            "rss_before": rss0,
+            "rss_after": rss,
+            "bytes_per_event": (rss - rss0) / stored if stored else None,
+        }
+    finally:
+        client.close()
+        mock.stop()
+
+
+def cold_start(bench: Bench, results: Result) -> None:
+    """Row 5: spawn of the console script until /_mock/health answers 200."""
+    times: list[float] = []
+    for _ in range(bench.settings.cold_runs):
+        srv = bench.mockstripe()
+        try:
+            t0 = srv.spawn()
+            srv.wait_healthy(poll=0.002)
+            times.append(time.monotonic() - t0)
+        except ServerUnavailable as e:
+            results["cold_start"] = na(f"{MOCK} unavailable: {e}")
+            return
+        finally:
+            srv.stop()
+    results["cold_start"] = {"median_s": statistics.median(times), "runs_s": times}
+
+
+def git_rev(repo: Path) -> str:
+    done = subprocess.run(["git", "-C", str(repo), "rev-parse", "--short", "HEAD"],
+                          capture_output=True, text=True, check=False)
+    return done.stdout.strip() or "unknown"
+
+
+def wrk_version() -> str:
+    done = subprocess.run(["wrk", "-v"], capture_output=True, text=True, check=False)
+    return (done.stdout or done.stderr).splitlines()[0] if (done.stdout or done.stderr) else "wrk"
+
+
+def run_suite(args: argparse.Namespace, repo: Path, venv: Path) -> None:
+    settings = Settings.from_args(args)
+    scratch = Path(tempfile.mkdtemp(prefix="mockstripe-bench-"))
+    bench = Bench(settings, venv, scratch)
+    results: Result = {
+        "meta": {
+            "date": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+            "commit": git_rev(repo),
+            "cpus": os.cpu_count(),
+            "python": platform.python_version(),
+            "wrk": wrk_version(),
+            "wrk_args": f"-t1 -c{settings.connections} -d{settings.duration_s}s "
+                        f"(after a {settings.warmup_s}s warm-up run)",
+            "quick": bool(args.quick),
+        }
+    }
+    started = time.monotonic()
+    failed = True
+    try:
+        throughput(bench, results)
+        scaling(bench, results)
+        progress("cold start")
+        cold_start(bench, results)
+        failed = False
+    finally:
+        results["meta"]["elapsed_s"] = round(time.monotonic() - started, 1)  # type: ignore[index]
+        if failed:
+            progress(f"server logs kept in {scratch}")
+        else:
+            shutil.rmtree(scratch, ignore_errors=True)
+    results["targets"] = report.targets(results)
+    args.output.write_text(json.dumps(results, indent=2) + "\n")
+    print(report.render(results))
+    print(f"\nresults written to {args.output}")
