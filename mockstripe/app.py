@@ -1,0 +1,188 @@
+"""`create_app(config)`: the aiohttp application, its request pipeline and its error middleware.
+
+Every API request goes through `_dispatch`: authenticate, decode, claim the idempotency key,
+validate against the endpoint's spec, run the handler, expand, encode. The middleware turns
+anything raised on the way (and unknown routes) into Stripe-shaped JSON with a `Request-Id`.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+from dataclasses import dataclass, field
+from typing import Any, Awaitable, Callable
+
+import orjson
+from aiohttp import web
+
+from . import admin, auth
+from .config import DEFAULT_API_VERSION, MAX_BODY_BYTES, Config
+from .idempotency import IdempotencyRecords, Recorded, mismatch
+from .resources import AREAS
+from .routing import Area, Call, Endpoint
+from .store import Account, Store
+from .wire.decode import assemble, decode_form, decode_json, parse_form
+from .wire.errors import StripeError, internal_error, unrecognized_url
+from .wire.expand import expand
+from .wire.ids import request_id
+from .wire.objects import ObjectType
+from .wire.params import validate
+
+log = logging.getLogger("mockstripe")
+
+_VERSION = re.compile(r"^\d{4}-\d{2}-\d{2}(\.[a-z]+)?$")
+JSON = "application/json"
+
+
+@dataclass
+class ServerState:
+    """Everything one server owns; nothing lives at module level."""
+
+    config: Config
+    areas: tuple[Area, ...]
+    store: Store = field(default_factory=Store)
+    types: dict[str, ObjectType] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        for area in self.areas:
+            for object_type in area.types:
+                self.types[object_type.name] = object_type
+
+
+STATE = web.AppKey("mockstripe", ServerState)
+REQUEST_ID = web.RequestKey("request_id", str)
+
+
+def default_areas() -> tuple[Area, ...]:
+    return (*AREAS, admin.AREA)
+
+
+def create_app(config: Config | None = None, areas: tuple[Area, ...] | None = None) -> web.Application:
+    state = ServerState(config=config or Config(), areas=areas or default_areas())
+    app = web.Application(middlewares=[_stripe_errors], client_max_size=MAX_BODY_BYTES)
+    app[STATE] = state
+    for area in state.areas:
+        for endpoint in area.endpoints:
+            app.router.add_route(endpoint.method, endpoint.path, _handler(state, endpoint))
+    return app
+
+
+def _handler(state: ServerState, endpoint: Endpoint) -> Callable[[web.Request], Awaitable[web.Response]]:
+    async def handle(request: web.Request) -> web.Response:
+        return await _dispatch(request, state, endpoint)
+
+    return handle
+
+
+def _api_version(request: web.Request) -> str:
+    versions = request.headers.getall("Stripe-Version", ())
+    if not versions:
+        return DEFAULT_API_VERSION
+    version = ",".join(versions)
+    if len(versions) > 1 or not _VERSION.match(version):
+        raise StripeError(f"Invalid Stripe API version: {version}")
+    return version
+
+
+def _account(request: web.Request, state: ServerState, endpoint: Endpoint) -> Account | None:
+    if endpoint.auth == "none":
+        return None
+    header = request.headers.get("Authorization")
+    if callable(endpoint.auth):
+        return endpoint.auth(state.store, auth.bearer_token(header))
+    key = auth.secret_key(header)
+    connected = request.headers.get("Stripe-Account") or None
+    if connected is not None and not connected.startswith("acct_"):
+        raise StripeError(
+            f"The provided key '{auth.mask(key)}' does not have access to account '{connected}' "
+            "(or that account does not exist). Application access may have been revoked.",
+            status=403,
+            type="invalid_request_error",
+            code="account_invalid",
+        )
+    return state.store.account(key, connected)
+
+
+async def _dispatch(request: web.Request, state: ServerState, endpoint: Endpoint) -> web.Response:
+    version = _api_version(request)
+    account = _account(request, state, endpoint)
+    if request.method == "POST":
+        body = await request.read()
+        raw = decode_json(body) if endpoint.is_v2 else decode_form(body)
+    else:
+        query = request.rel_url.raw_query_string
+        raw = _assemble_query(query)
+
+    headers = {"Stripe-Version": version}
+    key = request.headers.get("Idempotency-Key") if request.method == "POST" and account else None
+    records = account.service(IdempotencyRecords) if key is not None else None
+    if records is not None:
+        headers["Idempotency-Key"] = key
+        fingerprint = (request.method, request.path, raw)
+        recorded = records.begin(key, account.now())
+        if recorded is not None:
+            if recorded.fingerprint != fingerprint:
+                raise mismatch(key)
+            headers["Idempotent-Replayed"] = "true"
+            return web.Response(body=recorded.body, status=recorded.status, headers=headers, content_type=JSON)
+        try:
+            params = validate(endpoint.params, raw, account)
+        except BaseException:
+            records.abandon(key)
+            raise
+        status, body_bytes, extra = _execute(request, state, endpoint, account, params)
+        records.finish(key, Recorded(fingerprint, status, body_bytes, account.now()))
+    else:
+        params = validate(endpoint.params, raw, account)
+        status, body_bytes, extra = _execute(request, state, endpoint, account, params)
+    if extra:
+        headers.update(extra)
+    return web.Response(body=body_bytes, status=status, headers=headers, content_type=JSON)
+
+
+def _execute(
+    request: web.Request, state: ServerState, endpoint: Endpoint, account: Any, params: dict[str, Any]
+) -> tuple[int, bytes, dict[str, str]]:
+    """Run the handler; its Stripe errors become the (recordable) response."""
+    call = Call(account=account, params=params, path_params=request.match_info, path=request.path, server=state)
+    try:
+        result = endpoint.handler(call)
+        paths = params.get("expand")
+        if paths:
+            result = expand(result, paths, state.types, account)
+        return 200, orjson.dumps(result), {}
+    except StripeError as error:
+        now = account.now() if account else 0
+        body = orjson.dumps(error.body(request[REQUEST_ID], now))
+        return error.status, body, error.headers
+
+
+def _assemble_query(query: str) -> dict[str, Any]:
+    return assemble(parse_form(query)) if query else {}
+
+
+@web.middleware
+async def _stripe_errors(request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]) -> web.StreamResponse:
+    rid = request_id()
+    request[REQUEST_ID] = rid
+    try:
+        response = await handler(request)
+    except StripeError as error:
+        response = _error_response(error, rid)
+    except web.HTTPRequestEntityTooLarge:
+        response = _error_response(
+            StripeError(f"Request body too large: the limit is {MAX_BODY_BYTES} bytes.", status=413), rid
+        )
+    except (web.HTTPNotFound, web.HTTPMethodNotAllowed):
+        response = _error_response(unrecognized_url(request.method, request.path), rid)
+    except Exception:
+        log.exception("unexpected error on %s %s", request.method, request.path)
+        response = _error_response(internal_error(), rid)
+    response.headers["Request-Id"] = rid
+    return response
+
+
+def _error_response(error: StripeError, rid: str) -> web.Response:
+    body = orjson.dumps(error.body(rid, int(time.time())))
+    return web.Response(body=body, status=error.status, headers=error.headers, content_type=JSON)

@@ -1,0 +1,80 @@
+"""`Idempotency-Key` on POST: replay the first response, refuse a different request or a concurrent one."""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from dataclasses import dataclass
+from typing import Any
+
+from .wire.errors import StripeError
+
+RETENTION_SECONDS = 24 * 60 * 60
+MAX_KEY_LENGTH = 255
+
+
+@dataclass(frozen=True)
+class Recorded:
+    fingerprint: tuple[Any, ...]
+    status: int
+    body: bytes
+    at: int
+
+
+class _InFlight:
+    """Marks a key whose first request has not finished yet."""
+
+    def __init__(self, at: int) -> None:
+        self.at = at
+
+
+class IdempotencyRecords:
+    """One account's keys, oldest first, so expiry pops from the front."""
+
+    def __init__(self) -> None:
+        self._records: OrderedDict[str, Recorded | _InFlight] = OrderedDict()
+
+    def begin(self, key: str, now: int) -> Recorded | None:
+        """The recorded response for `key`, or None after claiming it for this request."""
+        if len(key) > MAX_KEY_LENGTH:
+            raise StripeError(
+                f"Invalid Idempotency-Key: must be at most {MAX_KEY_LENGTH} characters.",
+                param="Idempotency-Key",
+            )
+        self._expire(now)
+        found = self._records.get(key)
+        if isinstance(found, _InFlight):
+            raise StripeError(
+                "There is currently another in-progress request using this Idempotent Key (that "
+                "probably means you submitted twice, and the other request is still going through): "
+                f"{key}. Please try again later.",
+                status=409,
+                type="idempotency_error",
+                headers={"Stripe-Should-Retry": "true"},
+            )
+        if found is not None:
+            return found
+        self._records[key] = _InFlight(now)
+        return None
+
+    def abandon(self, key: str) -> None:
+        """The request failed validation: nothing is stored and the key is free again."""
+        if isinstance(self._records.get(key), _InFlight):
+            del self._records[key]
+
+    def finish(self, key: str, record: Recorded) -> None:
+        self._records[key] = record
+
+    def _expire(self, now: int) -> None:
+        while self._records:
+            oldest_key, oldest = next(iter(self._records.items()))
+            if now - oldest.at < RETENTION_SECONDS:
+                return
+            del self._records[oldest_key]
+
+
+def mismatch(key: str) -> StripeError:
+    return StripeError(
+        "Keys for idempotent requests can only be used with the same parameters they were first "
+        f"used with. Try using a key other than '{key}' if you meant to execute a different request.",
+        type="idempotency_error",
+    )

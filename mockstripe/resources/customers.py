@@ -1,0 +1,271 @@
+"""Customers: `/v1/customers`."""
+
+from __future__ import annotations
+
+import random
+import string
+from typing import Any
+
+from ..routing import Area, Call, Endpoint
+from ..store import Account
+from ..wire.ids import new_id
+from ..wire.lists import PAGE_EXCLUSIVE, PAGE_PARAMS, in_range, list_object, paginate
+from ..wire.objects import ObjectType
+from ..wire.params import (
+    CREATED_FILTER,
+    Boolean,
+    Enum,
+    Hash,
+    Integer,
+    List,
+    Map,
+    String,
+    Unsupported,
+    endpoint,
+    invalid,
+    merge_metadata,
+)
+
+ADDRESS = Hash(
+    nullable=True,
+    fields={k: String() for k in ("city", "country", "line1", "line2", "postal_code", "state")},
+)
+SHIPPING = Hash(
+    nullable=True,
+    fields={"address": Hash(required=True, fields=ADDRESS.fields), "name": String(required=True), "phone": String()},
+)
+INVOICE_SETTINGS = Hash(
+    fields={
+        "custom_fields": List(
+            nullable=True,
+            max_items=4,
+            item=Hash(fields={"name": String(required=True, max_length=40), "value": String(required=True, max_length=140)}),
+        ),
+        "default_payment_method": Unsupported(),
+        "footer": String(),
+        "rendering_options": Hash(
+            nullable=True,
+            fields={
+                "amount_tax_display": Enum("exclude_tax", "include_inclusive_tax", nullable=True),
+                "template": String(),
+            },
+        ),
+    }
+)
+
+
+def _check_invoice_prefix(values: dict[str, Any], path: str) -> None:
+    prefix = values.get("invoice_prefix")
+    if prefix is not None and not (1 <= len(prefix) <= 12 and prefix.isalnum() and prefix == prefix.upper()):
+        raise invalid(
+            "Invalid invoice_prefix: must be 1-12 uppercase letters or numbers", param="invoice_prefix"
+        )
+
+
+WRITABLE = dict(
+    address=ADDRESS,
+    balance=Integer(),
+    business_name=String(max_length=150),
+    cash_balance=Unsupported(),
+    description=String(),
+    email=String(max_length=512),
+    individual_name=String(max_length=150),
+    invoice_prefix=String(nullable=False),
+    invoice_settings=INVOICE_SETTINGS,
+    metadata=Map(),
+    name=String(max_length=256),
+    next_invoice_sequence=Integer(minimum=1),
+    phone=String(max_length=20),
+    preferred_locales=List(item=String(), nullable=True),
+    shipping=SHIPPING,
+    source=Unsupported(),
+    tax=Unsupported(),
+    tax_exempt=Enum("none", "exempt", "reverse", nullable=True),
+    validate=Boolean(),
+)
+
+CREATE = endpoint(
+    **WRITABLE,
+    payment_method=Unsupported(),
+    tax_id_data=Unsupported(),
+    test_clock=Unsupported(),
+    checks=(_check_invoice_prefix,),
+)
+UPDATE = endpoint(**WRITABLE, default_source=Unsupported(), checks=(_check_invoice_prefix,))
+LIST = endpoint(
+    **PAGE_PARAMS,
+    created=CREATED_FILTER,
+    email=String(max_length=512),
+    test_clock=Unsupported(),
+    exclusive=PAGE_EXCLUSIVE,
+)
+
+
+def _empty_list(suffix: str):
+    def compute(account: Account, customer: dict[str, Any]) -> dict[str, Any]:
+        return list_object([], False, f"/v1/customers/{customer['id']}/{suffix}")
+
+    return compute
+
+
+def _subscriptions(account: Account, customer: dict[str, Any]) -> dict[str, Any]:
+    mine = [s for s in account.collection("subscription").newest_first() if s["customer"] == customer["id"]]
+    return list_object(mine[:10], len(mine) > 10, f"/v1/customers/{customer['id']}/subscriptions")
+
+
+CUSTOMER = ObjectType(
+    name="customer",
+    noun="customer",
+    expandable={"test_clock": "test_helpers.test_clock"},
+    expand_only={
+        "subscriptions": _subscriptions,
+        "sources": _empty_list("sources"),
+        "tax_ids": _empty_list("tax_ids"),
+        "cash_balance": lambda account, customer: None,
+        "invoice_credit_balance": lambda account, customer: {},
+        "tax": lambda account, customer: {
+            "automatic_tax": "unrecognized_location",
+            "ip_address": None,
+            "location": None,
+            "provider": "stripe",
+        },
+    },
+)
+
+
+def _invoice_prefix() -> str:
+    return "".join(random.choices(string.ascii_uppercase + string.digits, k=8))
+
+
+def _address(value: dict[str, Any] | None) -> dict[str, Any] | None:
+    if value is None:
+        return None
+    return {k: value.get(k) for k in ADDRESS.fields}
+
+
+def _shipping(value: dict[str, Any] | None) -> dict[str, Any] | None:
+    if value is None:
+        return None
+    return {"address": _address(value["address"]), "name": value["name"], "phone": value.get("phone")}
+
+
+def _invoice_settings(current: dict[str, Any], given: dict[str, Any] | None) -> dict[str, Any]:
+    settings = dict(current)
+    for key, value in (given or {}).items():
+        if key == "rendering_options" and value is not None:
+            value = {"amount_tax_display": value.get("amount_tax_display"), "template": value.get("template")}
+        settings[key] = value
+    return settings
+
+
+def _apply(customer: dict[str, Any], params: dict[str, Any]) -> None:
+    """Write the writable params given in a create or update onto the customer."""
+    for key, value in params.items():
+        if key in ("expand", "validate"):
+            continue
+        if key == "metadata":
+            customer["metadata"] = merge_metadata(customer["metadata"], value)
+        elif key == "address":
+            customer["address"] = _address(value)
+        elif key == "shipping":
+            customer["shipping"] = _shipping(value)
+        elif key == "invoice_settings":
+            customer["invoice_settings"] = _invoice_settings(customer["invoice_settings"], value)
+        elif key == "preferred_locales":
+            customer["preferred_locales"] = value or []
+        elif key == "tax_exempt":
+            customer["tax_exempt"] = value or "none"
+        elif key == "balance":
+            customer["balance"] = value
+        else:
+            customer[key] = value
+
+
+def create(call: Call) -> dict[str, Any]:
+    customer: dict[str, Any] = {
+        "id": new_id("cus"),
+        "object": "customer",
+        "address": None,
+        "balance": 0,
+        "business_name": None,
+        "created": call.now(),
+        "currency": None,
+        "customer_account": None,
+        "default_source": None,
+        "delinquent": False,
+        "description": None,
+        "discount": None,
+        "email": None,
+        "individual_name": None,
+        "invoice_prefix": _invoice_prefix(),
+        "invoice_settings": {
+            "custom_fields": None,
+            "default_payment_method": None,
+            "footer": None,
+            "rendering_options": None,
+        },
+        "livemode": False,
+        "metadata": {},
+        "name": None,
+        "next_invoice_sequence": 1,
+        "phone": None,
+        "preferred_locales": [],
+        "shipping": None,
+        "tax_exempt": "none",
+        "test_clock": None,
+    }
+    _apply(customer, call.params)
+    return call.account.collection("customer").add(customer)
+
+
+def retrieve(call: Call) -> dict[str, Any]:
+    customers = call.account.collection("customer")
+    found = customers.objects.get(call.path_params["id"])
+    # A deleted customer still retrieves, as its deletion stub.
+    return found if found is not None else call.path_object("customer")
+
+
+def update(call: Call) -> dict[str, Any]:
+    customer = call.path_object("customer")
+    _apply(customer, call.params)
+    return customer
+
+
+def delete(call: Call) -> dict[str, Any]:
+    customer = call.path_object("customer")
+    stub = {"id": customer["id"], "object": "customer", "deleted": True}
+    call.account.collection("customer").objects[customer["id"]] = stub
+    return stub
+
+
+def list_customers(call: Call) -> dict[str, Any]:
+    params = call.params
+    email, created = params.get("email"), params.get("created")
+
+    def keep(customer: dict[str, Any]) -> bool:
+        return (email is None or customer["email"] == email) and (
+            created is None or in_range(customer["created"], created)
+        )
+
+    return paginate(
+        call.account.collection("customer").newest_first(),
+        params,
+        "/v1/customers",
+        account=call.account,
+        object_type="customer",
+        noun="customer",
+        keep=keep,
+    )
+
+
+AREA = Area(
+    name="customers",
+    types=(CUSTOMER,),
+    endpoints=(
+        Endpoint("POST", "/v1/customers", create, CREATE, "Create a customer"),
+        Endpoint("GET", "/v1/customers", list_customers, LIST, "List customers, newest first"),
+        Endpoint("GET", "/v1/customers/{id}", retrieve, endpoint(), "Retrieve a customer (or its deletion stub)"),
+        Endpoint("POST", "/v1/customers/{id}", update, UPDATE, "Update a customer"),
+        Endpoint("DELETE", "/v1/customers/{id}", delete, endpoint(), "Delete a customer"),
+    ),
+)

@@ -1,0 +1,76 @@
+"""The route table: each API area declares `Endpoint`s; the app and the README are built from them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Callable, Literal, Mapping
+
+from .wire.errors import no_such
+from .wire.objects import ObjectType
+from .wire.params import Hash, endpoint
+
+if TYPE_CHECKING:
+    from .app import ServerState
+    from .store import Account, Store
+
+# How a request names its account: a secret key, nothing (admin), or a custom token check
+# (the v2 meter event stream authenticates with a session token).
+Auth = Literal["secret_key", "none"] | Callable[["Store", str], "Account"]
+
+
+@dataclass
+class Call:
+    """One validated request, as a handler sees it."""
+
+    account: Account
+    params: dict[str, Any]
+    path_params: Mapping[str, str]
+    path: str
+    server: ServerState
+
+    def now(self) -> int:
+        return self.account.now()
+
+    def path_object(self, object_type: str, name: str = "id") -> dict[str, Any]:
+        """The object named in the URL, or Stripe's 404."""
+        object_id = self.path_params[name]
+        found = self.account.find(object_type, object_id)
+        if found is None:
+            noun = self.server.types[object_type].noun
+            raise no_such(noun, object_id, name, status=404)
+        return found
+
+
+Handler = Callable[[Call], Any]
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    method: str
+    path: str
+    handler: Handler
+    params: Hash = field(default_factory=endpoint)
+    summary: str = ""
+    auth: Auth = "secret_key"
+
+    @property
+    def is_v2(self) -> bool:
+        return self.path.startswith("/v2/")
+
+
+@dataclass(frozen=True)
+class Area:
+    """One API area (a module under `resources/`): its object types and endpoints."""
+
+    name: str
+    types: tuple[ObjectType, ...]
+    endpoints: tuple[Endpoint, ...]
+
+
+def markdown_table(areas: tuple[Area, ...]) -> str:
+    """The README's table of supported endpoints."""
+    rows = ["| Method | Path | What it does |", "|---|---|---|"]
+    for area in areas:
+        for e in area.endpoints:
+            rows.append(f"| `{e.method}` | `{e.path}` | {e.summary} |")
+    return "\n".join(rows)

@@ -1,0 +1,94 @@
+"""In-memory state: one `Account` per secret key (and connected account), holding collections.
+
+An account holds a `Collection` per object type, created on first use, plus a private slot
+per service for state that is not an object (meter event logs, idempotency records). Nothing
+here is global: the `Store` belongs to one application.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Callable, Iterator, TypeVar
+
+from .clock import Clock, SystemClock
+
+Obj = dict[str, Any]
+T = TypeVar("T")
+
+
+class Collection:
+    """Objects of one type by id, in creation order; deleted ones stay as stubs."""
+
+    def __init__(self) -> None:
+        self.objects: dict[str, Obj] = {}
+        # Internal fields that are not part of the rendered object (e.g. a price's tiers).
+        self.private: dict[str, dict[str, Any]] = {}
+
+    def add(self, obj: Obj, **private: Any) -> Obj:
+        self.objects[obj["id"]] = obj
+        if private:
+            self.private[obj["id"]] = private
+        return obj
+
+    def get(self, object_id: str) -> Obj | None:
+        """The live object, or None if unknown or deleted."""
+        obj = self.objects.get(object_id)
+        return None if obj is None or obj.get("deleted") else obj
+
+    def newest_first(self) -> Iterator[Obj]:
+        for obj in reversed(self.objects.values()):
+            if not obj.get("deleted"):
+                yield obj
+
+    def __len__(self) -> int:
+        return len(self.objects)
+
+
+@dataclass
+class Account:
+    """Everything one API key (or one connected account under it) can see."""
+
+    key: str
+    clock: Clock = field(default_factory=SystemClock)
+    collections: dict[str, Collection] = field(default_factory=dict)
+    services: dict[type, Any] = field(default_factory=dict)
+
+    def collection(self, object_type: str) -> Collection:
+        found = self.collections.get(object_type)
+        if found is None:
+            found = self.collections[object_type] = Collection()
+        return found
+
+    def find(self, object_type: str, object_id: str) -> Obj | None:
+        found = self.collections.get(object_type)
+        return None if found is None else found.get(object_id)
+
+    def service(self, kind: Callable[[], T]) -> T:
+        """Per-account state of one service (created on first use), keyed by its class."""
+        state = self.services.get(kind)  # type: ignore[call-overload]
+        if state is None:
+            state = self.services[kind] = kind()  # type: ignore[index]
+        return state
+
+    def now(self) -> int:
+        return self.clock.now()
+
+
+class Store:
+    """All accounts of one server, keyed by (secret key, connected account)."""
+
+    def __init__(self) -> None:
+        self.accounts: dict[tuple[str, str | None], Account] = {}
+
+    def account(self, key: str, connected: str | None = None) -> Account:
+        found = self.accounts.get((key, connected))
+        if found is None:
+            found = self.accounts[(key, connected)] = Account(key=key)
+        return found
+
+    def reset(self, key: str | None = None) -> int:
+        """Forget every account, or only those of one secret key. Returns how many went."""
+        doomed = [k for k in self.accounts if key is None or k[0] == key]
+        for k in doomed:
+            del self.accounts[k]
+        return len(doomed)

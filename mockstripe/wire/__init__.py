@@ -1,0 +1,1 @@
+"""Stripe's wire protocol: decoding, parameter specs, errors, ids, lists and expansion."""

@@ -1,0 +1,67 @@
+"""Stripe-shaped errors: every non-2xx response body is built here."""
+
+from __future__ import annotations
+
+from typing import Any
+
+DOC_URL = "https://stripe.com/docs/error-codes/{}"
+REQUEST_LOG_URL = "https://dashboard.stripe.com/test/logs/{}?t={}"
+
+
+class StripeError(Exception):
+    """An error the API returns to the client as `{"error": {...}}`."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int = 400,
+        type: str = "invalid_request_error",
+        code: str | None = None,
+        param: str | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.status = status
+        self.type = type
+        self.code = code
+        self.param = param
+        self.headers = headers or {}
+
+    def body(self, request_id: str, now: int) -> dict[str, Any]:
+        return {
+            "error": {
+                "type": self.type,
+                "code": self.code,
+                "message": self.message,
+                "param": self.param,
+                "doc_url": DOC_URL.format(self.code.replace("_", "-")) if self.code else None,
+                "request_log_url": REQUEST_LOG_URL.format(request_id, now),
+            }
+        }
+
+
+def invalid(message: str, param: str | None = None, code: str | None = None) -> StripeError:
+    return StripeError(message, param=param, code=code)
+
+
+def no_such(noun: str, object_id: str, param: str, *, status: int = 400) -> StripeError:
+    """`resource_missing`: 400 for an id named in the body or query, 404 for one in the path."""
+    return StripeError(
+        f"No such {noun}: '{object_id}'", status=status, code="resource_missing", param=param
+    )
+
+
+def unrecognized_url(method: str, path: str) -> StripeError:
+    return StripeError(
+        f"Unrecognized request URL ({method}: {path}). Please see https://stripe.com/docs "
+        "or we can help at https://support.stripe.com/.",
+        status=404,
+    )
+
+
+def internal_error() -> StripeError:
+    return StripeError(
+        "An unknown error occurred while processing this request.", status=500, type="api_error"
+    )

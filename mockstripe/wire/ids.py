@@ -1,0 +1,42 @@
+"""Object ids in Stripe's formats: prefix, length and the leading `1` of newer ids."""
+
+from __future__ import annotations
+
+import random
+import string
+
+_ALPHABET = string.ascii_letters + string.digits
+
+# prefix -> (fixed head after the prefix, random tail length), as seen on Stripe's objects.
+_FORMATS: dict[str, tuple[str, int]] = {
+    "cus": ("", 14),
+    "prod": ("", 14),
+    "price": ("1", 23),
+    "mtr_test": ("61", 30),
+    "mtrusg": ("", 24),
+    "sub": ("1", 23),
+    "si": ("", 14),
+    "in": ("1", 23),
+    "il": ("1", 23),
+    "il_tmp": ("1", 23),
+    "upcoming_in": ("1", 23),
+    "ii": ("1", 23),
+    "evt": ("1", 23),
+    "clock": ("1", 23),
+    "bmes": ("_61", 30),
+    "mtr_event_adj": ("_61", 30),
+    "req": ("", 14),
+}
+
+
+def random_tail(length: int) -> str:
+    return "".join(random.choices(_ALPHABET, k=length))
+
+
+def new_id(prefix: str) -> str:
+    head, length = _FORMATS[prefix]
+    return f"{prefix}_{head}{random_tail(length)}"
+
+
+def request_id() -> str:
+    return "req_" + random_tail(14)

@@ -1,0 +1,21 @@
+"""What the wire layer needs to know about each object type: its noun and what can be expanded."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Callable, Mapping
+
+if TYPE_CHECKING:
+    from ..store import Account
+
+Computed = Callable[["Account", dict[str, Any]], Any]
+
+
+@dataclass(frozen=True)
+class ObjectType:
+    name: str  # the `object` field, e.g. "price" or "billing.meter"
+    noun: str  # as in "No such price: 'price_x'"
+    # Dotted path inside the object (nested hashes included) -> type of the id stored there.
+    expandable: Mapping[str, str] = field(default_factory=dict)
+    # Fields that appear only when expanded, computed on demand (e.g. `customer.subscriptions`).
+    expand_only: Mapping[str, Computed] = field(default_factory=dict)

@@ -1,0 +1,76 @@
+"""Shared test helpers. The `mockstripe_url`, `stripe_api_key` and `stripe_client` fixtures come
+from mockstripe's own pytest plugin."""
+
+from __future__ import annotations
+
+import http.client
+import json
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlencode, urlsplit
+
+import pytest
+
+
+@dataclass
+class Reply:
+    status: int
+    headers: http.client.HTTPMessage
+    body: Any  # parsed JSON (or raw text if not JSON)
+
+    @property
+    def error(self) -> dict[str, Any]:
+        return self.body["error"]
+
+
+class RawHTTP:
+    """Plain HTTP against the server, for wire details the SDK never sends."""
+
+    def __init__(self, base_url: str, api_key: str) -> None:
+        parts = urlsplit(base_url)
+        self.host, self.port = parts.hostname, parts.port
+        self.api_key = api_key
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        body: str | bytes | dict[str, Any] | None = None,
+        *,
+        headers: dict[str, str] | None = None,
+        auth: bool = True,
+    ) -> Reply:
+        sent = dict(headers or {})
+        if auth and "Authorization" not in sent:
+            sent["Authorization"] = f"Bearer {self.api_key}"
+        if isinstance(body, dict):
+            body = urlencode(body)
+        if body is not None:
+            sent.setdefault("Content-Type", "application/x-www-form-urlencoded")
+        connection = http.client.HTTPConnection(self.host, self.port, timeout=10)
+        try:
+            connection.request(method, path, body=body, headers=sent)
+            response = connection.getresponse()
+            raw = response.read()
+        finally:
+            connection.close()
+        try:
+            parsed: Any = json.loads(raw)
+        except ValueError:
+            parsed = raw.decode("utf-8", "replace")
+        return Reply(response.status, response.headers, parsed)
+
+    def get(self, path: str, **kwargs: Any) -> Reply:
+        return self.request("GET", path, **kwargs)
+
+    def post(self, path: str, body: str | bytes | dict[str, Any] | None = None, **kwargs: Any) -> Reply:
+        return self.request("POST", path, body, **kwargs)
+
+    def delete(self, path: str, **kwargs: Any) -> Reply:
+        return self.request("DELETE", path, **kwargs)
+
+
+@pytest.fixture
+def raw(mockstripe_url: str, stripe_api_key: str) -> RawHTTP:
+    """Raw HTTP with the same fresh account as `stripe_client`."""
+    return RawHTTP(mockstripe_url, stripe_api_key)
