@@ -123,10 +123,10 @@ class Wrk:
             raise RuntimeError(f"wrk failed ({done.returncode}): {done.stderr.strip()}")
         return done.stdout
 
-    def run(self, server: Server, req: Request) -> WrkResult:
+    def run(self, server: Server, req: Request, warmup: bool = True) -> WrkResult:
         url = f"http://127.0.0.1:{server.port}{req.path}"
         script = self._write_script(req)
-        if self.warmup_s:
+        if warmup and self.warmup_s:
             # Discarded: fills connection pools, caches and allocator arenas
             # so the measured run sees the server's steady state.
             self._run(url, script, self.warmup_s)

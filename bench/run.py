@@ -33,7 +33,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     p = argparse.ArgumentParser(description="Benchmark mockstripe against a ceiling and localstripe.")
     p.add_argument("--quick", action="store_true",
                    help="2 s runs, events up to 10^5 only, fewer samples (about a minute)")
-    p.add_argument("--duration", type=int, help="seconds per measured wrk run (default 5, quick 2)")
+    p.add_argument("--duration", type=int, help="seconds per measured wrk run (default 2)")
+    p.add_argument("--rounds", type=int, help="measured wrk runs per server and route, best kept (default 3, quick 1)")
     p.add_argument("--connections", type=int, default=32, help="wrk connections (default 32)")
     p.add_argument("--output", type=Path, default=BENCH / "results.json", help="where to write the JSON results")
     return p.parse_args(argv)

@@ -130,3 +130,16 @@ class Server:
         """Whether the running process has uvloop's extension mapped."""
         maps = Path(f"/proc/{self.pid}/maps").read_text()
         return "/uvloop/loop." in maps
+
+
+def settle(servers: list[Server], timeout: float = 3.0, window: float = 0.1) -> None:
+    """Wait until no server is still busy, e.g. draining requests queued by the
+    previous wrk run (localstripe can lag by a second), so that the next
+    measurement does not share the CPU with it."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        before = [srv.cpu_seconds() for srv in servers]
+        time.sleep(window)
+        used = max((srv.cpu_seconds() - b for srv, b in zip(servers, before)), default=0.0)
+        if used < window * 0.1:
+            return
