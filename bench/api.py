@@ -1,20 +1,16 @@
 """Small Stripe-shaped HTTP client for fixtures, latency probes and bulk loads.
 
-Fixtures and latency probes use one synchronous keep-alive connection, which
-is all a sequential latency measurement needs. Bulk event loading is the only
-part that needs concurrency, and uses aiohttp.
+One synchronous keep-alive connection is all that fixtures and sequential
+latency probes need; anything concurrent goes through wrk (load.py).
 """
 
 from __future__ import annotations
 
-import asyncio
 import http.client
 import json
 import time
 from dataclasses import dataclass
 from urllib.parse import urlencode
-
-import aiohttp
 
 API_KEY = "sk_test_bench"
 FORM = "application/x-www-form-urlencoded"
@@ -58,8 +54,15 @@ class Client:
         self.conn.close()
 
     def send(self, method: str, path: str, body: str | None, headers: dict[str, str]) -> Reply:
-        self.conn.request(method, path, body=body, headers=headers)
-        resp = self.conn.getresponse()
+        try:
+            self.conn.request(method, path, body=body, headers=headers)
+            resp = self.conn.getresponse()
+        except (BrokenPipeError, ConnectionResetError, http.client.RemoteDisconnected):
+            # The server closed the connection while it sat idle (e.g. during
+            # a long load through wrk); the request never reached it.
+            self.conn.close()
+            self.conn.request(method, path, body=body, headers=headers)
+            resp = self.conn.getresponse()
         raw = resp.read()
         try:
             parsed = json.loads(raw) if raw else {}
@@ -101,50 +104,3 @@ def _is_resource_missing(body: dict[str, object]) -> bool:
     # A 404 for a missing object (e.g. an unknown id) means the route exists.
     err = body.get("error")
     return isinstance(err, dict) and err.get("code") == "resource_missing"
-
-
-async def _load(
-    port: int,
-    path: str,
-    bodies: list[str],
-    headers: dict[str, str],
-    repeat: int,
-    concurrency: int,
-    deadline: float,
-) -> int:
-    """POST `bodies[i % len]` `repeat` times; returns how many succeeded before the deadline."""
-    sent = 0
-    ok = 0
-    failure: str | None = None
-    url = f"http://127.0.0.1:{port}{path}"
-    conn = aiohttp.TCPConnector(limit=concurrency)
-    async with aiohttp.ClientSession(connector=conn, headers=headers) as session:
-
-        async def worker() -> None:
-            nonlocal sent, ok, failure
-            while sent < repeat and failure is None and time.monotonic() < deadline:
-                body = bodies[sent % len(bodies)]
-                sent += 1
-                async with session.post(url, data=body) as resp:
-                    await resp.read()
-                    if 200 <= resp.status < 300:
-                        ok += 1
-                    else:
-                        failure = f"POST {path} -> {resp.status}"
-
-        await asyncio.gather(*(worker() for _ in range(concurrency)))
-    if failure:
-        raise RequestFailed(failure)
-    return ok
-
-
-def load_events(
-    port: int,
-    path: str,
-    bodies: list[str],
-    headers: dict[str, str],
-    repeat: int,
-    concurrency: int,
-    deadline: float,
-) -> int:
-    return asyncio.run(_load(port, path, bodies, headers, repeat, concurrency, deadline))

@@ -80,7 +80,8 @@ def new_loop(kind: str) -> asyncio.AbstractEventLoop:
     if kind == "uvloop":
         import uvloop
 
-        return uvloop.new_event_loop()
+        loop: asyncio.AbstractEventLoop = uvloop.new_event_loop()
+        return loop
     return asyncio.new_event_loop()
 
 

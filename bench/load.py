@@ -10,6 +10,7 @@ full core would mean the load generator, not the server, set the rate.
 
 from __future__ import annotations
 
+import math
 import re
 import resource
 import subprocess
@@ -43,7 +44,7 @@ class WrkResult:
     wrk_cpu: float
     server_cpu: float
 
-    def as_dict(self) -> dict[str, float | int | None]:
+    def as_dict(self) -> dict[str, object]:
         return asdict(self)
 
 
@@ -68,6 +69,70 @@ def _script(req: Request) -> str:
     if req.body is not None:
         lines.append(f"wrk.body = {_lua_string(req.body)}")
     return "\n".join(lines) + "\n"
+
+
+# Appended to a request's script to send it an exact number of times: wrk
+# has no request count, only a duration. The first `count` requests are the
+# real one; once they are all out, each connection sends a GET to a route no
+# server has (a cheap 404) until the responses to the real ones are all in,
+# then wrk exits. The server thus receives exactly `count` real
+# requests and has answered them all when wrk exits.
+_COUNTED = """
+target = %(count)d
+sent, ok, bad = 0, 0, 0
+local real, filler
+local threads = {}
+
+function setup(thread)
+  table.insert(threads, thread)
+end
+
+function init(args)
+  real = wrk.format()
+  filler = wrk.format("GET", "/_bench/no-such-route",
+                      {Host = wrk.headers["Host"], Authorization = wrk.headers["Authorization"]}, "")
+end
+
+-- wrk 4 calls request() once before connecting, to inspect the request
+-- (script_verify_request); that one is never sent, so it is not counted.
+local inspected = false
+
+function request()
+  if not inspected then
+    inspected = true
+    return real
+  end
+  if sent < target then
+    sent = sent + 1
+    return real
+  end
+  return filler
+end
+
+function response(status, headers, body)
+  if status == 404 then
+    return
+  elseif status < 300 then
+    ok = ok + 1
+  else
+    bad = bad + 1
+  end
+  if ok + bad >= target then
+    -- wrk's main thread sleeps for the whole -d duration even when every
+    -- thread has stopped, so exit here instead.
+    io.write(string.format("counted ok=%%d bad=%%d\\n", ok, bad))
+    io.flush()
+    os.exit(0)
+  end
+end
+
+-- Reached only when the -d duration ran out first.
+function done(summary, latency, requests)
+  for _, t in ipairs(threads) do
+    io.write(string.format("counted ok=%%d bad=%%d\\n", t:get("ok"), t:get("bad")))
+  end
+end
+"""
 
 
 def _ms(value: str) -> float:
@@ -105,15 +170,15 @@ class Wrk:
         self.warmup_s = warmup_s
         self._scripts = 0
 
-    def _write_script(self, req: Request) -> Path:
+    def _write_script(self, text: str) -> Path:
         self._scripts += 1
         path = self.scratch / f"wrk-{self._scripts}.lua"
-        path.write_text(_script(req))
+        path.write_text(text)
         return path
 
-    def _run(self, url: str, script: Path, duration_s: int) -> str:
+    def _run(self, url: str, script: Path, duration_s: int, connections: int | None = None) -> str:
         argv = [
-            "wrk", "-t1", f"-c{self.connections}", f"-d{duration_s}s",
+            "wrk", "-t1", f"-c{connections or self.connections}", f"-d{duration_s}s",
             "--latency", "--timeout", "10s", "-s", str(script), url,
         ]
         done = subprocess.run(argv, capture_output=True, text=True, check=False)
@@ -125,7 +190,7 @@ class Wrk:
 
     def run(self, server: Server, req: Request, warmup: bool = True) -> WrkResult:
         url = f"http://127.0.0.1:{server.port}{req.path}"
-        script = self._write_script(req)
+        script = self._write_script(_script(req))
         if warmup and self.warmup_s:
             # Discarded: fills connection pools, caches and allocator arenas
             # so the measured run sees the server's steady state.
@@ -149,3 +214,19 @@ class Wrk:
             wrk_cpu=wrk_cpu,
             server_cpu=server_cpu,
         )
+
+    def send_exactly(self, server: Server, req: Request, count: int, max_s: float, connections: int) -> int:
+        """Send `req` exactly `count` times (fewer if `max_s` runs out first).
+
+        Returns how many were answered 2xx; raises if any was answered otherwise.
+        """
+        url = f"http://127.0.0.1:{server.port}{req.path}"
+        script = self._write_script(_script(req) + _COUNTED % {"count": count})
+        out = self._run(url, script, max(1, math.ceil(max_s)), connections)
+        m = re.search(r"counted ok=(\d+) bad=(\d+)", out)
+        if not m:
+            raise RuntimeError(f"wrk did not report its counts: {out}")
+        ok, bad = int(m.group(1)), int(m.group(2))
+        if bad:
+            raise RuntimeError(f"{bad} of {ok + bad} {req.method} {req.path} were not 2xx")
+        return ok

@@ -74,11 +74,10 @@ def ensure_wrk() -> None:
         sys.exit("bench: wrk is missing; install it (e.g. `sudo apt-get install -y wrk`) and rerun")
     print("bench: installing wrk", file=sys.stderr)
     install = ["apt-get", "install", "-y", "-q", "wrk"]
-    quiet = {"stdout": subprocess.DEVNULL}
-    if subprocess.run(install, **quiet).returncode != 0:
+    if subprocess.run(install, stdout=subprocess.DEVNULL).returncode != 0:
         # A fresh machine has no package lists yet.
-        subprocess.run(["apt-get", "update", "-q"], check=True, **quiet)
-        subprocess.run(install, check=True, **quiet)
+        subprocess.run(["apt-get", "update", "-q"], check=True, stdout=subprocess.DEVNULL)
+        subprocess.run(install, check=True, stdout=subprocess.DEVNULL)
 
 
 def main() -> None:

@@ -33,7 +33,6 @@ from api import (
     RequestFailed,
     auth,
     form,
-    load_events,
 )
 from load import Request, Wrk, WrkResult
 from servers import Server, ServerUnavailable, settle
@@ -387,28 +386,28 @@ def stream(wrk: Wrk, wrk_rounds: int, mock: Server | str, client: Client | None,
 class Loader:
     """Stores events for one customer as fast as the server takes them."""
 
-    port: int
-    path: str
-    body: str
-    headers: dict[str, str]
+    wrk: Wrk
+    server: Server
+    request: Request
     events_per_request: int
-    concurrency: int
+    connections: int
     via: str
 
     def load(self, events: int, deadline: float) -> int:
+        """Stores `events` more events, or fewer if the deadline passes; returns how many."""
         requests = events // self.events_per_request
-        done = load_events(self.port, self.path, [self.body], self.headers, requests,
-                           self.concurrency, deadline)
+        done = self.wrk.send_exactly(self.server, self.request, requests,
+                                     deadline - time.monotonic(), self.connections)
         return done * self.events_per_request
 
 
-def pick_loader(mock: Server, client: Client, customer: str) -> Loader | Result:
+def pick_loader(wrk: Wrk, mock: Server, client: Client, customer: str) -> Loader | Result:
     """The v2 stream when served, else v1 meter events in parallel."""
     try:
         session = client.call_json("/v2/billing/meter_event_session", {})
         headers = auth(str(session["authentication_token"])) | {"Content-Type": JSON}
-        return Loader(mock.port, "/v2/billing/meter_event_stream", stream_body(customer), headers,
-                      BATCH, 8, "v2 meter_event_stream")
+        req = Request("POST", "/v2/billing/meter_event_stream", headers, stream_body(customer))
+        return Loader(wrk, mock, req, BATCH, 8, "v2 meter_event_stream")
     except (EndpointMissing, RequestFailed, KeyError):
         pass
     # Probed with a zero-value event, which is stored but adds nothing to the sum.
@@ -416,8 +415,8 @@ def pick_loader(mock: Server, client: Client, customer: str) -> Loader | Result:
     probed = probe(client, Request("POST", "/v1/billing/meter_events", FORM_HEADERS, zero))
     if not isinstance(probed, Request):
         return probed
-    return Loader(mock.port, "/v1/billing/meter_events", meter_event_body(customer), FORM_HEADERS,
-                  1, 32, "v1 meter_events")
+    req = Request("POST", "/v1/billing/meter_events", FORM_HEADERS, meter_event_body(customer))
+    return Loader(wrk, mock, req, 1, 32, "v1 meter_events")
 
 
 def expected_total(events: int) -> int:
@@ -472,7 +471,8 @@ def scaling(bench: Bench, results: Result) -> None:
         except EndpointMissing as e:
             results["preview_latency"] = results["memory"] = na(f"404 {e.method} {e.path}")
             return
-        loader = pick_loader(mock, client, fx.customer())
+        wrk = Wrk(bench.scratch, s.connections, s.duration_s, s.warmup_s)
+        loader = pick_loader(wrk, mock, client, fx.customer())
         if not isinstance(loader, Loader):
             results["preview_latency"] = results["memory"] = loader
             return
@@ -486,7 +486,7 @@ def scaling(bench: Bench, results: Result) -> None:
             t0 = time.monotonic()
             try:
                 stored += loader.load(level - stored, load_deadline)
-            except (EndpointMissing, RequestFailed) as e:
+            except RuntimeError as e:
                 results["preview_latency"] = results["memory"] = na(f"loading via {loader.via}: {e}")
                 return
             loaded_s += time.monotonic() - t0
