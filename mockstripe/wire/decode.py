@@ -17,6 +17,7 @@ from .errors import invalid
 
 _KEY = re.compile(r"^([^\[\]]+)((?:\[[^\[\]]*\])*)$")
 _SEGMENT = re.compile(r"\[([^\[\]]*)\]")
+_INDEX = re.compile(r"^[0-9]+$")  # ASCII only: str.isdigit() also accepts "²", which int() refuses
 
 
 class _Indexed(dict):
@@ -57,7 +58,7 @@ def _insert(root: dict, path: list[str], value: str, key: str) -> None:
     node: dict = root
     for depth, segment in enumerate(path[:-1]):
         following = path[depth + 1]
-        wanted = _Indexed if following == "" or following.isdigit() else dict
+        wanted = _Indexed if following == "" or _INDEX.match(following) else dict
         child = node.get(_slot(node, segment))
         if child is None:
             child = wanted()
