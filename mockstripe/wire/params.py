@@ -20,10 +20,14 @@ from .errors import StripeError, invalid, no_such
 if TYPE_CHECKING:
     from ..store import Account
 
-_INTEGER = re.compile(r"^-?\d+$")
-_DECIMAL = re.compile(r"^-?\d+(\.\d+)?$")
+# ASCII digits only: `\d` would also accept other scripts' digits, which Stripe refuses.
+_INTEGER = re.compile(r"^-?[0-9]+$")
+_DECIMAL = re.compile(r"^-?[0-9]+(\.[0-9]+)?$")
+# Stripe's integers are signed 64-bit; larger ones could not even be encoded in a response.
+_INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
+_INT64_DIGITS = 20  # "-9223372036854775808": longer strings are out of range without parsing them
 
-# Values a hash key may never take; Stripe reserves brackets for nesting.
+# Stripe's metadata limits.
 _MAX_METADATA_KEYS = 50
 _MAX_METADATA_KEY = 40
 _MAX_METADATA_VALUE = 500
@@ -73,10 +77,12 @@ class Integer(Param):
 
     def coerce(self, value: Any, path: str, account: Account | None) -> int:
         if isinstance(value, bool) or not isinstance(value, (str, int)) or (
-            isinstance(value, str) and not _INTEGER.match(value)
+            isinstance(value, str) and not (_INTEGER.match(value) and len(value) <= _INT64_DIGITS)
         ):
             raise invalid(f"Invalid integer: {_show(value)}", param=path, code="parameter_invalid_integer")
         number = int(value)
+        if not _INT64_MIN <= number <= _INT64_MAX:
+            raise invalid(f"Invalid integer: {_show(value)}", param=path, code="parameter_invalid_integer")
         if self.minimum is not None and number < self.minimum:
             if self.minimum == 0:
                 raise invalid("Invalid non-negative integer", param=path, code="parameter_invalid_integer")
@@ -153,14 +159,17 @@ class AnyOf(Param):
         object.__setattr__(self, "nullable", nullable)
 
     def coerce(self, value: Any, path: str, account: Account | None) -> Any:
-        first_error: StripeError | None = None
+        errors: list[tuple[Param, StripeError]] = []
         for option in self.options:
             try:
                 return option.coerce(value, path, account)
             except StripeError as error:
-                first_error = first_error or error
-        assert first_error is not None
-        raise first_error
+                errors.append((option, error))
+        # A hash's own problem (`created[foo]`) says more than "Invalid integer: a hash".
+        for option, error in errors:
+            if isinstance(option, Hash) == isinstance(value, dict):
+                raise error
+        raise errors[0][1]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -231,7 +240,13 @@ class List(Param):
             raise invalid(
                 f"Array {path} exceeded maximum {self.max_items} allowed elements.", param=path
             )
-        return [_coerce(self.item, element, join(path, i), account) for i, element in enumerate(value)]
+        return [self._element(element, join(path, i), account) for i, element in enumerate(value)]
+
+    def _element(self, value: Any, path: str, account: Account | None) -> Any:
+        # "" unsets a param; an array element has nothing to unset, so it is never a null entry.
+        if value == "" or value is None:
+            raise invalid(f"Invalid {path}: array elements cannot be empty", param=path)
+        return self.item.coerce(value, path, account)
 
 
 @dataclass(frozen=True, kw_only=True)
