@@ -42,7 +42,7 @@ def _walk(
     head, rest = segments[0], segments[1:]
     if value.get("object") == "list" and "data" in value:
         if head != "data":
-            raise _cannot(path, hint=f"data.{path}" if not inner and owner is None else None)
+            raise _cannot(path, hint=_through_data(path, segments))
         expanded = [_walk(item, rest, None, "", path, types, account) for item in value["data"]] if rest else value["data"]
         return {**value, "data": expanded}
     if isinstance(value.get("object"), str) and value["object"] in types and not inner:
@@ -74,6 +74,12 @@ def _fetch(account: Account, type_name: str, object_id: str) -> Any:
     # Deleted objects expand to their stub, as on Stripe.
     found = account.collection(type_name).objects.get(object_id)
     return found if found is not None else object_id
+
+
+def _through_data(path: str, remaining: list[str]) -> str:
+    """`path` with `data` inserted where it reached a list: `subscriptions` -> `data.subscriptions`."""
+    done = path.split(".")[: -len(remaining)]
+    return ".".join([*done, "data", *remaining])
 
 
 def _cannot(path: str, hint: str | None = None) -> Exception:
