@@ -268,12 +268,10 @@ class Hash(Param):
                 )
         result: dict[str, Any] = {}
         for key, spec in self.fields.items():
-            child = join(path, key)
-            if key not in value:
-                if spec.required:
-                    raise missing(child)
-                continue
-            result[key] = _coerce(spec, value[key], child, account)
+            if key in value:
+                result[key] = _coerce(spec, value[key], join(path, key), account)
+            elif spec.required:
+                raise missing(join(path, key))
         for check in self.checks:
             check(result, path)
         return result
