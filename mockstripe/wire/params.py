@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping
 
 from .errors import StripeError, invalid, no_such
@@ -297,6 +297,13 @@ def _coerce(spec: Param, value: Any, path: str, account: Account | None) -> Any:
             raise missing(path)
         if spec.accepts_empty or value is None:
             return None
+        raise invalid(
+            f"You passed an empty string for '{path}'. We assume empty values are an attempt to "
+            f"unset a parameter; however '{path}' cannot be unset. You should remove '{path}' from "
+            "your request or supply a non-empty value.",
+            param=path,
+            code="parameter_invalid_empty",
+        )
     return spec.coerce(value, path, account)
 
 

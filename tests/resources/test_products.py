@@ -300,3 +300,13 @@ def test_list_ids_cannot_be_combined_with_a_cursor(raw) -> None:
     reply = raw.get(f"/v1/products?ids[]={product['id']}&starting_after={product['id']}")
     assert reply.status == 400
     assert reply.error["message"] == "You may only specify one of these parameters: ids, starting_after."
+
+
+def test_a_name_cannot_be_unset_with_an_empty_string(raw):
+    created = raw.post("/v1/products", "name=Shirt").body
+    reply = raw.post(f"/v1/products/{created['id']}", "name=")
+    assert reply.status == 400
+    assert reply.error["code"] == "parameter_invalid_empty"
+    assert reply.error["param"] == "name"
+    assert reply.error["message"].startswith("You passed an empty string for 'name'.")
+    assert raw.get(f"/v1/products/{created['id']}").body["name"] == "Shirt"
