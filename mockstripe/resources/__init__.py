@@ -1,5 +1,5 @@
 """The API areas this server implements, one module each."""
 
-from . import customers
+from . import customers, prices, products
 
-AREAS = (customers.AREA,)
+AREAS = (customers.AREA, products.AREA, prices.AREA)

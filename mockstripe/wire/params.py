@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping
 
 from .errors import StripeError, invalid, no_such
@@ -26,6 +26,7 @@ _DECIMAL = re.compile(r"^-?[0-9]+(\.[0-9]+)?$")
 # Stripe's integers are signed 64-bit; larger ones could not even be encoded in a response.
 _INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
 _INT64_DIGITS = 20  # "-9223372036854775808": longer strings are out of range without parsing them
+_CURRENCY = re.compile(r"^[A-Za-z]{3}$")
 
 # Stripe's metadata limits.
 _MAX_METADATA_KEYS = 50
@@ -122,6 +123,7 @@ class Enum(Param):
 @dataclass(frozen=True, kw_only=True)
 class DecimalString(Param):
     max_places: int = 12
+    minimum: Decimal | None = None
 
     def coerce(self, value: Any, path: str, account: Account | None) -> Decimal:
         text = str(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else value
@@ -132,7 +134,19 @@ class DecimalString(Param):
             raise invalid(
                 f"Invalid decimal: {text}; must have at most {self.max_places} decimal places", param=path
             )
+        if self.minimum is not None and number < self.minimum:
+            raise invalid(f"Invalid decimal: {text}; must be at least {self.minimum}", param=path)
         return number
+
+
+@dataclass(frozen=True, kw_only=True)
+class Currency(Param):
+    """A three-letter ISO currency code; Stripe answers in lowercase whatever case it was sent in."""
+
+    def coerce(self, value: Any, path: str, account: Account | None) -> str:
+        if not isinstance(value, str) or not _CURRENCY.match(value):
+            raise invalid(f"Invalid currency: {_show(value)}.", param=path)
+        return value.lower()
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -283,12 +297,10 @@ class Hash(Param):
                 )
         result: dict[str, Any] = {}
         for key, spec in self.fields.items():
-            child = join(path, key)
-            if key not in value:
-                if spec.required:
-                    raise missing(child)
-                continue
-            result[key] = _coerce(spec, value[key], child, account)
+            if key in value:
+                result[key] = _coerce(spec, value[key], join(path, key), account)
+            elif spec.required:
+                raise missing(join(path, key))
         for check in self.checks:
             check(result, path)
         return result
@@ -300,6 +312,13 @@ def _coerce(spec: Param, value: Any, path: str, account: Account | None) -> Any:
             raise missing(path)
         if spec.accepts_empty or value is None:
             return None
+        raise invalid(
+            f"You passed an empty string for '{path}'. We assume empty values are an attempt to "
+            f"unset a parameter; however '{path}' cannot be unset. You should remove '{path}' from "
+            "your request or supply a non-empty value.",
+            param=path,
+            code="parameter_invalid_empty",
+        )
     return spec.coerce(value, path, account)
 
 
