@@ -257,9 +257,9 @@ class List(Param):
         return [self._element(element, join(path, i), account) for i, element in enumerate(value)]
 
     def _element(self, value: Any, path: str, account: Account | None) -> Any:
-        # "" unsets a param; an array element has nothing to unset, so it is never a null entry.
+        # "" unsets a param; an array element has nothing to unset, so it never becomes a null entry.
         if value == "" or value is None:
-            raise invalid(f"Invalid {path}: array elements cannot be empty", param=path)
+            raise cannot_unset(path)
         return self.item.coerce(value, path, account)
 
 
@@ -312,14 +312,18 @@ def _coerce(spec: Param, value: Any, path: str, account: Account | None) -> Any:
             raise missing(path)
         if spec.accepts_empty or value is None:
             return None
-        raise invalid(
-            f"You passed an empty string for '{path}'. We assume empty values are an attempt to "
-            f"unset a parameter; however '{path}' cannot be unset. You should remove '{path}' from "
-            "your request or supply a non-empty value.",
-            param=path,
-            code="parameter_invalid_empty",
-        )
+        raise cannot_unset(path)
     return spec.coerce(value, path, account)
+
+
+def cannot_unset(path: str) -> StripeError:
+    return invalid(
+        f"You passed an empty string for '{path}'. We assume empty values are an attempt to "
+        f"unset a parameter; however '{path}' cannot be unset. You should remove '{path}' from "
+        "your request or supply a non-empty value.",
+        param=path,
+        code="parameter_invalid_empty",
+    )
 
 
 def missing(path: str) -> StripeError:
