@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import pytest
 
+from mockstripe.app import create_app
 from mockstripe.config import MAX_BODY_BYTES
+from mockstripe.routing import Area, Endpoint
 from mockstripe.wire.decode import decode_form, decode_json
 from mockstripe.wire.errors import StripeError
+from mockstripe.wire.params import Boolean, Hash, Integer, endpoint
 
 
 def decode_error(body: str | bytes) -> StripeError:
@@ -191,3 +194,39 @@ def test_body_just_under_the_limit_is_read(raw):
     # Read and validated (too long for a description), not refused as too large.
     assert reply.status == 400
     assert reply.error["param"] == "description"
+
+
+# JSON bodies: only /v2 endpoints read them.
+
+
+def _echo(call):
+    return {"object": "echo", **call.params}
+
+
+@pytest.fixture
+async def v2_client(aiohttp_client):
+    spec = endpoint(count=Integer(), nested=Hash(fields={"flag": Boolean()}))
+    area = Area(name="echo", types=(), endpoints=(Endpoint("POST", "/v2/echo", _echo, spec), Endpoint("POST", "/v1/echo", _echo, spec)))
+    client = await aiohttp_client(create_app(areas=(area,)))
+    client.session.headers["Authorization"] = "Bearer sk_test_v2"
+    return client
+
+
+async def test_v2_reads_json(v2_client):
+    response = await v2_client.post("/v2/echo", data=b'{"count": 3, "nested": {"flag": true}}', headers={"Content-Type": "application/json"})
+    assert response.status == 200
+    assert await response.json() == {"object": "echo", "count": 3, "nested": {"flag": True}}
+
+
+async def test_v2_refuses_a_form_body(v2_client):
+    response = await v2_client.post("/v2/echo", data=b"count=3")
+    assert response.status == 400
+    assert (await response.json())["error"]["message"] == "Invalid JSON: the request body could not be parsed."
+
+
+async def test_v1_reads_the_same_params_as_a_form(v2_client):
+    response = await v2_client.post("/v1/echo", data=b"count=3&nested[flag]=true")
+    assert await response.json() == {"object": "echo", "count": 3, "nested": {"flag": True}}
+    response = await v2_client.post("/v1/echo", data=b'{"count": 3}', headers={"Content-Type": "application/json"})
+    assert response.status == 400
+    assert (await response.json())["error"]["code"] == "parameter_unknown"
