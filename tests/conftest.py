@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import http.client
 import json
+import secrets
 from dataclasses import dataclass
 from typing import Any, AsyncIterator
 from urllib.parse import urlencode, urlsplit
@@ -100,3 +101,9 @@ async def in_process(aiohttp_client: Any, stripe_api_key: str) -> AsyncIterator[
     )
     yield InProcess(client, app[STATE].store.account(stripe_api_key))
     await http.close_async()
+
+
+@pytest.fixture
+def other_raw(mockstripe_url: str) -> RawHTTP:
+    """Raw HTTP as a second account, to show what the first one's objects look like from outside."""
+    return RawHTTP(mockstripe_url, "sk_test_" + secrets.token_hex(12))

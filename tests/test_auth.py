@@ -120,16 +120,13 @@ def test_bearer_token_parsing():
 # Isolation: every key, and every connected account under a key, is its own world.
 
 
-def test_objects_are_invisible_to_other_keys(raw, mockstripe_url):
-    from conftest import RawHTTP
-
+def test_objects_are_invisible_to_other_keys(raw, other_raw):
     created = raw.post("/v1/customers", "name=Mine").body
-    other = RawHTTP(mockstripe_url, raw.api_key + "other")
-    reply = other.get(f"/v1/customers/{created['id']}")
+    reply = other_raw.get(f"/v1/customers/{created['id']}")
     assert reply.status == 404
     assert reply.error["message"] == f"No such customer: '{created['id']}'"
-    assert other.get("/v1/customers").body["data"] == []
-    assert other.post(f"/v1/customers/{created['id']}", "name=Theirs").status == 404
+    assert other_raw.get("/v1/customers").body["data"] == []
+    assert other_raw.post(f"/v1/customers/{created['id']}", "name=Theirs").status == 404
     assert raw.get(f"/v1/customers/{created['id']}").body["name"] == "Mine"
 
 

@@ -115,12 +115,9 @@ def test_a_handler_error_is_stored_and_replayed(raw):
     assert again.body == first.body  # byte for byte: the first request's log url, not a new one
 
 
-def test_keys_are_per_account(raw, mockstripe_url):
-    from conftest import RawHTTP
-
+def test_keys_are_per_account(raw, other_raw):
     mine = raw.post("/v1/customers", "name=Mine", headers=with_key("shared-key")).body
-    other = RawHTTP(mockstripe_url, raw.api_key + "other")
-    theirs = other.post("/v1/customers", "name=Theirs", headers=with_key("shared-key"))
+    theirs = other_raw.post("/v1/customers", "name=Theirs", headers=with_key("shared-key"))
     assert theirs.status == 200
     assert "Idempotent-Replayed" not in theirs.headers
     connected = raw.post("/v1/customers", "name=Connected", headers=with_key("shared-key", **{"Stripe-Account": "acct_1"}))

@@ -24,7 +24,6 @@ from mockstripe.wire.params import (
     Map,
     Ref,
     String,
-    Unsupported,
     endpoint,
     invalid,
     merge_metadata,
