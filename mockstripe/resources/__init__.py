@@ -1,5 +1,5 @@
 """The API areas this server implements, one module each."""
 
-from . import customers
+from . import customers, meter_event_summaries, meter_events, meters
 
-AREAS = (customers.AREA,)
+AREAS = (customers.AREA, meters.AREA, meter_event_summaries.AREA, meter_events.AREA)
