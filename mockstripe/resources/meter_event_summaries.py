@@ -24,6 +24,8 @@ WINDOW_SECONDS = {"hour": 3600, "day": 86400}
 # Here: newest window first, as every other Stripe list, and windows without events left out.
 NEWEST_FIRST = True
 INCLUDE_EMPTY_WINDOWS = False
+# Windows are computed per request: this bounds one request's work (over eleven years of hours).
+MAX_WINDOWS = 100_000
 
 
 def _check_times(values: dict[str, Any], path: str) -> None:
@@ -39,6 +41,12 @@ def _check_times(values: dict[str, Any], path: str) -> None:
             )
     if values["start_time"] >= values["end_time"]:
         raise invalid("start_time must be before end_time.", param="start_time")
+    if window and (values["end_time"] - values["start_time"]) // seconds > MAX_WINDOWS:
+        raise invalid(
+            f"The range holds more than {MAX_WINDOWS} {window} windows; mockstripe computes at most "
+            f"{MAX_WINDOWS} per request. Ask for a shorter range.",
+            param="end_time",
+        )
 
 
 LIST = endpoint(

@@ -197,6 +197,9 @@ def test_daily_windows(stripe_client: stripe.StripeClient) -> None:
          "start_time must be aligned with day boundaries (00:00 UTC).", "start_time", None),
         ({"customer": "CUS", "start_time": 120, "end_time": 120}, "start_time must be before end_time.",
          "start_time", None),
+        ({"customer": "CUS", "start_time": 0, "end_time": 100_001 * HOUR, "value_grouping_window": "hour"},
+         "The range holds more than 100000 hour windows; mockstripe computes at most 100000 per request. "
+         "Ask for a shorter range.", "end_time", None),
         ({"customer": "CUS", "start_time": 0, "end_time": 60, "value_grouping_window": "week"},
          "Invalid value_grouping_window: must be one of day or hour", "value_grouping_window", None),
         ({"customer": "CUS", "start_time": 0, "end_time": 60, "limit": 101},
