@@ -31,6 +31,15 @@ SDK_PARAMS: dict[tuple[str, str], str | None] = {
     ("GET", "/v1/prices"): "PriceListParams",
     ("GET", "/v1/prices/{price}"): "PriceRetrieveParams",
     ("POST", "/v1/prices/{price}"): "PriceUpdateParams",
+    ("POST", "/v1/billing/meters"): "billing.MeterCreateParams",
+    ("GET", "/v1/billing/meters"): "billing.MeterListParams",
+    ("GET", "/v1/billing/meters/{id}"): "billing.MeterRetrieveParams",
+    ("POST", "/v1/billing/meters/{id}"): "billing.MeterUpdateParams",
+    ("POST", "/v1/billing/meters/{id}/deactivate"): "billing.MeterDeactivateParams",
+    ("POST", "/v1/billing/meters/{id}/reactivate"): "billing.MeterReactivateParams",
+    ("GET", "/v1/billing/meters/{id}/event_summaries"): "billing.MeterEventSummaryListParams",
+    ("POST", "/v1/billing/meter_events"): "billing.MeterEventCreateParams",
+    ("POST", "/v1/billing/meter_event_adjustments"): "billing.MeterEventAdjustmentCreateParams",
 }
 
 # Per-call options the SDK accepts next to the params; they travel as headers, not params.
