@@ -68,10 +68,6 @@ def test_wrong_method_is_an_unrecognized_url(raw, method, path):
     assert error["message"].startswith(f"Unrecognized request URL ({method}: {path}).")
 
 
-def test_unknown_url_needs_no_key(raw):
-    assert_stripe_error(raw.get("/v1/nowhere", auth=False), 404)
-
-
 def _explode(call):
     raise ZeroDivisionError("a bug")
 
