@@ -12,6 +12,7 @@ import pytest
 import stripe
 
 from mockstripe import Config, __version__, create_app, serve_in_thread
+from mockstripe.server import base_url
 
 
 def client(url: str, key: str = "sk_test_shared") -> stripe.StripeClient:
@@ -52,6 +53,14 @@ def test_a_port_in_use_raises_in_the_caller():
             with serve_in_thread(Config(port=taken)):
                 pass  # pragma: no cover (never reached)
         assert set(threading.enumerate()) == threads_before
+
+
+@pytest.mark.parametrize(
+    ("host", "url"),
+    [("127.0.0.1", "http://127.0.0.1:12111"), ("localhost", "http://localhost:12111"), ("::1", "http://[::1]:12111")],
+)
+def test_base_url_brackets_ipv6_hosts(host, url):
+    assert base_url(host, 12111) == url
 
 
 async def test_create_app_embeds_in_an_aiohttp_test_client(aiohttp_client):
