@@ -5,8 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from . import __version__
+from .metering import Metering
 from .routing import Area, Call, Endpoint
-from .wire.params import String, endpoint, invalid
+from .wire.lists import list_object
+from .wire.params import Integer, String, endpoint
 
 
 def health(call: Call) -> dict[str, Any]:
@@ -18,10 +20,12 @@ def reset(call: Call) -> dict[str, Any]:
     return {"reset_accounts": call.server.store.reset(key)}
 
 
-def _no_empty_key(values: dict[str, Any], path: str) -> None:
-    # `api_key=` must not fall back to "every account": a blank variable in a script would wipe all.
-    if values.get("api_key") == "":
-        raise invalid("api_key must be a secret key (sk_test_...); leave it out to reset every account", "api_key")
+def meter_event_errors(call: Call) -> dict[str, Any]:
+    """Meter events this account sent that Stripe would accept and then drop, newest first."""
+    dropped = call.account.service(Metering).dropped
+    limit = call.params.get("limit") or 10
+    data = [error for _, error in zip(range(limit), dropped)]
+    return list_object(data, len(dropped) > limit, "/_mock/meter_event_errors")
 
 
 AREA = Area(
@@ -33,9 +37,16 @@ AREA = Area(
             "POST",
             "/_mock/reset",
             reset,
-            endpoint(api_key=String(nullable=False), checks=(_no_empty_key,)),
+            endpoint(api_key=String(nullable=False)),
             "Forget all accounts, or only the one of `api_key`",
             auth="none",
+        ),
+        Endpoint(
+            "GET",
+            "/_mock/meter_event_errors",
+            meter_event_errors,
+            endpoint(limit=Integer(minimum=1, maximum=100)),
+            "Meter events the caller's account accepted and then dropped (no meter, unknown customer, ...)",
         ),
     ),
 )

@@ -12,12 +12,14 @@ import subprocess
 import threading
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any, AsyncIterator, Callable, Iterator
 from urllib.parse import urlencode, urlsplit
 
 import pytest
 
 import mockstripe
+from mockstripe.app import STATE, create_app
+from mockstripe.store import Account
 
 
 @dataclass
@@ -146,3 +148,26 @@ def spawn_server(source_env: dict[str, str]) -> Iterator[Callable[..., ServerPro
         if process.poll() is None:
             process.kill()
             process.communicate()
+
+
+@dataclass
+class InProcess:
+    """An app in the test's own event loop: the async SDK client, and the account behind its key
+    (to set its clock, or to look at state the API does not show)."""
+
+    client: Any  # stripe.StripeClient, used through its `*_async` methods
+    account: Account
+
+
+@pytest.fixture
+async def in_process(aiohttp_client: Any, stripe_api_key: str) -> AsyncIterator[InProcess]:
+    import stripe  # noqa: PLC0415 (only the tests that use this fixture need the SDK)
+
+    app = create_app()
+    server = await aiohttp_client(app)
+    http = stripe.AIOHTTPClient()
+    client = stripe.StripeClient(
+        stripe_api_key, base_addresses={"api": str(server.make_url("")).rstrip("/")}, http_client=http
+    )
+    yield InProcess(client, app[STATE].store.account(stripe_api_key))
+    await http.close_async()

@@ -52,11 +52,7 @@ def test_reset_refuses_an_empty_key(raw):
     reply = raw.post("/_mock/reset", "api_key=", auth=False)
 
     assert reply.status == 400
-    assert (reply.error["type"], reply.error["param"], reply.error["message"]) == (
-        "invalid_request_error",
-        "api_key",
-        "api_key must be a secret key (sk_test_...); leave it out to reset every account",
-    )
+    assert (reply.error["code"], reply.error["param"]) == ("parameter_invalid_empty", "api_key")
     assert raw.get(f"/v1/customers/{customer['id']}").status == 200
 
 
