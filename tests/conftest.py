@@ -92,6 +92,29 @@ def raw_http() -> type[RawHTTP]:
     return RawHTTP
 
 
+@dataclass
+class InProcess:
+    """An app in the test's own event loop: the async SDK client, and the account behind its key
+    (to set its clock, or to look at state the API does not show)."""
+
+    client: Any  # stripe.StripeClient, used through its `*_async` methods
+    account: Account
+
+
+@pytest.fixture
+async def in_process(aiohttp_client: Any, stripe_api_key: str) -> AsyncIterator[InProcess]:
+    import stripe  # noqa: PLC0415 (only the tests that use this fixture need the SDK)
+
+    app = create_app()
+    server = await aiohttp_client(app)
+    http = stripe.AIOHTTPClient()
+    client = stripe.StripeClient(
+        stripe_api_key, base_addresses={"api": str(server.make_url("")).rstrip("/")}, http_client=http
+    )
+    yield InProcess(client, app[STATE].store.account(stripe_api_key))
+    await http.close_async()
+
+
 # --- Servers in child processes (the CLI, an installed wheel) ---
 
 STARTUP_SECONDS = 20
@@ -148,26 +171,3 @@ def spawn_server(source_env: dict[str, str]) -> Iterator[Callable[..., ServerPro
         if process.poll() is None:
             process.kill()
             process.communicate()
-
-
-@dataclass
-class InProcess:
-    """An app in the test's own event loop: the async SDK client, and the account behind its key
-    (to set its clock, or to look at state the API does not show)."""
-
-    client: Any  # stripe.StripeClient, used through its `*_async` methods
-    account: Account
-
-
-@pytest.fixture
-async def in_process(aiohttp_client: Any, stripe_api_key: str) -> AsyncIterator[InProcess]:
-    import stripe  # noqa: PLC0415 (only the tests that use this fixture need the SDK)
-
-    app = create_app()
-    server = await aiohttp_client(app)
-    http = stripe.AIOHTTPClient()
-    client = stripe.StripeClient(
-        stripe_api_key, base_addresses={"api": str(server.make_url("")).rstrip("/")}, http_client=http
-    )
-    yield InProcess(client, app[STATE].store.account(stripe_api_key))
-    await http.close_async()
