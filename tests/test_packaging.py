@@ -70,10 +70,12 @@ def installed(tmp_path_factory) -> Path:
     """A fresh venv with the wheel built from the Dockerfile's COPY sources; returns its bin dir."""
     base = tmp_path_factory.mktemp("image")
     context = base / "context"
+    context.mkdir()
     for source in copied():
-        copy = shutil.copytree if (ROOT / source).is_dir() else shutil.copy
-        context.mkdir(exist_ok=True)
-        copy(ROOT / source, context / source)  # type: ignore[operator]
+        if (ROOT / source).is_dir():
+            shutil.copytree(ROOT / source, context / source, ignore=shutil.ignore_patterns("__pycache__"))
+        else:
+            shutil.copy(ROOT / source, context / source)
     run([sys.executable, "-m", "build", "--wheel", "--outdir", str(base / "dist"), str(context)])
     (wheel,) = (base / "dist").glob("mockstripe-*.whl")
     venv = base / "venv"

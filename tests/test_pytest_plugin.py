@@ -97,26 +97,38 @@ def test_mockstripe_url_points_the_session_at_an_outside_server(child, monkeypat
         assert outside.v1.customers.retrieve(customer_id).name == "Outside"
 
 
+# Records what the session's server does with a meter event for which no meter exists.
+METER_EVENT_OUTCOME = """
+    import pathlib
+    import stripe
+
+    def test_event_without_a_meter(stripe_client):
+        event = {"event_name": "no_such_meter", "payload": {"stripe_customer_id": "cus_1", "value": "1"}}
+        try:
+            stripe_client.v1.billing.meter_events.create(event)
+            outcome = "accepted"
+        except stripe.InvalidRequestError as error:
+            outcome = error.code
+        pathlib.Path("outcome").write_text(outcome)
+"""
+
+
 @pytest.mark.parametrize(
-    ("ini", "args", "strict"),
+    ("ini", "args", "outcome"),
     [
-        ("", [], False),
-        ("", ["--mockstripe-strict-meter-events"], True),
-        ("[pytest]\nmockstripe_strict_meter_events = true\n", [], True),
+        ("", [], "accepted"),
+        ("", ["--mockstripe-strict-meter-events"], "no_meter"),
+        ("[pytest]\nmockstripe_strict_meter_events = true\n", [], "no_meter"),
     ],
 )
-def test_strict_meter_events_option_and_ini(child, ini, args, strict):
+def test_strict_meter_events_option_and_ini(child, ini, args, outcome):
     if ini:
         child.makeini(ini)
-    child.makepyfile(
-        test_strict=f"""
-        def test_config(mockstripe_config):
-            assert mockstripe_config.strict_meter_events is {strict}
-            assert mockstripe_config.port == 0
-        """
-    )
+    child.makepyfile(test_strict=METER_EVENT_OUTCOME)
 
     child.runpytest(*CHILD_ARGS, *args).assert_outcomes(passed=1)
+
+    assert (child.path / "outcome").read_text() == outcome
 
 
 def test_the_server_settings_fixture_can_be_overridden(child):
