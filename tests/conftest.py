@@ -6,10 +6,13 @@ from __future__ import annotations
 import http.client
 import json
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, AsyncIterator
 from urllib.parse import urlencode, urlsplit
 
 import pytest
+
+from mockstripe.app import STATE, create_app
+from mockstripe.store import Account
 
 
 @dataclass
@@ -74,3 +77,26 @@ class RawHTTP:
 def raw(mockstripe_url: str, stripe_api_key: str) -> RawHTTP:
     """Raw HTTP with the same fresh account as `stripe_client`."""
     return RawHTTP(mockstripe_url, stripe_api_key)
+
+
+@dataclass
+class InProcess:
+    """An app in the test's own event loop: the async SDK client, and the account behind its key
+    (to set its clock, or to look at state the API does not show)."""
+
+    client: Any  # stripe.StripeClient, used through its `*_async` methods
+    account: Account
+
+
+@pytest.fixture
+async def in_process(aiohttp_client: Any, stripe_api_key: str) -> AsyncIterator[InProcess]:
+    import stripe  # noqa: PLC0415 (only the tests that use this fixture need the SDK)
+
+    app = create_app()
+    server = await aiohttp_client(app)
+    http = stripe.AIOHTTPClient()
+    client = stripe.StripeClient(
+        stripe_api_key, base_addresses={"api": str(server.make_url("")).rstrip("/")}, http_client=http
+    )
+    yield InProcess(client, app[STATE].store.account(stripe_api_key))
+    await http.close_async()

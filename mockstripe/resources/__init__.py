@@ -1,5 +1,5 @@
 """The API areas this server implements, one module each."""
 
-from . import customers, invoices, subscription_items, subscriptions
+from . import customers, invoices, prices, products, subscription_items, subscriptions
 
-AREAS = (customers.AREA, subscriptions.AREA, subscription_items.AREA, invoices.AREA)
+AREAS = (customers.AREA, products.AREA, prices.AREA, subscriptions.AREA, subscription_items.AREA, invoices.AREA)

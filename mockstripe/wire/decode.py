@@ -31,6 +31,9 @@ def parse_form(text: bytes | str) -> list[tuple[str, str]]:
         except UnicodeDecodeError:
             raise invalid("Invalid request: the body is not valid UTF-8.") from None
     try:
+        if "%" not in text and "+" not in text:
+            # Fast path for plain bodies: nothing to percent-decode.
+            return [(k, v) for k, _, v in (part.partition("=") for part in text.split("&") if part)]
         return parse_qsl(text, keep_blank_values=True, errors="strict")
     except UnicodeDecodeError:
         raise invalid("Invalid request: a parameter is not valid UTF-8 once percent-decoded.") from None

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
-import random
+import os
 import string
 
 _ALPHABET = string.ascii_letters + string.digits
+# Maps each random byte to an id character: os.urandom + translate is several times faster
+# than random.choices on this hot path. The slight skew towards the first characters does not
+# matter for ids that only need to be unique and look like Stripe's.
+_BYTE_TO_CHAR = bytes(ord(_ALPHABET[i % len(_ALPHABET)]) for i in range(256))
 
 # prefix -> (fixed head after the prefix, random tail length), as seen on Stripe's objects.
 _FORMATS: dict[str, tuple[str, int]] = {
@@ -30,7 +34,7 @@ _FORMATS: dict[str, tuple[str, int]] = {
 
 
 def random_tail(length: int) -> str:
-    return "".join(random.choices(_ALPHABET, k=length))
+    return os.urandom(length).translate(_BYTE_TO_CHAR).decode("ascii")
 
 
 def new_id(prefix: str) -> str:
