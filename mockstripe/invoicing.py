@@ -15,6 +15,7 @@ from typing import Any
 from .billing.periods import boundary
 from .billing.pricing import amount_for
 from .metering import Metering
+from .resources.prices import price_tiers
 from .store import Account
 from .subscribing import following_period, is_metered
 from .wire.errors import StripeError
@@ -48,10 +49,6 @@ def usage(account: Account, customer_id: str, price: Obj, start: int, end: int) 
     return max(account.service(Metering).aggregate(meter, customer_id, start, end), Decimal(0))
 
 
-def price_tiers(account: Account, price: Obj) -> list[Obj] | None:
-    return account.collection("price").private.get(price["id"], {}).get("tiers")
-
-
 def line(
     account: Account,
     subscription: Obj,
@@ -66,7 +63,7 @@ def line(
     """One subscription line: `quantity` is the raw usage (or licensed quantity); the amount follows
     the price (packages, tiers) and, for a short first period, `proration` (the part of a period)."""
     price = item["price"]
-    amount = amount_for(price, quantity, price_tiers(account, price))
+    amount = amount_for(price, quantity, price_tiers(account, price["id"]))
     if proration is not None:
         amount = int((amount * proration).quantize(Decimal(1), rounding=ROUND_HALF_UP))
     quantity = Decimal(quantity)

@@ -19,6 +19,7 @@ from ..wire.lists import PAGE_EXCLUSIVE, PAGE_PARAMS, in_range, list_object, pag
 from ..wire.objects import ObjectType
 from ..wire.params import (
     CREATED_FILTER,
+    Currency,
     Boolean,
     Enum,
     Hash,
@@ -93,7 +94,7 @@ CREATE_PREVIEW = endpoint(
         }
     ),
     preview_mode=Enum("next", "recurring"),
-    currency=String(max_length=3, nullable=False),
+    currency=Currency(),
     **{
         k: Unsupported()
         for k in (
@@ -167,7 +168,7 @@ def _unsaved_subscription(call: Call, customer: Obj, details: Obj) -> Obj:
         )
         for i, item in enumerate(details["items"])
     ]
-    currency = (call.params.get("currency") or requests[0].price["currency"]).lower()
+    currency = call.params.get("currency") or requests[0].price["currency"]
     check_items(requests, currency)
     check_customer_currency(customer, currency)
     subscription = build_subscription(

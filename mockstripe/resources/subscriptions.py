@@ -25,6 +25,7 @@ from ..wire.lists import PAGE_EXCLUSIVE, PAGE_PARAMS, in_range, paginate
 from ..wire.objects import ObjectType
 from ..wire.params import (
     CREATED_FILTER,
+    Currency,
     TIMESTAMP,
     AnyOf,
     Boolean,
@@ -124,7 +125,7 @@ CREATE = endpoint(
     billing_cycle_anchor=TIMESTAMP,
     cancel_at_period_end=Boolean(),
     collection_method=COLLECTION_METHOD,
-    currency=String(max_length=3, nullable=False),
+    currency=Currency(),
     days_until_due=Integer(minimum=0),
     description=String(max_length=500),
     metadata=Map(),
@@ -217,7 +218,7 @@ def create(call: Call) -> Obj:
     customer = account.find("customer", params["customer"])
     assert customer is not None
     requests = _requests(account, params["items"])
-    currency = (params.get("currency") or requests[0].price["currency"]).lower()
+    currency = params.get("currency") or requests[0].price["currency"]
     check_items(requests, currency)
     check_customer_currency(customer, currency)
     _check_anchor(params.get("billing_cycle_anchor"), requests, now)
