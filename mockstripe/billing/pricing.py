@@ -40,19 +40,22 @@ def amount_for(
     """The amount owed, in minor units, for `quantity` of usage under `price`."""
     with localcontext(prec=_PRECISION):
         units = billed_quantity(price, quantity)
-        if price.get("billing_scheme") != "tiered":
-            exact = units * _unit_amount(price)
-        elif not tiers:
-            raise ValueError("a tiered price needs its tiers")
+        if price.get("billing_scheme") == "tiered":
+            exact = _tiered(units, price.get("tiers_mode"), tiers)
         else:
-            ordered = sorted(tiers, key=_sort_key)
-            if units == 0:
-                exact = _flat_amount(ordered[0]) if FLAT_FEE_AT_ZERO_USAGE else Decimal(0)
-            elif price.get("tiers_mode") == "volume":
-                exact = _volume(units, ordered)
-            else:
-                exact = _graduated(units, ordered)
+            exact = units * _unit_amount(price)
         return int(exact.quantize(Decimal(1), rounding=ROUNDING))
+
+
+def _tiered(units: Decimal, mode: str | None, tiers: Sequence[Mapping[str, Any]] | None) -> Decimal:
+    if not tiers:
+        raise ValueError("a tiered price needs its tiers")
+    ordered = sorted(tiers, key=_sort_key)
+    if ordered[-1]["up_to"] is not None:
+        raise ValueError("the last tier must be unbounded (up_to: None)")
+    if units == 0:
+        return _flat_amount(ordered[0]) if FLAT_FEE_AT_ZERO_USAGE else Decimal(0)
+    return _volume(units, ordered) if mode == "volume" else _graduated(units, ordered)
 
 
 def _graduated(units: Decimal, tiers: Sequence[Mapping[str, Any]]) -> Decimal:

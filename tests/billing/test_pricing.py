@@ -143,6 +143,12 @@ def test_tiered_price_without_tiers_is_an_error():
         amount_for(tiered("graduated"), 1)
 
 
+@pytest.mark.parametrize("mode", ["graduated", "volume"])
+def test_tiers_without_an_unbounded_last_tier_are_an_error(mode):
+    with pytest.raises(ValueError):
+        amount_for(tiered(mode), 5, [tier(10, 1)])
+
+
 # Tier tables with non-negative prices: 1..4 bounded tiers then an unbounded one.
 amounts = st.integers(min_value=0, max_value=10_000)
 decimal_amounts = st.decimals(min_value=0, max_value=100, places=3)
