@@ -12,6 +12,7 @@ from __future__ import annotations
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
+from .billing.invoice import invoice_totals
 from .billing.periods import boundary
 from .billing.pricing import amount_for
 from .metering import Metering
@@ -177,9 +178,7 @@ def build_invoice(
     customer: Obj,
 ) -> Obj:
     """A draft invoice of `subscription` with `lines`, totalled against the customer's balance."""
-    subtotal = sum(entry["amount"] for entry in lines)
-    starting_balance = customer["balance"]
-    amount_due = max(0, subtotal + starting_balance)
+    totals = invoice_totals((entry["amount"] for entry in lines), customer["balance"])
     send_invoice = subscription["collection_method"] == "send_invoice"
     days = subscription["days_until_due"]
     return {
@@ -188,11 +187,8 @@ def build_invoice(
         "account_country": "US",
         "account_name": None,
         "account_tax_ids": None,
-        "amount_due": amount_due,
         "amount_overpaid": 0,
-        "amount_paid": 0,
         "amount_paid_off_stripe": 0,
-        "amount_remaining": amount_due,
         "amount_shipping": 0,
         "application": None,
         "attempt_count": 0,
@@ -255,21 +251,17 @@ def build_invoice(
         "rendering": {"amount_tax_display": None, "pdf": {"page_size": "auto"}, "template": None, "template_version": None},
         "shipping_cost": None,
         "shipping_details": None,
-        "starting_balance": starting_balance,
         "statement_descriptor": None,
         "status": "draft",
         "status_details": None,
         "status_transitions": {"finalized_at": None, "marked_uncollectible_at": None, "paid_at": None, "voided_at": None},
-        "subtotal": subtotal,
-        "subtotal_excluding_tax": subtotal,
         "test_clock": customer["test_clock"],
         "threshold_reason": None,
-        "total": subtotal,
         "total_discount_amounts": [],
-        "total_excluding_tax": subtotal,
         "total_pretax_credit_amounts": [],
         "total_taxes": [],
         "webhooks_delivered_at": None,
+        **totals.as_fields(),
     }
 
 

@@ -265,6 +265,7 @@ def build_subscription(
         "schedule": None,
         "start_date": now,
         "status": "active",
+        "status_details": None,
         "test_clock": customer.get("test_clock"),
         "transfer_data": None,
         "trial_end": None,
