@@ -9,7 +9,7 @@ subscription lists the very item dicts the item collection holds, so an update s
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Iterable
 
 from .billing.periods import boundary, period_containing
 from .store import Account
@@ -43,7 +43,7 @@ def is_metered(price: Obj) -> bool:
     return price["recurring"]["usage_type"] == "metered"
 
 
-def check_items(requests: list[ItemRequest], currency: str, taken: set[str] = frozenset()) -> None:  # type: ignore[assignment]
+def check_items(requests: list[ItemRequest], currency: str, taken: Iterable[str] = ()) -> None:
     """Every rule an item must satisfy; `taken` holds the prices the subscription already has."""
     seen = set(taken)
     for request in requests:
@@ -174,10 +174,6 @@ def detach(account: Account, subscription: Obj, item: Obj) -> Obj:
     stub = {"id": item["id"], "object": "subscription_item", "deleted": True}
     account.collection("subscription_item").objects[item["id"]] = stub
     return stub
-
-
-def live_items(subscription: Obj) -> list[Obj]:
-    return list(subscription["items"]["data"])
 
 
 def lookup_price(account: Account, price_id: str) -> Obj:
