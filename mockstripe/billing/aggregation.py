@@ -14,7 +14,8 @@ objects. Each customer's events live in a `_Series`:
   past an insertion or a cancel are recomputed by the next query.
 
 Per event that is 8 (ts) + 8 (value) + 1 (live) + 8 + 4 (prefix sums) bytes, plus 12 more for
-customers whose events arrived out of order, plus the identifier map used by `cancel`.
+customers whose events arrived out of order. Identifiers are the caller's business: `add` returns a
+handle (an int) that `cancel` takes.
 """
 
 from __future__ import annotations
@@ -38,12 +39,8 @@ _Ints = Union["array[int]", list[int]]
 # next query re-sort the customer's events instead, which is cheaper for bulk out-of-order loads.
 _LATE_EVENT_LIMIT = 4096
 
-# Identifier map values pack (customer slot, arrival index); a customer holds fewer than 2**32 events.
+# A handle packs (customer slot, arrival index); a customer holds fewer than 2**32 events.
 _INDEX_BITS = 32
-
-
-class DuplicateIdentifierError(ValueError):
-    """An event with this identifier is already stored."""
 
 
 class UsageLog:
@@ -52,31 +49,20 @@ class UsageLog:
     def __init__(self) -> None:
         self._slots: dict[str, int] = {}
         self._series: list[_Series] = []
-        # identifier -> slot << _INDEX_BITS | arrival index: one int per event is all `cancel` needs.
-        self._ids: dict[str, int] = {}
 
-    def __contains__(self, identifier: object) -> bool:
-        return identifier in self._ids
-
-    def add(self, customer: str, timestamp: int, value: Decimal | int | float | str, identifier: str) -> None:
-        """Store one event. `value` may be negative or fractional; floats are read as their shortest
-        decimal representation. Raises `DuplicateIdentifierError` for an identifier already stored."""
-        if identifier in self._ids:
-            raise DuplicateIdentifierError(identifier)
+    def add(self, customer: str, timestamp: int, value: Decimal | int | float | str) -> int:
+        """Store one event and return its handle for `cancel`. `value` may be negative or fractional;
+        floats are read as their shortest decimal representation."""
         mantissa, places = _fixed_point(value)
         slot = self._slots.get(customer)
         if slot is None:
             slot = self._slots[customer] = len(self._series)
             self._series.append(_Series())
-        index = self._series[slot].add(timestamp, mantissa, places)
-        self._ids[identifier] = slot << _INDEX_BITS | index
+        return slot << _INDEX_BITS | self._series[slot].add(timestamp, mantissa, places)
 
-    def cancel(self, identifier: str) -> bool:
-        """Stop counting the event; False if the identifier is unknown or already cancelled."""
-        packed = self._ids.get(identifier)
-        if packed is None:
-            return False
-        return self._series[packed >> _INDEX_BITS].cancel(packed & ((1 << _INDEX_BITS) - 1))
+    def cancel(self, handle: int) -> bool:
+        """Stop counting the event `add` returned `handle` for; False if it is already cancelled."""
+        return self._series[handle >> _INDEX_BITS].cancel(handle & ((1 << _INDEX_BITS) - 1))
 
     def aggregate(self, customer: str, start: int, end: int, formula: Formula) -> Decimal:
         """`formula` over the customer's live events with `start <= timestamp < end`: their `sum`,

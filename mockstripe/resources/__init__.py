@@ -1,5 +1,25 @@
 """The API areas this server implements, one module each."""
 
-from . import customers, invoices, prices, products, subscription_items, subscriptions
+from . import (
+    customers,
+    invoices,
+    meter_event_summaries,
+    meter_events,
+    meters,
+    prices,
+    products,
+    subscription_items,
+    subscriptions,
+)
 
-AREAS = (customers.AREA, products.AREA, prices.AREA, subscriptions.AREA, subscription_items.AREA, invoices.AREA)
+AREAS = (
+    customers.AREA,
+    products.AREA,
+    prices.AREA,
+    meters.AREA,
+    meter_event_summaries.AREA,
+    meter_events.AREA,
+    subscriptions.AREA,
+    subscription_items.AREA,
+    invoices.AREA,
+)

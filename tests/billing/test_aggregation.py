@@ -6,19 +6,17 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from mockstripe.billing import aggregation
-from mockstripe.billing.aggregation import DuplicateIdentifierError, UsageLog
+from mockstripe.billing.aggregation import UsageLog
 
 
 def log_with(*events):
-    """events: (customer, timestamp, value) tuples; identifiers are e0, e1, ..."""
+    """events: (customer, timestamp, value) tuples. Returns the log and each event's handle."""
     log = UsageLog()
-    for n, (customer, timestamp, value) in enumerate(events):
-        log.add(customer, timestamp, value, f"e{n}")
-    return log
+    return log, [log.add(customer, timestamp, value) for customer, timestamp, value in events]
 
 
 def test_sum_count_last_over_a_half_open_range():
-    log = log_with(("cus_a", 100, 5), ("cus_a", 150, 7), ("cus_a", 200, 11), ("cus_b", 150, 1000))
+    log, _ = log_with(("cus_a", 100, 5), ("cus_a", 150, 7), ("cus_a", 200, 11), ("cus_b", 150, 1000))
     assert log.aggregate("cus_a", 100, 200, "sum") == 12
     assert log.aggregate("cus_a", 100, 201, "sum") == 23
     assert log.aggregate("cus_a", 101, 200, "sum") == 7
@@ -28,7 +26,7 @@ def test_sum_count_last_over_a_half_open_range():
 
 
 def test_empty_ranges_and_unknown_customers_aggregate_to_zero():
-    log = log_with(("cus_a", 100, 5))
+    log, _ = log_with(("cus_a", 100, 5))
     for formula in ("sum", "count", "last"):
         assert log.aggregate("cus_a", 101, 500, formula) == 0
         assert log.aggregate("cus_a", 100, 100, formula) == 0
@@ -36,7 +34,7 @@ def test_empty_ranges_and_unknown_customers_aggregate_to_zero():
 
 
 def test_decimal_and_negative_values_sum_exactly():
-    log = log_with(("c", 1, "0.1"), ("c", 2, "0.2"), ("c", 3, Decimal("-1.25")), ("c", 4, 0.7))
+    log, _ = log_with(("c", 1, "0.1"), ("c", 2, "0.2"), ("c", 3, Decimal("-1.25")), ("c", 4, 0.7))
     total = log.aggregate("c", 0, 10, "sum")
     assert total == Decimal("-0.25")
     assert str(total.normalize()) == "-0.25"
@@ -46,31 +44,31 @@ def test_decimal_and_negative_values_sum_exactly():
 def test_integer_usage_stays_exact_beyond_float_and_int64_range():
     log = UsageLog()
     for n in range(20_000):
-        log.add("c", n, 999_999_999_999_999, f"e{n}")
-    log.add("c", 20_000, 1, "last")
+        log.add("c", n, 999_999_999_999_999)
+    log.add("c", 20_000, 1)
     assert log.aggregate("c", 0, 30_000, "sum") == 20_000 * 999_999_999_999_999 + 1
     assert log.aggregate("c", 19_999, 30_000, "sum") == 1_000_000_000_000_000
 
 
 def test_mixed_scales_stay_exact():
-    log = log_with(("c", 1, "999999999999999"), ("c", 2, "0.000000000000001"), ("c", 3, "1E+3"))
+    log, _ = log_with(("c", 1, "999999999999999"), ("c", 2, "0.000000000000001"), ("c", 3, "1E+3"))
     assert log.aggregate("c", 0, 10, "sum") == Decimal("1000000000000999.000000000000001")
     assert log.aggregate("c", 2, 3, "last") == Decimal("1E-15")
 
 
 def test_last_breaks_timestamp_ties_by_arrival():
-    log = log_with(("c", 50, 1), ("c", 50, 2), ("c", 10, 3))
+    log, handles = log_with(("c", 50, 1), ("c", 50, 2), ("c", 10, 3))
     assert log.aggregate("c", 0, 100, "last") == 2
-    log.cancel("e1")
+    log.cancel(handles[1])
     assert log.aggregate("c", 0, 100, "last") == 1
 
 
 def test_out_of_order_events():
-    log = log_with(("c", 300, 1), ("c", 100, 2), ("c", 200, 4))
+    log, _ = log_with(("c", 300, 1), ("c", 100, 2), ("c", 200, 4))
     assert log.aggregate("c", 0, 250, "sum") == 6
     assert log.aggregate("c", 0, 250, "last") == 4
-    log.add("c", 50, 8, "late")
-    log.add("c", 400, 16, "later")
+    log.add("c", 50, 8)
+    log.add("c", 400, 16)
     assert log.aggregate("c", 0, 1000, "sum") == 31
     assert log.aggregate("c", 0, 1000, "last") == 16
     assert log.aggregate("c", 0, 150, "count") == 2
@@ -78,52 +76,42 @@ def test_out_of_order_events():
 
 def test_events_far_out_of_order_are_sorted_at_the_next_query():
     with mock.patch.object(aggregation, "_LATE_EVENT_LIMIT", 1):
-        log = log_with(("c", 100, 1), ("c", 200, 2), ("c", 300, 4), ("c", 150, 8), ("c", 50, 16))
+        log, handles = log_with(("c", 100, 1), ("c", 200, 2), ("c", 300, 4), ("c", 150, 8), ("c", 50, 16))
         assert log.aggregate("c", 0, 175, "sum") == 25
         assert log.aggregate("c", 0, 175, "last") == 8
-        log.add("c", 10, 32, "later")
-        log.cancel("e2")
+        log.add("c", 10, 32)
+        log.cancel(handles[2])
         assert log.aggregate("c", 0, 1000, "sum") == 59
         assert log.aggregate("c", 0, 1000, "last") == 2
 
 
 def test_cancel():
-    log = log_with(("c", 1, 5), ("c", 2, 7), ("c", 3, 11))
+    log, handles = log_with(("c", 1, 5), ("c", 2, 7), ("c", 3, 11))
     assert log.aggregate("c", 0, 10, "sum") == 23
-    assert log.cancel("e1") is True
+    assert log.cancel(handles[1]) is True
     assert log.aggregate("c", 0, 10, "sum") == 16
     assert log.aggregate("c", 0, 10, "count") == 2
-    assert log.cancel("e1") is False
-    assert log.cancel("nope") is False
-    assert log.cancel("e2") is True
+    assert log.cancel(handles[1]) is False
+    assert log.cancel(handles[2]) is True
     assert log.aggregate("c", 0, 10, "last") == 5
 
 
-def test_cancelled_identifiers_stay_taken():
-    log = log_with(("c", 1, 5))
-    log.cancel("e0")
-    assert "e0" in log
-    with pytest.raises(DuplicateIdentifierError):
-        log.add("c", 2, 1, "e0")
-
-
-def test_duplicate_identifier_is_rejected_across_customers():
-    log = log_with(("c", 1, 5))
-    with pytest.raises(DuplicateIdentifierError):
-        log.add("d", 1, 5, "e0")
-    assert log.aggregate("d", 0, 10, "count") == 0
+def test_handles_tell_customers_apart():
+    log, handles = log_with(("c", 1, 5), ("d", 1, 7))
+    assert log.cancel(handles[1]) is True
+    assert (log.aggregate("c", 0, 10, "sum"), log.aggregate("d", 0, 10, "sum")) == (5, 0)
 
 
 @pytest.mark.parametrize("value", ["NaN", "Infinity", float("inf"), "abc"])
 def test_rejects_values_that_are_not_finite_numbers(value):
     log = UsageLog()
     with pytest.raises(ValueError):
-        log.add("c", 1, value, "e")
-    assert "e" not in log
+        log.add("c", 1, value)
+    assert log.aggregate("c", 0, 10, "count") == 0
 
 
 def test_buckets():
-    log = log_with(("c", 0, 1), ("c", 3599, 2), ("c", 3600, 4), ("c", 9000, 8), ("c", 7200, 16))
+    log, _ = log_with(("c", 0, 1), ("c", 3599, 2), ("c", 3600, 4), ("c", 9000, 8), ("c", 7200, 16))
     hours = [0, 3600, 7200, 10800]
     assert log.buckets("c", hours, "sum") == [3, 4, 24]
     assert log.buckets("c", hours, "count") == [2, 1, 2]
@@ -132,7 +120,7 @@ def test_buckets():
 
 
 def test_rejects_bad_arguments():
-    log = log_with(("c", 1, 1))
+    log, _ = log_with(("c", 1, 1))
     with pytest.raises(ValueError):
         log.aggregate("c", 0, 10, "max")
     with pytest.raises(ValueError):
@@ -185,18 +173,18 @@ def test_matches_naive_reference(ops, late_event_limit):
 
 
 def replay_against_reference(ops):
-    log, events = UsageLog(), []
+    log, events, handles = UsageLog(), [], []
     for op in ops:
         if op[0] == "add":
             _, customer, timestamp, value = op
-            log.add(customer, timestamp, value, f"e{len(events)}")
+            handles.append(log.add(customer, timestamp, value))
             events.append([customer, timestamp, Decimal(value), False])
         elif op[0] == "cancel":
             n = op[1]
-            expected = n < len(events) and not events[n][3]
-            assert log.cancel(f"e{n}") is expected
-            if expected:
-                events[n][3] = True
+            if n >= len(events):
+                continue
+            assert log.cancel(handles[n]) is not events[n][3]
+            events[n][3] = True
         else:
             _, customer, a, b = op
             check_all(log, events, customer, min(a, b), max(a, b))
@@ -212,7 +200,7 @@ def replay_against_reference(ops):
 )
 def test_buckets_match_separate_aggregates(events, edges, formula):
     log = UsageLog()
-    for n, (timestamp, value) in enumerate(events):
-        log.add("c", timestamp, value, f"e{n}")
+    for timestamp, value in events:
+        log.add("c", timestamp, value)
     expected = [log.aggregate("c", a, b, formula) for a, b in zip(edges, edges[1:])]
     assert log.buckets("c", edges, formula) == expected

@@ -24,11 +24,10 @@ def test_preview_amount_due(tokens, due):
     now = int(datetime(2025, 2, 10, tzinfo=timezone.utc).timestamp())
     start, end = period_containing(ANCHOR, "month", 1, now)
     log = UsageLog()
-    log.add("cus_a", start - 1, 999, "before-the-period")
-    log.add("cus_a", now, tokens, "usage")
-    log.add("cus_b", now, 999, "someone-else")
-    log.add("cus_a", now, 999, "cancelled")
-    log.cancel("cancelled")
+    log.add("cus_a", start - 1, 999)  # before the period
+    log.add("cus_a", now, tokens)
+    log.add("cus_b", now, 999)  # someone else
+    log.cancel(log.add("cus_a", now, 999))
 
     usage = log.aggregate("cus_a", start, end, "sum")
 
