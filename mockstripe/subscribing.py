@@ -20,6 +20,7 @@ Obj = dict[str, Any]
 
 # Stripe has used two wordings for this over the years; this is the one of the subscriptions API.
 METERED_QUANTITY = "You cannot set the quantity for metered plans."
+SAME_PRICE_TWICE = "Cannot add multiple subscription items with the same plan: {}"
 # Whether a metered item renders `quantity: null` (chosen) rather than leaving the field out: the
 # SDK's `item.quantity` then reads None instead of raising AttributeError.
 METERED_ITEM_QUANTITY: int | None = None
@@ -60,7 +61,7 @@ def check_items(requests: list[ItemRequest], currency: str, taken: Iterable[str]
             raise invalid(METERED_QUANTITY, param=at(request.path, "quantity"))
         check_currency(price, currency, param)
         if price["id"] in seen:
-            raise invalid(f"Cannot add multiple subscription items with the same plan: {price['id']}", param=param)
+            raise invalid(SAME_PRICE_TWICE.format(price["id"]), param=param)
         seen.add(price["id"])
 
 
@@ -189,6 +190,7 @@ def build_subscription(
     now: int,
     *,
     billing_mode: str = "flexible",
+    proration_discounts: str = "included",
     billing_cycle_anchor: int | None = None,
     collection_method: str = "charge_automatically",
     days_until_due: int | None = None,
@@ -207,7 +209,7 @@ def build_subscription(
         "billing_cycle_anchor": now if billing_cycle_anchor is None else billing_cycle_anchor,
         "billing_cycle_anchor_config": None,
         "billing_mode": {
-            "flexible": {"proration_discounts": "included"} if billing_mode == "flexible" else None,
+            "flexible": {"proration_discounts": proration_discounts} if billing_mode == "flexible" else None,
             "type": billing_mode,
             "updated_at": now,
         },

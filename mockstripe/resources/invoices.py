@@ -32,7 +32,7 @@ from ..wire.params import (
     endpoint,
     missing,
 )
-from .subscriptions import MAX_ITEMS
+from .subscriptions import ITEM_UNSUPPORTED, MAX_ITEMS
 
 Obj = dict[str, Any]
 
@@ -61,13 +61,9 @@ PREVIEW_ITEM = Hash(
         "price": Ref(object_type="price", noun="price", required=True),
         "quantity": Integer(minimum=0),
         "metadata": Map(),
-        **{
-            k: Unsupported()
-            for k in (
-                "billing_thresholds", "clear_usage", "current_trial", "deleted", "discounts", "id", "plan",
-                "price_data", "tax_rates",
-            )
-        },
+        **ITEM_UNSUPPORTED,
+        # Changes to the items of an existing subscription are not previewed.
+        **{k: Unsupported() for k in ("clear_usage", "deleted", "id")},
     }
 )
 CREATE_PREVIEW = endpoint(
