@@ -146,7 +146,8 @@ def create_preview(call: Call) -> Obj:
         subscription = account.find("subscription", params["subscription"])
         assert subscription is not None
         customer = account.find("customer", subscription["customer"])
-        assert customer is not None
+        if customer is None:  # deleted since: nothing will be invoiced
+            raise invoicing.no_upcoming_invoice(subscription["customer"])
         return invoicing.preview(account, subscription, customer, new=False, now=now)
     customer = account.find("customer", params["customer"])
     assert customer is not None
