@@ -59,13 +59,13 @@ def check_items(requests: list[ItemRequest], currency: str, taken: Iterable[str]
             raise invalid("The price specified is inactive. This field only accepts active prices.", param=param)
         if is_metered(price) and request.quantity is not None:
             raise invalid(METERED_QUANTITY, param=at(request.path, "quantity"))
-        check_currency(price, currency, param)
+        _check_currency(price, currency, param)
         if price["id"] in seen:
             raise invalid(SAME_PRICE_TWICE.format(price["id"]), param=param)
         seen.add(price["id"])
 
 
-def check_currency(price: Obj, currency: str, param: str) -> None:
+def _check_currency(price: Obj, currency: str, param: str) -> None:
     if price["currency"] != currency:
         raise invalid(
             f"The price specified only supports `{price['currency']}`. This doesn't match the expected "
@@ -165,8 +165,7 @@ def set_price(subscription: Obj, item: Obj, price: Obj, now: int) -> None:
 def attach(account: Account, subscription: Obj, item: Obj) -> None:
     """Store an item and list it on its subscription (the same dict, so updates show in both)."""
     account.collection("subscription_item").add(item)
-    items = subscription["items"]
-    items["data"].append(item)
+    subscription["items"]["data"].append(item)
 
 
 def detach(account: Account, subscription: Obj, item: Obj) -> Obj:
