@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import http.client
+import secrets
 import socket
 import time
 from urllib.parse import urlsplit
@@ -115,7 +116,8 @@ def test_a_handler_error_is_stored_and_replayed(raw):
     assert again.body == first.body  # byte for byte: the first request's log url, not a new one
 
 
-def test_keys_are_per_account(raw, other_raw):
+def test_keys_are_per_account(raw, raw_http, mockstripe_url):
+    other_raw = raw_http(mockstripe_url, "sk_test_" + secrets.token_hex(12))
     mine = raw.post("/v1/customers", "name=Mine", headers=with_key("shared-key")).body
     theirs = other_raw.post("/v1/customers", "name=Theirs", headers=with_key("shared-key"))
     assert theirs.status == 200

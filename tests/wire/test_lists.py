@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
+import stripe
 
-from mockstripe.app import STATE, create_app
 from mockstripe.clock import FrozenClock
 from mockstripe.store import Account
 from mockstripe.wire.errors import StripeError
@@ -108,47 +108,39 @@ def test_deleted_objects_are_not_listed(raw):
     assert ids(raw.get("/v1/customers").body) == [kept]
 
 
-@pytest.fixture
-async def clocked(aiohttp_client):
-    """A client whose account's clock the test sets, to create customers at chosen times."""
-    app = create_app()
-    clock = FrozenClock(1_000)
-    app[STATE].store.account("sk_test_clocked").clock = clock
-    client = await aiohttp_client(app)
-    client.session.headers["Authorization"] = "Bearer sk_test_clocked"
-    return client, clock
-
-
-async def test_filter_by_created(clocked):
-    client, clock = clocked
-    by_time = {}
-    for at in (1_000, 2_000, 3_000, 4_000):
+async def create_at(in_process, clock: FrozenClock, times: tuple[int, ...]) -> dict[int, str]:
+    """Customer ids by the `created` time each was made at."""
+    made = {}
+    for at in times:
         clock.frozen_time = at
-        by_time[at] = (await (await client.post("/v1/customers")).json())["id"]
-
-    async def listed(query: str) -> list[int]:
-        page = await (await client.get(f"/v1/customers?{query}")).json()
-        return [next(t for t, i in by_time.items() if i == c["id"]) for c in page["data"]]
-
-    assert await listed("created=2000") == [2_000]
-    assert await listed("created[gt]=2000") == [4_000, 3_000]
-    assert await listed("created[gte]=2000") == [4_000, 3_000, 2_000]
-    assert await listed("created[lt]=3000") == [2_000, 1_000]
-    assert await listed("created[lte]=3000&created[gt]=1000") == [3_000, 2_000]
-    assert await listed("created[gt]=2000&limit=1") == [4_000]
-    response = await client.get("/v1/customers?created[after]=1")
-    assert response.status == 400
-    assert (await response.json())["error"]["param"] == "created[after]"
+        made[at] = (await in_process.client.v1.customers.create_async()).id
+    return made
 
 
-async def test_filters_combine_with_cursors(clocked):
-    client, clock = clocked
-    made = []
-    for at in (10, 20, 30, 40):
-        clock.frozen_time = at
-        made.append((await (await client.post("/v1/customers")).json())["id"])
-    page = await (await client.get(f"/v1/customers?created[gte]=20&starting_after={made[3]}")).json()
-    assert [c["id"] for c in page["data"]] == [made[2], made[1]]
+async def test_filter_by_created(in_process):
+    clock = in_process.account.clock = FrozenClock(0)
+    made = await create_at(in_process, clock, (1_000, 2_000, 3_000, 4_000))
+
+    async def listed(params: dict) -> list[int]:
+        page = await in_process.client.v1.customers.list_async(params)
+        return [next(at for at, cid in made.items() if cid == c.id) for c in page.data]
+
+    assert await listed({"created": 2_000}) == [2_000]
+    assert await listed({"created": {"gt": 2_000}}) == [4_000, 3_000]
+    assert await listed({"created": {"gte": 2_000}}) == [4_000, 3_000, 2_000]
+    assert await listed({"created": {"lt": 3_000}}) == [2_000, 1_000]
+    assert await listed({"created": {"lte": 3_000, "gt": 1_000}}) == [3_000, 2_000]
+    assert await listed({"created": {"gt": 2_000}, "limit": 1}) == [4_000]
+    with pytest.raises(stripe.InvalidRequestError) as caught:
+        await in_process.client.v1.customers.list_async({"created": {"after": 1}})  # type: ignore[typeddict-unknown-key]
+    assert caught.value.param == "created[after]"
+
+
+async def test_filters_combine_with_cursors(in_process):
+    clock = in_process.account.clock = FrozenClock(0)
+    made = await create_at(in_process, clock, (10, 20, 30, 40))
+    page = await in_process.client.v1.customers.list_async({"created": {"gte": 20}, "starting_after": made[40]})
+    assert [c.id for c in page.data] == [made[30], made[20]]
 
 
 # Unit: paginate and in_range.
