@@ -40,6 +40,20 @@ SDK_PARAMS: dict[tuple[str, str], str | None] = {
     ("GET", "/v1/billing/meters/{id}/event_summaries"): "billing.MeterEventSummaryListParams",
     ("POST", "/v1/billing/meter_events"): "billing.MeterEventCreateParams",
     ("POST", "/v1/billing/meter_event_adjustments"): "billing.MeterEventAdjustmentCreateParams",
+    ("POST", "/v1/subscriptions"): "SubscriptionCreateParams",
+    ("GET", "/v1/subscriptions"): "SubscriptionListParams",
+    ("GET", "/v1/subscriptions/{id}"): "SubscriptionRetrieveParams",
+    ("POST", "/v1/subscriptions/{id}"): "SubscriptionUpdateParams",
+    ("DELETE", "/v1/subscriptions/{id}"): "SubscriptionCancelParams",
+    ("POST", "/v1/subscription_items"): "SubscriptionItemCreateParams",
+    ("GET", "/v1/subscription_items"): "SubscriptionItemListParams",
+    ("GET", "/v1/subscription_items/{id}"): "SubscriptionItemRetrieveParams",
+    ("POST", "/v1/subscription_items/{id}"): "SubscriptionItemUpdateParams",
+    ("DELETE", "/v1/subscription_items/{id}"): "SubscriptionItemDeleteParams",
+    ("GET", "/v1/invoices"): "InvoiceListParams",
+    ("GET", "/v1/invoices/{id}"): "InvoiceRetrieveParams",
+    ("GET", "/v1/invoices/{invoice}/lines"): "InvoiceLineItemListParams",
+    ("POST", "/v1/invoices/create_preview"): "InvoiceCreatePreviewParams",
 }
 
 # Per-call options the SDK accepts next to the params; they travel as headers, not params.
