@@ -1,15 +1,19 @@
-"""Shared test helpers. The `mockstripe_url`, `stripe_api_key` and `stripe_client` fixtures come
-from mockstripe's own pytest plugin."""
+"""Shared test helpers. The `mockstripe_url` and `stripe_api_key` fixtures come from mockstripe's own
+pytest plugin; `stripe_client` is the plugin's, with every successful response held to the shapes the
+SDK declares (see conformance/shapes.py)."""
 
 from __future__ import annotations
 
 import http.client
 import json
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Iterator
 from urllib.parse import urlencode, urlsplit
 
 import pytest
+import stripe
+
+from conformance.recording import ShapeCheckedClient, session_checker
 
 
 @dataclass
@@ -74,3 +78,18 @@ class RawHTTP:
 def raw(mockstripe_url: str, stripe_api_key: str) -> RawHTTP:
     """Raw HTTP with the same fresh account as `stripe_client`."""
     return RawHTTP(mockstripe_url, stripe_api_key)
+
+
+@pytest.fixture
+def stripe_client(request: pytest.FixtureRequest, mockstripe_url: str, stripe_api_key: str) -> Iterator[stripe.StripeClient]:
+    """An official `stripe.StripeClient` with its own empty account; fails the test if any 2xx
+    response it received differs from the SDK's declared shape for its object type."""
+    http_client = ShapeCheckedClient(session_checker(request.config))
+    yield stripe.StripeClient(
+        stripe_api_key,
+        base_addresses={"api": mockstripe_url, "meter_events": mockstripe_url},
+        http_client=http_client,
+    )
+    found = http_client.violations.found
+    if found:
+        pytest.fail("responses differ from the SDK's declared shapes:\n" + "\n".join(found), pytrace=False)
