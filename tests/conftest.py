@@ -7,13 +7,15 @@ from __future__ import annotations
 import http.client
 import json
 from dataclasses import dataclass
-from typing import Any, Iterator
+from typing import Any, AsyncIterator, Iterator
 from urllib.parse import urlencode, urlsplit
 
 import pytest
 import stripe
 
-from conformance.recording import ShapeCheckedClient, session_checker
+from conformance.recording import ShapeCheckedAsyncClient, ShapeCheckedClient, Violations, session_checker
+from mockstripe.app import STATE, create_app
+from mockstripe.store import Account
 
 
 @dataclass
@@ -80,6 +82,11 @@ def raw(mockstripe_url: str, stripe_api_key: str) -> RawHTTP:
     return RawHTTP(mockstripe_url, stripe_api_key)
 
 
+def fail_on_shape_violations(violations: Violations) -> None:
+    if violations.found:
+        pytest.fail("responses differ from the SDK's declared shapes:\n" + "\n".join(violations.found), pytrace=False)
+
+
 @pytest.fixture
 def stripe_client(request: pytest.FixtureRequest, mockstripe_url: str, stripe_api_key: str) -> Iterator[stripe.StripeClient]:
     """An official `stripe.StripeClient` with its own empty account; fails the test if any 2xx
@@ -90,6 +97,28 @@ def stripe_client(request: pytest.FixtureRequest, mockstripe_url: str, stripe_ap
         base_addresses={"api": mockstripe_url, "meter_events": mockstripe_url},
         http_client=http_client,
     )
-    found = http_client.violations.found
-    if found:
-        pytest.fail("responses differ from the SDK's declared shapes:\n" + "\n".join(found), pytrace=False)
+    fail_on_shape_violations(http_client.violations)
+
+
+@dataclass
+class InProcess:
+    """An app in the test's own event loop: the async SDK client, and the account behind its key
+    (to set its clock, or to look at state the API does not show)."""
+
+    client: stripe.StripeClient  # used through its `*_async` methods
+    account: Account
+
+
+@pytest.fixture
+async def in_process(
+    request: pytest.FixtureRequest, aiohttp_client: Any, stripe_api_key: str
+) -> AsyncIterator[InProcess]:
+    app = create_app()
+    server = await aiohttp_client(app)
+    http = ShapeCheckedAsyncClient(session_checker(request.config))
+    client = stripe.StripeClient(
+        stripe_api_key, base_addresses={"api": str(server.make_url("")).rstrip("/")}, http_client=http
+    )
+    yield InProcess(client, app[STATE].store.account(stripe_api_key))
+    await http.close_async()
+    fail_on_shape_violations(http.violations)

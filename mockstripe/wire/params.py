@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping
 
 from .errors import StripeError, invalid, no_such
@@ -22,6 +22,7 @@ if TYPE_CHECKING:
 
 _INTEGER = re.compile(r"^-?\d+$")
 _DECIMAL = re.compile(r"^-?\d+(\.\d+)?$")
+_CURRENCY = re.compile(r"^[A-Za-z]{3}$")
 
 # Values a hash key may never take; Stripe reserves brackets for nesting.
 _MAX_METADATA_KEYS = 50
@@ -116,6 +117,7 @@ class Enum(Param):
 @dataclass(frozen=True, kw_only=True)
 class DecimalString(Param):
     max_places: int = 12
+    minimum: Decimal | None = None
 
     def coerce(self, value: Any, path: str, account: Account | None) -> Decimal:
         text = str(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else value
@@ -126,7 +128,19 @@ class DecimalString(Param):
             raise invalid(
                 f"Invalid decimal: {text}; must have at most {self.max_places} decimal places", param=path
             )
+        if self.minimum is not None and number < self.minimum:
+            raise invalid(f"Invalid decimal: {text}; must be at least {self.minimum}", param=path)
         return number
+
+
+@dataclass(frozen=True, kw_only=True)
+class Currency(Param):
+    """A three-letter ISO currency code; Stripe answers in lowercase whatever case it was sent in."""
+
+    def coerce(self, value: Any, path: str, account: Account | None) -> str:
+        if not isinstance(value, str) or not _CURRENCY.match(value):
+            raise invalid(f"Invalid currency: {_show(value)}.", param=path)
+        return value.lower()
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -283,6 +297,13 @@ def _coerce(spec: Param, value: Any, path: str, account: Account | None) -> Any:
             raise missing(path)
         if spec.accepts_empty or value is None:
             return None
+        raise invalid(
+            f"You passed an empty string for '{path}'. We assume empty values are an attempt to "
+            f"unset a parameter; however '{path}' cannot be unset. You should remove '{path}' from "
+            "your request or supply a non-empty value.",
+            param=path,
+            code="parameter_invalid_empty",
+        )
     return spec.coerce(value, path, account)
 
 
