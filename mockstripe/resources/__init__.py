@@ -1,6 +1,16 @@
 """The API areas this server implements, one module each."""
 
-from . import customers, meter_event_summaries, meter_events, meters, prices, products
+from . import (
+    customers,
+    invoices,
+    meter_event_summaries,
+    meter_events,
+    meters,
+    prices,
+    products,
+    subscription_items,
+    subscriptions,
+)
 
 AREAS = (
     customers.AREA,
@@ -9,4 +19,7 @@ AREAS = (
     meters.AREA,
     meter_event_summaries.AREA,
     meter_events.AREA,
+    subscriptions.AREA,
+    subscription_items.AREA,
+    invoices.AREA,
 )
