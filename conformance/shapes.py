@@ -40,10 +40,14 @@ EXPAND_ONLY: dict[str, frozenset[str]] = {
     "invoice": frozenset({"confirmation_secret", "payments"}),
 }
 
-# Nested fields (dotted paths inside an object type) that Stripe leaves out when they do not apply.
+# Nested fields (dotted paths inside an object type; `*` stands for any key of a map) that Stripe
+# leaves out unless expanded or when they do not apply, e.g. `issuer: {"type": "self"}` has no `account`.
+_CONNECTED_ACCOUNT = frozenset({"automatic_tax.liability.account", "issuer.account"})
 MAY_BE_ABSENT: dict[str, frozenset[str]] = {
+    "price": frozenset({"currency_options.*.tiers"}),
     "test_helpers.test_clock": frozenset({"status_details.advancing"}),
-    "invoice": frozenset({"parent.subscription_details.subscription_proration_date"}),
+    "invoice": _CONNECTED_ACCOUNT | {"parent.subscription_details.subscription_proration_date"},
+    "subscription": frozenset({"automatic_tax.liability.account", "invoice_settings.issuer.account"}),
 }
 
 DELETED_STUB = frozenset({"id", "object", "deleted"})
@@ -221,8 +225,9 @@ class ShapeChecker:
                 problems.append(f"{path}: expected a map, got {_kind(value)}")
                 return
             item = typing.get_args(annotation)[-1]
+            below = frozenset(p[2:] for p in absent if p.startswith("*."))
             for key, element in value.items():
-                self._check_value(element, item, owner, f"{path}[{key!r}]", problems)
+                self._check_value(element, item, owner, f"{path}[{key!r}]", problems, below)
         elif origin in (ListObject, SearchResultObject):
             if not isinstance(value, dict):
                 problems.append(f"{path}: expected a list object, got {_kind(value)}")
