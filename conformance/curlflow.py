@@ -43,7 +43,7 @@ class CurlCall:
 @dataclass(frozen=True)
 class Reply:
     call: CurlCall
-    argv: tuple[str, ...]  # what was run
+    command: tuple[str, ...]  # the call as run: `curl`, then its words with host and placeholders filled
     status: int
     body: Any
 
@@ -93,11 +93,13 @@ def run(calls: list[CurlCall], host: str, curl: str = "curl") -> list[Reply]:
     Stops after the first call that fails, since later ones need its id."""
     flow, replies = Flow(), []
     for call in calls:
-        argv = (curl, "--silent", "--show-error", "--write-out", "\n%{http_code}", *(flow.fill(a, host) for a in call.args))
+        command = (curl, *(flow.fill(word, host) for word in call.args))
+        # Output flags only: they change what curl prints (body, then the status), not the request.
+        argv = [command[0], "--silent", "--show-error", "--write-out", "\n%{http_code}", *command[1:]]
         done = subprocess.run(argv, capture_output=True, text=True, timeout=30, check=True)
         text, _, status = done.stdout.rpartition("\n")
         body = json.loads(text) if text else None
-        replies.append(Reply(call, argv, int(status), body))
+        replies.append(Reply(call, command, int(status), body))
         if replies[-1].status != 200:
             break
         flow.learn(body)
@@ -117,7 +119,7 @@ def main() -> int:
     reset_account(host, calls[0].api_key)
     replies = run(calls, host)
     for reply in replies:
-        print(f"# {reply.call.title}\n$ {shlex.join(reply.argv)}\n{reply.status} {json.dumps(reply.body, indent=2)}\n")
+        print(f"# {reply.call.title}\n$ {shlex.join(reply.command)}\n{reply.status} {json.dumps(reply.body, indent=2)}\n")
     return 0 if len(replies) == len(calls) and replies[-1].status == 200 else 1
 
 

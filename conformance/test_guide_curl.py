@@ -39,5 +39,8 @@ def test_the_guide_runs_verbatim_with_curl(mockstripe_url: str, shapes: ShapeChe
     last = replies[-1]
     assert [r.status for r in replies] == [200] * len(CALLS), f"{last.call.title}: {last.status} {last.body}"
     for reply in replies:
+        # as written, but for the host and the placeholders
+        for sent, written in zip(reply.command[1:], reply.call.args, strict=True):
+            assert sent == written or written.startswith("$STRIPE_API") or "{{" in written
         assert shapes.check(reply.body) == [], reply.call.title
     assert_guide_promises(GuideResponses(*(reply.body for reply in replies)))
