@@ -4,8 +4,8 @@ The SDK's resource classes (`stripe.Price`, `stripe.billing.Meter`, ...) annotat
 their object, and their inner `StripeObject` classes (`stripe.Price.Recurring`) annotate the nested
 hashes. `ShapeChecker.check(obj)` finds the class for `obj["object"]` and checks, recursively:
 
-- every declared field is present, except `deleted` and the fields in `EXPAND_ONLY`, which Stripe
-  returns only when expanded;
+- every declared field is present, except `deleted`, the fields in `EXPAND_ONLY`, which Stripe
+  returns only when expanded, and the nested ones in `MAY_BE_ABSENT`, which Stripe leaves out;
 - no field is returned that the SDK does not declare;
 - each value has the declared type: int / float / str / bool, decimal strings, `None` only where
   `Optional`, `Literal` values, nested objects, lists, string maps, list objects, and `id | Object`
@@ -42,12 +42,13 @@ EXPAND_ONLY: dict[str, frozenset[str]] = {
 
 # Nested fields (dotted paths inside an object type; `*` stands for any key of a map) that Stripe
 # leaves out unless expanded or when they do not apply, e.g. `issuer: {"type": "self"}` has no `account`.
-_CONNECTED_ACCOUNT = frozenset({"automatic_tax.liability.account", "issuer.account"})
 MAY_BE_ABSENT: dict[str, frozenset[str]] = {
+    "invoice": frozenset(
+        {"automatic_tax.liability.account", "issuer.account", "parent.subscription_details.subscription_proration_date"}
+    ),
     "price": frozenset({"currency_options.*.tiers"}),
-    "test_helpers.test_clock": frozenset({"status_details.advancing"}),
-    "invoice": _CONNECTED_ACCOUNT | {"parent.subscription_details.subscription_proration_date"},
     "subscription": frozenset({"automatic_tax.liability.account", "invoice_settings.issuer.account"}),
+    "test_helpers.test_clock": frozenset({"status_details.advancing"}),
 }
 
 DELETED_STUB = frozenset({"id", "object", "deleted"})
@@ -58,7 +59,6 @@ _NONE = type(None)
 class Schema:
     """The fields one SDK class declares: JSON name -> annotation, and which must be present."""
 
-    owner: type
     fields: dict[str, Any]
     required: frozenset[str]
 
@@ -153,7 +153,7 @@ class ShapeChecker:
                 problems.append(f"{path}.{name}: not a field of {_qualname(cls)}")
                 continue
             below = frozenset(p.partition(".")[2] for p in absent if p.startswith(name + "."))
-            self._check_value(value, annotation, schema.owner, f"{path}.{name}", problems, below)
+            self._check_value(value, annotation, cls, f"{path}.{name}", problems, below)
 
     def _check_stub(self, obj: dict[str, Any], object_name: str, path: str, problems: list[str]) -> None:
         if obj.keys() != DELETED_STUB:
@@ -164,13 +164,14 @@ class ShapeChecker:
 
     def _check_list(self, obj: dict[str, Any], item: Any, owner: type, path: str, problems: list[str]) -> None:
         """A list object `{object: "list", data, has_more, url}`; items of `item` type, or by their `object`."""
-        keys = {"object", "data", "has_more", "url"}
+        keys, optional = {"object", "data", "has_more", "url"}, set()
         if obj.get("object") == "search_result":
-            keys |= {"next_page", "total_count"}
+            keys, optional = keys | {"next_page"}, {"total_count"}
         elif obj.get("object") != "list":
             problems.append(f"{path}.object: expected 'list', got {obj.get('object')!r}")
-        if obj.keys() != keys:
-            problems.append(f"{path}: a list object has exactly {sorted(keys)}; differs in {sorted(obj.keys() ^ keys)}")
+        if not keys <= obj.keys() <= keys | optional:
+            differs = sorted((obj.keys() ^ keys) - optional)
+            problems.append(f"{path}: a list object has exactly {sorted(keys)}; differs in {differs}")
         if not isinstance(obj.get("has_more"), bool):
             problems.append(f"{path}.has_more: expected bool, got {_kind(obj.get('has_more'))}")
         if not isinstance(obj.get("url"), str):
@@ -282,7 +283,6 @@ class ShapeChecker:
 
     def _build_schema(self, cls: type) -> Schema:
         fields: dict[str, Any] = {}
-        owner = cls
         remap: dict[str, str] = {}
         for klass in reversed(cls.__mro__):
             remap.update(klass.__dict__.get("_field_remappings", {}))
@@ -290,7 +290,7 @@ class ShapeChecker:
                 if name.startswith("_") or name == "OBJECT_NAME" or _is_classvar(annotation):
                     continue
                 fields[remap.get(name, name)] = annotation
-        return Schema(owner=owner, fields=fields, required=frozenset(fields) - {"deleted"})
+        return Schema(fields=fields, required=frozenset(fields) - {"deleted"})
 
     def _record(self, object_name: str, schema: Schema, obj: dict[str, Any]) -> None:
         seen = self.coverage.get(object_name)

@@ -166,3 +166,12 @@ def test_every_object_type_the_server_returns_is_known_to_the_sdk(checker: Shape
     names = [t.name for area in default_areas() for t in area.types]
     assert names
     assert [name for name in names if checker.class_for(name) is None] == []
+
+
+def test_nested_fields_stripe_leaves_out_may_be_absent_and_no_others(checker: ShapeChecker) -> None:
+    usd = {"custom_unit_amount": None, "tax_behavior": "unspecified", "unit_amount": 4, "unit_amount_decimal": "4"}
+    assert checker.check(changed(PRICE, "currency_options", {"usd": usd})) == []  # no `tiers` unless expanded
+    del usd["unit_amount"]
+    assert checker.check(changed(PRICE, "currency_options", {"usd": usd})) == [
+        "price.currency_options['usd'].unit_amount: missing (the SDK declares it)"
+    ]
