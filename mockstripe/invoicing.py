@@ -14,7 +14,7 @@ from typing import Any
 
 from .billing.invoice import invoice_totals
 from .billing.periods import boundary
-from .billing.pricing import amount_for
+from .billing.pricing import amount_for, billed_quantity
 from .metering import Metering
 from .resources.prices import price_tiers
 from .store import Account
@@ -33,6 +33,9 @@ FINALIZATION_DELAY = 3600
 # The 0 line a classic first invoice carries for a metered item covers no time (there is no usage
 # before the subscription started), rather than the whole first period.
 EMPTY_USAGE_PERIOD = True
+# A metered line's `quantity` is the raw usage (25 tokens) while its amount is computed on packages
+# (1 package of 100); False reports the package count instead. Stripe's choice is unconfirmed.
+QUANTITY_IS_RAW_USAGE = True
 # What a preview reports as its billing reason, for an existing or a new subscription.
 PREVIEW_BILLING_REASON = "upcoming"
 # An invoice embeds its first lines; `GET /v1/invoices/{id}/lines` pages through all of them.
@@ -67,7 +70,7 @@ def line(
     amount = amount_for(price, quantity, price_tiers(account, price["id"]))
     if proration is not None:
         amount = int((amount * proration).quantize(Decimal(1), rounding=ROUND_HALF_UP))
-    quantity = Decimal(quantity)
+    quantity = Decimal(quantity) if QUANTITY_IS_RAW_USAGE else billed_quantity(price, quantity)
     return {
         "id": new_id(id_prefix),
         "object": "line_item",
@@ -167,7 +170,6 @@ def _first_period_share(subscription: Obj, item: Obj) -> Decimal | None:
 
 
 def build_invoice(
-    account: Account,
     invoice_id: str,
     subscription: Obj,
     lines: list[Obj],
@@ -294,7 +296,7 @@ def first_invoice(account: Account, subscription: Obj, customer: Obj, now: int, 
     if not lines:
         return None
     invoice = build_invoice(
-        account, invoice_id, subscription, lines,
+        invoice_id, subscription, lines,
         billing_reason="subscription_create", created=now, period=(now, now), customer=customer,
     )
     finalize(invoice, customer, now)
@@ -319,19 +321,17 @@ def preview(account: Account, subscription: Obj, customer: Obj, *, new: bool, no
         if subscription["status"] == "canceled":
             raise no_upcoming_invoice(customer["id"])
         lines = next_lines(account, subscription, invoice_id=invoice_id, id_prefix="il_tmp")
-        period = _current_window(subscription, now)
+        period = _current_window(subscription)
         created = period[1]
     return build_invoice(
-        account, invoice_id, subscription, lines,
+        invoice_id, subscription, lines,
         billing_reason=PREVIEW_BILLING_REASON, created=created, period=period, customer=customer,
     )
 
 
-def _current_window(subscription: Obj, now: int) -> tuple[int, int]:
+def _current_window(subscription: Obj) -> tuple[int, int]:
     """The span of the items' current periods: what the next invoice closes."""
     items = subscription["items"]["data"]
-    if not items:
-        return now, now
     return min(i["current_period_start"] for i in items), max(i["current_period_end"] for i in items)
 
 
@@ -341,7 +341,7 @@ def no_upcoming_invoice(customer_id: str) -> StripeError:
 
 def describe(account: Account, price: Obj, quantity: Decimal) -> str:
     """A line's label, e.g. `25 × Alpaca AI tokens (at $0.04 per 100 units / month)`."""
-    product = account.find("product", price["product"]) if isinstance(price["product"], str) else None
+    product = account.find("product", price["product"])
     name = product["name"] if product is not None else price["product"]
     recurring = price["recurring"]
     count = recurring["interval_count"]

@@ -9,7 +9,7 @@ subscription lists the very item dicts the item collection holds, so an update s
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Iterable
 
 from .billing.periods import boundary, period_containing
 from .store import Account
@@ -20,6 +20,7 @@ Obj = dict[str, Any]
 
 # Stripe has used two wordings for this over the years; this is the one of the subscriptions API.
 METERED_QUANTITY = "You cannot set the quantity for metered plans."
+SAME_PRICE_TWICE = "Cannot add multiple subscription items with the same plan: {}"
 # Whether a metered item renders `quantity: null` (chosen) rather than leaving the field out: the
 # SDK's `item.quantity` then reads None instead of raising AttributeError.
 METERED_ITEM_QUANTITY: int | None = None
@@ -43,7 +44,7 @@ def is_metered(price: Obj) -> bool:
     return price["recurring"]["usage_type"] == "metered"
 
 
-def check_items(requests: list[ItemRequest], currency: str, taken: set[str] = frozenset()) -> None:  # type: ignore[assignment]
+def check_items(requests: list[ItemRequest], currency: str, taken: Iterable[str] = ()) -> None:
     """Every rule an item must satisfy; `taken` holds the prices the subscription already has."""
     seen = set(taken)
     for request in requests:
@@ -58,13 +59,13 @@ def check_items(requests: list[ItemRequest], currency: str, taken: set[str] = fr
             raise invalid("The price specified is inactive. This field only accepts active prices.", param=param)
         if is_metered(price) and request.quantity is not None:
             raise invalid(METERED_QUANTITY, param=at(request.path, "quantity"))
-        check_currency(price, currency, param)
+        _check_currency(price, currency, param)
         if price["id"] in seen:
-            raise invalid(f"Cannot add multiple subscription items with the same plan: {price['id']}", param=param)
+            raise invalid(SAME_PRICE_TWICE.format(price["id"]), param=param)
         seen.add(price["id"])
 
 
-def check_currency(price: Obj, currency: str, param: str) -> None:
+def _check_currency(price: Obj, currency: str, param: str) -> None:
     if price["currency"] != currency:
         raise invalid(
             f"The price specified only supports `{price['currency']}`. This doesn't match the expected "
@@ -164,8 +165,7 @@ def set_price(subscription: Obj, item: Obj, price: Obj, now: int) -> None:
 def attach(account: Account, subscription: Obj, item: Obj) -> None:
     """Store an item and list it on its subscription (the same dict, so updates show in both)."""
     account.collection("subscription_item").add(item)
-    items = subscription["items"]
-    items["data"].append(item)
+    subscription["items"]["data"].append(item)
 
 
 def detach(account: Account, subscription: Obj, item: Obj) -> Obj:
@@ -174,10 +174,6 @@ def detach(account: Account, subscription: Obj, item: Obj) -> Obj:
     stub = {"id": item["id"], "object": "subscription_item", "deleted": True}
     account.collection("subscription_item").objects[item["id"]] = stub
     return stub
-
-
-def live_items(subscription: Obj) -> list[Obj]:
-    return list(subscription["items"]["data"])
 
 
 def lookup_price(account: Account, price_id: str) -> Obj:
@@ -193,6 +189,7 @@ def build_subscription(
     now: int,
     *,
     billing_mode: str = "flexible",
+    proration_discounts: str = "included",
     billing_cycle_anchor: int | None = None,
     collection_method: str = "charge_automatically",
     days_until_due: int | None = None,
@@ -211,7 +208,7 @@ def build_subscription(
         "billing_cycle_anchor": now if billing_cycle_anchor is None else billing_cycle_anchor,
         "billing_cycle_anchor_config": None,
         "billing_mode": {
-            "flexible": {"proration_discounts": "included"} if billing_mode == "flexible" else None,
+            "flexible": {"proration_discounts": proration_discounts} if billing_mode == "flexible" else None,
             "type": billing_mode,
             "updated_at": now,
         },

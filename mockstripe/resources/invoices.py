@@ -32,7 +32,7 @@ from ..wire.params import (
     endpoint,
     missing,
 )
-from .subscriptions import MAX_ITEMS
+from .subscriptions import ITEM_UNSUPPORTED, MAX_ITEMS
 
 Obj = dict[str, Any]
 
@@ -61,13 +61,9 @@ PREVIEW_ITEM = Hash(
         "price": Ref(object_type="price", noun="price", required=True),
         "quantity": Integer(minimum=0),
         "metadata": Map(),
-        **{
-            k: Unsupported()
-            for k in (
-                "billing_thresholds", "clear_usage", "current_trial", "deleted", "discounts", "id", "plan",
-                "price_data", "tax_rates",
-            )
-        },
+        **ITEM_UNSUPPORTED,
+        # Changes to the items of an existing subscription are not previewed.
+        **{k: Unsupported() for k in ("clear_usage", "deleted", "id")},
     }
 )
 CREATE_PREVIEW = endpoint(
@@ -150,7 +146,8 @@ def create_preview(call: Call) -> Obj:
         subscription = account.find("subscription", params["subscription"])
         assert subscription is not None
         customer = account.find("customer", subscription["customer"])
-        assert customer is not None
+        if customer is None:  # deleted since: nothing will be invoiced
+            raise invoicing.no_upcoming_invoice(subscription["customer"])
         return invoicing.preview(account, subscription, customer, new=False, now=now)
     customer = account.find("customer", params["customer"])
     assert customer is not None

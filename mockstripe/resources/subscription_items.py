@@ -19,21 +19,18 @@ from ..subscribing import (
 from ..wire.errors import invalid
 from ..wire.lists import PAGE_EXCLUSIVE, PAGE_PARAMS, paginate
 from ..wire.objects import ObjectType
-from ..wire.params import TIMESTAMP, Boolean, Integer, Map, Ref, Unsupported, endpoint, merge_metadata
-from .subscriptions import CANCELED_IS_FROZEN, LAST_ITEM, PAYMENT_BEHAVIOR, PRORATION_BEHAVIOR
+from ..wire.params import TIMESTAMP, Boolean, Integer, Map, Ref, endpoint, merge_metadata
+from .subscriptions import CANCELED_IS_FROZEN, ITEM_UNSUPPORTED, LAST_ITEM, PAYMENT_BEHAVIOR, PRORATION_BEHAVIOR
 
 Obj = dict[str, Any]
 
-UNSUPPORTED = {
-    k: Unsupported() for k in ("billing_thresholds", "current_trial", "discounts", "plan", "price_data", "tax_rates")
-}
 CHANGES = dict(
     metadata=Map(),
     payment_behavior=PAYMENT_BEHAVIOR,
     proration_behavior=PRORATION_BEHAVIOR,
     proration_date=TIMESTAMP,
     quantity=Integer(minimum=0),
-    **UNSUPPORTED,
+    **ITEM_UNSUPPORTED,
 )
 CREATE = endpoint(
     subscription=Ref(object_type="subscription", noun="subscription", required=True),

@@ -7,6 +7,8 @@ from typing import Any
 from .. import invoicing
 from ..routing import Area, Call, Endpoint
 from ..subscribing import (
+    METERED_QUANTITY,
+    SAME_PRICE_TWICE,
     ItemRequest,
     attach,
     build_item,
@@ -16,7 +18,6 @@ from ..subscribing import (
     detach,
     is_metered,
     lookup_price,
-    METERED_QUANTITY,
     natural_period_end,
     set_price,
 )
@@ -25,10 +26,9 @@ from ..wire.lists import PAGE_EXCLUSIVE, PAGE_PARAMS, in_range, paginate
 from ..wire.objects import ObjectType
 from ..wire.params import (
     CREATED_FILTER,
-    Currency,
     TIMESTAMP,
-    AnyOf,
     Boolean,
+    Currency,
     Enum,
     Hash,
     Integer,
@@ -223,11 +223,13 @@ def create(call: Call) -> Obj:
     check_customer_currency(customer, currency)
     _check_anchor(params.get("billing_cycle_anchor"), requests, now)
 
+    billing_mode = params.get("billing_mode") or {}
     subscription = build_subscription(
         customer,
         currency,
         now,
-        billing_mode=(params.get("billing_mode") or {}).get("type", "flexible"),
+        billing_mode=billing_mode.get("type", "flexible"),
+        proration_discounts=(billing_mode.get("flexible") or {}).get("proration_discounts") or "included",
         billing_cycle_anchor=params.get("billing_cycle_anchor"),
         collection_method=params.get("collection_method") or "charge_automatically",
         days_until_due=params.get("days_until_due"),
@@ -235,8 +237,6 @@ def create(call: Call) -> Obj:
         metadata=merge_metadata({}, params.get("metadata") or {}),
         cancel_at_period_end=bool(params.get("cancel_at_period_end")),
     )
-    if (params.get("billing_mode") or {}).get("flexible"):
-        subscription["billing_mode"]["flexible"].update(params["billing_mode"]["flexible"])
     for request in requests:
         attach(account, subscription, build_item(subscription, request, now))
     customer["currency"] = currency
@@ -270,7 +270,7 @@ def _plan_item_changes(call: Call, subscription: Obj) -> list[tuple[str, Obj, Ob
             continue
         if item is None and change.get("price") is None:
             raise missing(f"{path}[price]")
-        price = lookup_price(account, change["price"]) if change.get("price") else item["price"]  # type: ignore[index]
+        price = lookup_price(account, change["price"]) if change.get("price") else item["price"]  # type: ignore[index]  # item exists when no price is given
         if is_metered(price) and change.get("quantity") is not None:
             raise invalid(METERED_QUANTITY, param=f"{path}[quantity]")
         if change.get("price"):
@@ -282,7 +282,7 @@ def _plan_item_changes(call: Call, subscription: Obj) -> list[tuple[str, Obj, Ob
     seen: set[str] = set()
     for price in final_prices.values():
         if price["id"] in seen:
-            raise invalid(f"Cannot add multiple subscription items with the same plan: {price['id']}", param="items")
+            raise invalid(SAME_PRICE_TWICE.format(price["id"]), param="items")
         seen.add(price["id"])
     return plan
 
@@ -317,9 +317,10 @@ def update(call: Call) -> Obj:
             if "metadata" in change:
                 item["metadata"] = merge_metadata(item["metadata"], change["metadata"])
     subscription["collection_method"], subscription["days_until_due"] = collection_method, days
-    for key in ("cancel_at_period_end", "description"):
-        if key in params:
-            subscription[key] = params[key] if key == "description" else bool(params[key])
+    if "description" in params:
+        subscription["description"] = params["description"]
+    if params.get("cancel_at_period_end") is not None:
+        subscription["cancel_at_period_end"] = params["cancel_at_period_end"]
     if "metadata" in params:
         subscription["metadata"] = merge_metadata(subscription["metadata"], params["metadata"])
     _apply_cancellation_details(subscription, params.get("cancellation_details"))

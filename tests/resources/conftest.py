@@ -91,3 +91,26 @@ def _fields_of(cls: type) -> set[str]:
 def sdk_fields() -> Any:
     """`sdk_fields(stripe.Invoice)`: the fields an SDK resource class declares, through its bases."""
     return _fields_of
+
+
+class AsyncCatalog:
+    """The same objects through the async SDK, for tests that run the app in their own loop (and
+    so can set the account's clock)."""
+
+    def __init__(self, client: stripe.StripeClient) -> None:
+        self.client = client
+
+    async def subscribe_to_seats(self, quantity: int = 1, **params: Any) -> stripe.Subscription:
+        """A licensed monthly price of 10.00 USD per seat, a customer, and a subscription to it."""
+        price = await self.client.v1.prices.create_async(
+            {"currency": "usd", "unit_amount": 1000, "recurring": {"interval": "month"}, "product_data": {"name": "Seat"}}
+        )
+        customer = await self.client.v1.customers.create_async({"name": "John Doe"})
+        return await self.client.v1.subscriptions.create_async(
+            {"customer": customer.id, "items": [{"price": price.id, "quantity": quantity}], **params}
+        )
+
+
+@pytest.fixture
+def catalog_async(in_process: Any) -> AsyncCatalog:
+    return AsyncCatalog(in_process.client)

@@ -318,3 +318,14 @@ class TestNewSubscription:
 
         assert reply.status == 400
         assert reply.error["param"] == "subscription_details[items][0][quantity]"
+
+
+def test_a_deleted_customer_has_no_next_invoice(catalog, stripe_client) -> None:
+    customer = catalog.customer()
+    subscription = catalog.subscribe(customer, catalog.metered_price())
+    stripe_client.v1.customers.delete(customer.id)
+
+    with pytest.raises(stripe.InvalidRequestError) as caught:
+        catalog.preview(subscription)
+
+    assert caught.value.code == "invoice_upcoming_none"
