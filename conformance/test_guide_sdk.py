@@ -6,39 +6,10 @@ import secrets
 
 import stripe
 
-from conformance.promises import TOKENS, GuideResponses, assert_guide_promises
+from conformance.guide_params import METER, day_around, meter_event_params, price_params, raw
+from conformance.promises import AMOUNT, TOKENS, GuideResponses, assert_guide_promises
 from conformance.recording import ShapeCheckedAsyncClient, ShapeCheckedClient
 from conformance.shapes import ShapeChecker
-
-METER = {
-    "display_name": "Alpaca AI tokens",
-    "event_name": "alpaca_ai_tokens",
-    "default_aggregation": {"formula": "sum"},
-    "customer_mapping": {"event_payload_key": "stripe_customer_id", "type": "by_id"},
-    "value_settings": {"event_payload_key": "value"},
-}
-
-
-def price_params(meter_id: str) -> stripe.params.PriceCreateParams:
-    return {
-        "currency": "usd",
-        "unit_amount": 4,
-        "billing_scheme": "per_unit",
-        "transform_quantity": {"divide_by": 100, "round": "up"},
-        "recurring": {"usage_type": "metered", "interval": "month", "meter": meter_id},
-        "product_data": {"name": "Alpaca AI tokens"},
-    }
-
-
-def day_around(timestamp: int) -> tuple[int, int]:
-    start = timestamp - timestamp % 86_400
-    return start, start + 86_400
-
-
-def raw(resource: stripe.StripeObject) -> dict:
-    """The JSON the server sent for this SDK object."""
-    assert resource.last_response is not None
-    return resource.last_response.data
 
 
 def fresh_key() -> str:
@@ -55,9 +26,7 @@ def test_the_guide_runs_through_stripe_python(mockstripe_url: str, shapes: Shape
     price = client.v1.prices.create(price_params(meter.id))
     customer = client.v1.customers.create({"name": "John Doe"})
     subscription = client.v1.subscriptions.create({"customer": customer.id, "items": [{"price": price.id}]})
-    event = client.v1.billing.meter_events.create(
-        {"event_name": "alpaca_ai_tokens", "payload": {"stripe_customer_id": customer.id, "value": str(TOKENS)}}
-    )
+    event = client.v1.billing.meter_events.create(meter_event_params(customer.id))
     preview = client.v1.invoices.create_preview({"subscription": subscription.id})
     start, end = day_around(event.timestamp)
     summaries = client.v1.billing.meters.event_summaries.list(
@@ -66,9 +35,9 @@ def test_the_guide_runs_through_stripe_python(mockstripe_url: str, shapes: Shape
 
     assert http_client.violations.found == []
     assert_guide_promises(GuideResponses(*map(raw, (meter, price, customer, subscription, event, preview, summaries))))
-    # The SDK's own view of the same objects.
+    # The SDK's own reading of the same objects.
     assert preview.lines.data[0].pricing.price_details.price == price.id
-    assert preview.amount_due == 4 and summaries.data[0].aggregated_value == TOKENS
+    assert (preview.amount_due, summaries.data[0].aggregated_value) == (AMOUNT, TOKENS)
 
 
 async def test_the_guide_runs_through_stripe_python_async(mockstripe_url: str, shapes: ShapeChecker) -> None:
@@ -83,9 +52,7 @@ async def test_the_guide_runs_through_stripe_python_async(mockstripe_url: str, s
         subscription = await client.v1.subscriptions.create_async(
             {"customer": customer.id, "items": [{"price": price.id}]}
         )
-        event = await client.v1.billing.meter_events.create_async(
-            {"event_name": "alpaca_ai_tokens", "payload": {"stripe_customer_id": customer.id, "value": str(TOKENS)}}
-        )
+        event = await client.v1.billing.meter_events.create_async(meter_event_params(customer.id))
         preview = await client.v1.invoices.create_preview_async({"subscription": subscription.id})
         start, end = day_around(event.timestamp)
         summaries = await client.v1.billing.meters.event_summaries.list_async(
