@@ -1,5 +1,12 @@
 """The API areas this server implements, one module each."""
 
-from . import customers, prices, products
+from . import customers, meter_event_summaries, meter_events, meters, prices, products
 
-AREAS = (customers.AREA, products.AREA, prices.AREA)
+AREAS = (
+    customers.AREA,
+    products.AREA,
+    prices.AREA,
+    meters.AREA,
+    meter_event_summaries.AREA,
+    meter_events.AREA,
+)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import string
 
@@ -40,6 +41,14 @@ def random_tail(length: int) -> str:
 def new_id(prefix: str) -> str:
     head, length = _FORMATS[prefix]
     return f"{prefix}_{head}{random_tail(length)}"
+
+
+def stable_id(prefix: str, *parts: object) -> str:
+    """An id in `prefix`'s format derived from `parts`, so an object recomputed on each request
+    (a meter event summary) keeps its id and can serve as a pagination cursor."""
+    head, length = _FORMATS[prefix]
+    digest = hashlib.blake2b(repr(parts).encode(), digest_size=length).digest()
+    return f"{prefix}_{head}{digest.translate(_BYTE_TO_CHAR).decode('ascii')}"
 
 
 def request_id() -> str:
