@@ -86,6 +86,14 @@ class InProcess:
 
     client: Any  # stripe.StripeClient, used through its `*_async` methods
     account: Account
+    http: Any  # the SDK's aiohttp client, shared by every client of this app
+    url: str
+
+    def client_for(self, key: str) -> Any:
+        """Another async SDK client of this app, with another key (or a meter event session token)."""
+        import stripe  # noqa: PLC0415
+
+        return stripe.StripeClient(key, base_addresses={"api": self.url, "meter_events": self.url}, http_client=self.http)
 
 
 @pytest.fixture
@@ -95,8 +103,8 @@ async def in_process(aiohttp_client: Any, stripe_api_key: str) -> AsyncIterator[
     app = create_app()
     server = await aiohttp_client(app)
     http = stripe.AIOHTTPClient()
-    client = stripe.StripeClient(
-        stripe_api_key, base_addresses={"api": str(server.make_url("")).rstrip("/")}, http_client=http
-    )
-    yield InProcess(client, app[STATE].store.account(stripe_api_key))
+    url = str(server.make_url("")).rstrip("/")
+    setup = InProcess(None, app[STATE].store.account(stripe_api_key), http, url)
+    setup.client = setup.client_for(stripe_api_key)
+    yield setup
     await http.close_async()

@@ -1,6 +1,6 @@
 """The API areas this server implements, one module each."""
 
-from . import customers, meter_event_summaries, meter_events, meters, prices, products
+from . import customers, meter_event_summaries, meter_events, meter_events_v2, meters, prices, products
 
 AREAS = (
     customers.AREA,
@@ -9,4 +9,5 @@ AREAS = (
     meters.AREA,
     meter_event_summaries.AREA,
     meter_events.AREA,
+    meter_events_v2.AREA,
 )
