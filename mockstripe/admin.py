@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from . import __version__
 from .metering import Metering
 from .routing import Area, Call, Endpoint
 from .wire.lists import list_object
@@ -11,7 +12,7 @@ from .wire.params import Integer, String, endpoint
 
 
 def health(call: Call) -> dict[str, Any]:
-    return {"status": "ok"}
+    return {"status": "ok", "version": __version__}
 
 
 def reset(call: Call) -> dict[str, Any]:

@@ -79,3 +79,16 @@ def markdown_table(areas: tuple[Area, ...]) -> str:
         for e in area.endpoints:
             rows.append(f"| `{e.method}` | `{e.path}` | {e.summary} |")
     return "\n".join(rows)
+
+
+TABLE_START = "<!-- endpoints:start -->"
+TABLE_END = "<!-- endpoints:end -->"
+
+
+def splice_table(markdown: str, table: str) -> str:
+    """`markdown` with `table` put between the endpoint markers (ValueError if they are missing)."""
+    start = markdown.find(TABLE_START)
+    end = markdown.find(TABLE_END, start)
+    if start < 0 or end < 0:
+        raise ValueError(f"no {TABLE_START} ... {TABLE_END} markers")
+    return f"{markdown[: start + len(TABLE_START)]}\n{table}\n{markdown[end:]}"

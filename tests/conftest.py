@@ -5,12 +5,19 @@ from __future__ import annotations
 
 import http.client
 import json
+import os
+import re
+import signal
+import subprocess
+import threading
 from dataclasses import dataclass
-from typing import Any, AsyncIterator
+from pathlib import Path
+from typing import Any, AsyncIterator, Callable, Iterator
 from urllib.parse import urlencode, urlsplit
 
 import pytest
 
+import mockstripe
 from mockstripe.app import STATE, create_app
 from mockstripe.store import Account
 
@@ -79,6 +86,12 @@ def raw(mockstripe_url: str, stripe_api_key: str) -> RawHTTP:
     return RawHTTP(mockstripe_url, stripe_api_key)
 
 
+@pytest.fixture
+def raw_http() -> type[RawHTTP]:
+    """The class behind `raw`, for another key or another server: `raw_http(url, key)`."""
+    return RawHTTP
+
+
 @dataclass
 class InProcess:
     """An app in the test's own event loop: the async SDK client, and the account behind its key
@@ -108,3 +121,61 @@ async def in_process(aiohttp_client: Any, stripe_api_key: str) -> AsyncIterator[
     setup.client = setup.client_for(stripe_api_key)
     yield setup
     await http.close_async()
+
+
+# --- Servers in child processes (the CLI, an installed wheel) ---
+
+STARTUP_SECONDS = 20
+
+
+@pytest.fixture(scope="session")
+def source_env() -> dict[str, str]:
+    """This process's environment, with PYTHONPATH set so that a child process imports the same
+    `mockstripe` as this one (a relative PYTHONPATH would not survive a change of directory)."""
+    return {**os.environ, "PYTHONPATH": str(Path(mockstripe.__file__).resolve().parents[1])}
+
+
+@dataclass
+class ServerProcess:
+    process: subprocess.Popen[str]
+    url: str
+
+    @property
+    def port(self) -> int:
+        return int(self.url.rsplit(":", 1)[1])
+
+    def stop(self, sig: signal.Signals = signal.SIGTERM) -> tuple[int, str, str]:
+        """Send `sig`; returns the exit code and the rest of stdout and stderr."""
+        self.process.send_signal(sig)
+        out, err = self.process.communicate(timeout=STARTUP_SECONDS)
+        return self.process.returncode, out, err
+
+
+@pytest.fixture
+def spawn_server(source_env: dict[str, str]) -> Iterator[Callable[..., ServerProcess]]:
+    """Start a server command; returns once it printed its URL. Whatever is left running is killed."""
+    children: list[subprocess.Popen[str]] = []
+
+    def spawn(command: list[str], env: dict[str, str] | None = None) -> ServerProcess:
+        process = subprocess.Popen(
+            command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env or source_env
+        )
+        children.append(process)
+        watchdog = threading.Timer(STARTUP_SECONDS, process.kill)
+        watchdog.start()
+        try:
+            first_line = process.stdout.readline()  # type: ignore[union-attr]
+        finally:
+            watchdog.cancel()
+        found = re.fullmatch(r"mockstripe listening on (http://\S+)\n", first_line)
+        if found is None:
+            process.kill()
+            out, err = process.communicate()
+            pytest.fail(f"{command} did not start: {first_line + out!r}\n{err}")
+        return ServerProcess(process, found.group(1))
+
+    yield spawn
+    for process in children:
+        if process.poll() is None:
+            process.kill()
+            process.communicate()

@@ -183,8 +183,12 @@ class _Series:
             return Decimal(live_below_hi - self.counts[lo])
         if live_below_hi == self.counts[lo]:
             return Decimal(0)
-        # counts first reaches live_below_hi just after the last live event below hi.
-        position = bisect_left(self.counts, live_below_hi) - 1
+        # The last event below hi, if live (the usual case); else counts first reaches live_below_hi
+        # just after the last live event.
+        if self.counts[hi - 1] < live_below_hi:
+            position = hi - 1
+        else:
+            position = bisect_left(self.counts, live_below_hi) - 1
         return _decimal(self.values[position if self.order is None else self.order[position]], self.scale)
 
     def _sort(self) -> None:

@@ -1,6 +1,17 @@
 """The API areas this server implements, one module each."""
 
-from . import customers, meter_event_summaries, meter_events, meter_events_v2, meters, prices, products
+from . import (
+    customers,
+    invoices,
+    meter_event_summaries,
+    meter_events,
+    meter_events_v2,
+    meters,
+    prices,
+    products,
+    subscription_items,
+    subscriptions,
+)
 
 AREAS = (
     customers.AREA,
@@ -10,4 +21,7 @@ AREAS = (
     meter_event_summaries.AREA,
     meter_events.AREA,
     meter_events_v2.AREA,
+    subscriptions.AREA,
+    subscription_items.AREA,
+    invoices.AREA,
 )
