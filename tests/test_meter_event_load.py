@@ -91,7 +91,8 @@ def v1_job(event: Event, key: str | None = None, accepted: frozenset[int] = froz
     }
     if event.identifier is not None:
         params["identifier"] = event.identifier
-    return Job("/v1/billing/meter_events", urlencode(params), FORM, key or secrets.token_hex(16), accepted, resend=key is None)
+    body = urlencode(params)
+    return Job("/v1/billing/meter_events", body, FORM, key or secrets.token_hex(16), accepted, resend=key is None)
 
 
 def v2_fields(event: Event) -> dict[str, Any]:

@@ -75,7 +75,8 @@ class MeterEventSessions:
         return session.account
 
     def _forget_long_expired(self) -> None:
-        for token, session in list(self._sessions.items()):
+        while self._sessions:
+            token, session = next(iter(self._sessions.items()))
             if session.account.now() - session.expires_at < EXPIRED_TOKEN_MEMORY:
                 return
             del self._sessions[token]

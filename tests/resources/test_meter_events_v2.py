@@ -116,7 +116,26 @@ async def test_expired_session_token_is_refused(in_process) -> None:
     )
 
 
-def test_stream_refuses_secret_keys_and_unknown_tokens(stripe_client: stripe.StripeClient, mockstripe_url: str) -> None:
+async def test_long_expired_tokens_are_forgotten(in_process) -> None:
+    in_process.account.clock = FrozenClock(T0)
+    session = await in_process.client.v2.billing.meter_event_session.create_async()
+    streamer = in_process.client_for(session.authentication_token)
+    batch = {"events": [event("cus_x", "1")]}
+    in_process.account.clock = FrozenClock(T0 + 15 * 60 + DAY - 1)
+    await in_process.client.v2.billing.meter_event_session.create_async()
+    with pytest.raises(stripe.TemporarySessionExpiredError):
+        await streamer.v2.billing.meter_event_stream.create_async(batch)
+    # A day after expiry, issuing a session forgets the token: it is then unknown.
+    in_process.account.clock = FrozenClock(T0 + 15 * 60 + DAY)
+    await in_process.client.v2.billing.meter_event_session.create_async()
+    with pytest.raises(stripe.AuthenticationError) as caught:
+        await streamer.v2.billing.meter_event_stream.create_async(batch)
+    assert caught.value.user_message.startswith("Invalid meter event session token provided: ")
+
+
+def test_stream_refuses_secret_keys_and_unknown_tokens(
+    stripe_client: stripe.StripeClient, mockstripe_url: str
+) -> None:
     batch = {"events": [event("cus_x", "1")]}
     with pytest.raises(stripe.AuthenticationError) as caught:
         stripe_client.v2.billing.meter_event_stream.create(batch)
@@ -186,7 +205,8 @@ def test_101_events_are_refused_and_none_stored(
 
 MALFORMED = [
     # (what is wrong, the event, param, message)
-    ("no event_name", {"payload": {"value": "1"}}, "events[1][event_name]", "Missing required param: events[1][event_name]."),
+    ("no event_name", {"payload": {"value": "1"}}, "events[1][event_name]",
+     "Missing required param: events[1][event_name]."),
     ("no payload", {"event_name": EVENT_NAME}, "events[1][payload]", "Missing required param: events[1][payload]."),
     ("numeric value", {"event_name": EVENT_NAME, "payload": {"value": 1}}, "events[1][payload][value]",
      "Invalid val: value must be a string"),
@@ -264,7 +284,9 @@ def test_stream_drops_what_fails_later_validation(
     assert errors[1]["message"].startswith("The event timestamp cannot be more than 35 days in past.")
 
 
-def test_strict_mode_refuses_the_batch_of_an_event_that_would_be_dropped(strict_url: str, stripe_api_key: str) -> None:
+def test_strict_mode_refuses_the_batch_of_an_event_that_would_be_dropped(
+    strict_url: str, stripe_api_key: str
+) -> None:
     client = stripe.StripeClient(stripe_api_key, base_addresses={"api": strict_url, "meter_events": strict_url})
     meter = make_meter(client)
     customer = client.v1.customers.create().id
@@ -274,7 +296,11 @@ def test_strict_mode_refuses_the_batch_of_an_event_that_would_be_dropped(strict_
             {"events": [event(customer, "1", identifier="ok"), event("cus_nobody", "1")]}
         )
     error = caught.value
-    assert (error.http_status, error.code, error.param) == (400, "meter_event_customer_not_found", "events[1][payload][stripe_customer_id]")
+    assert (error.http_status, error.code, error.param) == (
+        400,
+        "meter_event_customer_not_found",
+        "events[1][payload][stripe_customer_id]",
+    )
     assert error.user_message == "No such customer: 'cus_nobody'"
     streamer.v2.billing.meter_event_stream.create({"events": [event(customer, "4", identifier="ok")]})
     assert usage(client, meter.id, customer) == 4
@@ -319,10 +345,11 @@ def test_single_event_is_validated_on_receipt(stripe_client: stripe.StripeClient
     meter = make_meter(stripe_client)
     customer = stripe_client.v1.customers.create().id
     stripe_client.v2.billing.meter_events.create(event(customer, "5", identifier="once"))
+    now = int(time.time())
     refusals = [
         (event(customer, "5", identifier="once"), "identifier", "An event already exists with identifier once."),
-        (event(customer, "1", timestamp=_rfc3339(int(time.time()) - 36 * DAY)), "timestamp", "The event timestamp cannot"),
-        (event(customer, "1", timestamp=_rfc3339(int(time.time()) + 600)), "timestamp", "The event timestamp cannot"),
+        (event(customer, "1", timestamp=_rfc3339(now - 36 * DAY)), "timestamp", "The event timestamp cannot"),
+        (event(customer, "1", timestamp=_rfc3339(now + 600)), "timestamp", "The event timestamp cannot"),
         (event(customer, "1234567890123456"), "payload[value]", "The value in the event payload can have at most 15"),
         ({"event_name": EVENT_NAME}, "payload", "Missing required param: payload."),
         ({**event(customer, "1"), "expand": ["payload"]}, "expand", "Received unknown parameter: expand"),
