@@ -264,7 +264,8 @@ class List(Param):
             value = [value]
         if len(value) < self.min_items:
             # UNSURE: Stripe's wording for an array that is too short.
-            raise invalid(f"Array {path} must have at least {self.min_items} elements.", param=path)
+            plural = "s" if self.min_items > 1 else ""
+            raise invalid(f"Array {path} must have at least {self.min_items} element{plural}.", param=path)
         if self.max_items is not None and len(value) > self.max_items:
             raise invalid(
                 f"Array {path} exceeded maximum {self.max_items} allowed elements.", param=path

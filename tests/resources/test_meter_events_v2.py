@@ -200,6 +200,7 @@ def test_101_events_are_refused_and_none_stored(
     with pytest.raises(stripe.InvalidRequestError) as caught:
         stream_client.v2.billing.meter_event_stream.create({"events": []})
     assert (caught.value.http_status, caught.value.param) == (400, "events")
+    assert caught.value.user_message == "Array events must have at least 1 element."
     assert usage(stripe_client, meter.id, customer) == 0
 
 
