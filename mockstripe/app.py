@@ -20,7 +20,7 @@ from . import admin, auth
 from .config import DEFAULT_API_VERSION, MAX_BODY_BYTES, Config
 from .idempotency import IdempotencyRecords, Recorded, mismatch
 from .resources import AREAS
-from .routing import Area, Call, Endpoint
+from .routing import Area, Call, Endpoint, is_v2
 from .store import Account, Store
 from .wire.decode import assemble, decode_form, decode_json, parse_form
 from .wire.errors import StripeError, internal_error, unrecognized_url
@@ -154,8 +154,7 @@ def _execute(
         return 200, orjson.dumps(result), {}
     except StripeError as error:
         now = account.now() if account else 0
-        body = orjson.dumps(error.body(request[REQUEST_ID], now))
-        return error.status, body, error.headers
+        return error.status, _error_body(error, request, now), error.headers
 
 
 def _assemble_query(query: str) -> dict[str, Any]:
@@ -169,20 +168,27 @@ async def _stripe_errors(request: web.Request, handler: Callable[[web.Request], 
     try:
         response = await handler(request)
     except StripeError as error:
-        response = _error_response(error, rid)
+        response = _error_response(error, request)
     except web.HTTPRequestEntityTooLarge:
         response = _error_response(
-            StripeError(f"Request body too large: the limit is {MAX_BODY_BYTES} bytes.", status=413), rid
+            StripeError(f"Request body too large: the limit is {MAX_BODY_BYTES} bytes.", status=413), request
         )
     except (web.HTTPNotFound, web.HTTPMethodNotAllowed):
-        response = _error_response(unrecognized_url(request.method, request.path), rid)
+        response = _error_response(unrecognized_url(request.method, request.path), request)
     except Exception:
         log.exception("unexpected error on %s %s", request.method, request.path)
-        response = _error_response(internal_error(), rid)
+        response = _error_response(internal_error(), request)
     response.headers["Request-Id"] = rid
     return response
 
 
-def _error_response(error: StripeError, rid: str) -> web.Response:
-    body = orjson.dumps(error.body(rid, int(time.time())))
+def _error_response(error: StripeError, request: web.Request) -> web.Response:
+    body = _error_body(error, request, int(time.time()))
     return web.Response(body=body, status=error.status, headers=error.headers, content_type=JSON)
+
+
+def _error_body(error: StripeError, request: web.Request, now: int) -> bytes:
+    """v1 and v2 paths answer errors in their own envelope."""
+    if is_v2(request.path):
+        return orjson.dumps(error.v2_body())
+    return orjson.dumps(error.body(request[REQUEST_ID], now))

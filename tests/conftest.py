@@ -120,6 +120,12 @@ class InProcess:
 
     client: stripe.StripeClient  # used through its `*_async` methods
     account: Account
+    http: Any  # the SDK's aiohttp client, shared by every client of this app
+    url: str
+
+    def client_for(self, key: str) -> stripe.StripeClient:
+        """Another async SDK client of this app, with another key (or a meter event session token)."""
+        return stripe.StripeClient(key, base_addresses={"api": self.url, "meter_events": self.url}, http_client=self.http)
 
 
 @pytest.fixture
@@ -129,10 +135,10 @@ async def in_process(
     app = create_app()
     server = await aiohttp_client(app)
     http = ShapeCheckedAsyncClient(session_checker(request.config))
-    client = stripe.StripeClient(
-        stripe_api_key, base_addresses={"api": str(server.make_url("")).rstrip("/")}, http_client=http
-    )
-    yield InProcess(client, app[STATE].store.account(stripe_api_key))
+    url = str(server.make_url("")).rstrip("/")
+    setup = InProcess(None, app[STATE].store.account(stripe_api_key), http, url)
+    setup.client = setup.client_for(stripe_api_key)
+    yield setup
     await http.close_async()
     fail_on_shape_violations(http.violations)
 

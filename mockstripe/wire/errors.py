@@ -41,6 +41,14 @@ class StripeError(Exception):
             }
         }
 
+    def v2_body(self) -> dict[str, Any]:
+        """The v2 API's envelope: `type`, `code` and `message`, plus `param` when one is at fault
+        (the SDK passes it to `InvalidRequestError`); no doc or log links."""
+        error: dict[str, Any] = {"type": self.type, "code": self.code, "message": self.message}
+        if self.param is not None:
+            error["param"] = self.param
+        return {"error": error}
+
 
 def invalid(message: str, param: str | None = None, code: str | None = None) -> StripeError:
     return StripeError(message, param=param, code=code)
