@@ -20,7 +20,7 @@ from . import admin, auth
 from .config import DEFAULT_API_VERSION, MAX_BODY_BYTES, Config
 from .idempotency import IdempotencyRecords, Outcome, Recorded, mismatch
 from .resources import AREAS
-from .routing import Area, Call, Endpoint
+from .routing import Area, Call, Endpoint, is_v2
 from .store import Account, Store
 from .wire.decode import decode_form, decode_json
 from .wire.errors import StripeError, internal_error, unrecognized_url
@@ -166,7 +166,7 @@ def _execute(
     except Exception:
         failure = _crashed(request)
     now = account.now() if account else int(time.time())
-    return Outcome(failure.status, orjson.dumps(failure.body(request[REQUEST_ID], now)), failure.headers)
+    return Outcome(failure.status, _error_body(failure, request, now), failure.headers)
 
 
 def _crashed(request: web.Request) -> StripeError:
@@ -181,19 +181,26 @@ async def _stripe_errors(request: web.Request, handler: Callable[[web.Request], 
     try:
         response = await handler(request)
     except StripeError as error:
-        response = _error_response(error, rid)
+        response = _error_response(error, request)
     except web.HTTPRequestEntityTooLarge:
         response = _error_response(
-            StripeError(f"Request body too large: the limit is {MAX_BODY_BYTES} bytes.", status=413), rid
+            StripeError(f"Request body too large: the limit is {MAX_BODY_BYTES} bytes.", status=413), request
         )
     except (web.HTTPNotFound, web.HTTPMethodNotAllowed):
-        response = _error_response(unrecognized_url(request.method, request.path), rid)
+        response = _error_response(unrecognized_url(request.method, request.path), request)
     except Exception:
-        response = _error_response(_crashed(request), rid)
+        response = _error_response(_crashed(request), request)
     response.headers["Request-Id"] = rid
     return response
 
 
-def _error_response(error: StripeError, rid: str) -> web.Response:
-    body = orjson.dumps(error.body(rid, int(time.time())))
+def _error_response(error: StripeError, request: web.Request) -> web.Response:
+    body = _error_body(error, request, int(time.time()))
     return web.Response(body=body, status=error.status, headers=error.headers, content_type=JSON)
+
+
+def _error_body(error: StripeError, request: web.Request, now: int) -> bytes:
+    """v1 and v2 paths answer errors in their own envelope."""
+    if is_v2(request.path):
+        return orjson.dumps(error.v2_body())
+    return orjson.dumps(error.body(request[REQUEST_ID], now))

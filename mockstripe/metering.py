@@ -17,7 +17,7 @@ import re
 from array import array
 from collections import deque
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any, Sequence
+from typing import TYPE_CHECKING, Any, NamedTuple, Sequence
 
 from .billing.aggregation import UsageLog
 from .wire.errors import StripeError, invalid
@@ -98,40 +98,80 @@ class Metering:
         (unknown meter or customer, bad value) is recorded in `dropped` instead, or raised when
         `strict`."""
         now = account.now()
-        _check_timestamp(timestamp, now)
-        meter = self._active.get(event_name)
+        event = MeterEvent(event_name, payload, timestamp, identifier)
+        meter, value, problem = self._assess(account, event, now)
+        if identifier is not None:
+            self._identifiers.check_unused(identifier, now)
+        if problem is not None and strict:
+            raise problem
+        return self._store(event, meter, value, problem, now)
+
+    def record_stream(self, account: Account, events: Sequence[MeterEvent], strict: bool) -> None:
+        """Store a batch of streamed events (v2): every event is assessed before any is stored.
+
+        Stripe validates streamed events only after accepting them, so what a single event is refused
+        for on receipt (timestamp window, too many digits) drops a streamed event, like an unknown
+        meter does. An identifier already taken, earlier in the batch included, marks a resent event:
+        it is skipped. `strict` refuses the whole batch for any event that would be dropped."""
+        now = account.now()
+        assessed: list[tuple[MeterEvent, Obj | None, str | None, StripeError | None]] = []
+        seen: set[str] = set()
+        for index, event in enumerate(events):
+            if event.identifier is not None:
+                if event.identifier in seen or self._identifiers.find(event.identifier, now) is not None:
+                    continue
+                seen.add(event.identifier)
+            try:
+                meter, value, problem = self._assess(account, event, now)
+            except _Refused as refused:
+                meter, value, problem = None, None, refused.dropped()
+            if problem is not None and strict:
+                raise _within(problem, f"events[{index}]")
+            assessed.append((event, meter, value, problem))
+        for event, meter, value, problem in assessed:
+            self._store(event, meter, value, problem, now)
+
+    def _assess(
+        self, account: Account, event: MeterEvent, now: int
+    ) -> tuple[Obj | None, str | None, StripeError | None]:
+        """The event's meter, its value and why it would be dropped (None if it counts); raises
+        what Stripe refuses a single event for on receipt."""
+        _check_timestamp(event.timestamp, now)
+        meter = self._active.get(event.event_name)
         value: str | None = None
         numeric = False
         if meter is not None and meter["default_aggregation"]["formula"] != "count":
             key = meter["value_settings"]["event_payload_key"]
-            value = payload.get(key)
+            value = event.payload.get(key)
             numeric = value is not None and _is_number(value, key)
-        if identifier is not None:
-            self._identifiers.check_unused(identifier, now)
-        problem = self._why_dropped(account, meter, event_name, payload, value, numeric)
+        problem = self._why_dropped(account, meter, event.event_name, event.payload, value, numeric)
+        return meter, value, problem
+
+    def _store(
+        self, event: MeterEvent, meter: Obj | None, value: str | None, problem: StripeError | None, now: int
+    ) -> str:
+        """Count an assessed event, or record why it is dropped; returns its identifier."""
         if problem is None:
             assert meter is not None
-            customer = payload[meter["customer_mapping"]["event_payload_key"]]
+            customer = event.payload[meter["customer_mapping"]["event_payload_key"]]
             slot = self._slots.get(meter["id"])
             if slot is None:
                 slot = self._slots[meter["id"]] = len(self._logs)
                 self._meters.append(meter)
                 self._logs.append(UsageLog())
-            handle = self._logs[slot].add(customer, timestamp, value if value is not None else 0)
-            return self._identifiers.add(identifier, now, slot, handle)
-        if strict:
-            raise problem
-        identifier = self._identifiers.add(identifier, now, _NO_METER, 0)
+            handle = self._logs[slot].add(customer, event.timestamp, value if value is not None else 0)
+            return self._identifiers.add(event.identifier, now, slot, handle)
+        identifier = self._identifiers.add(event.identifier, now, _NO_METER, 0)
         self.dropped.appendleft(
             {
                 "object": "mock.meter_event_error",
                 "code": problem.code,
                 "message": problem.message,
-                "event_name": event_name,
+                "event_name": event.event_name,
                 "identifier": identifier,
-                "timestamp": timestamp,
+                "timestamp": event.timestamp,
                 "created": now,
-                "payload": payload,
+                "payload": event.payload,
             }
         )
         return identifier
@@ -212,19 +252,49 @@ class Metering:
         return [value if count else None for value, count in zip(values, counts)]
 
 
+class MeterEvent(NamedTuple):
+    """One event as received, before it is assessed."""
+
+    event_name: str
+    payload: dict[str, str]
+    timestamp: int
+    identifier: str | None
+
+
+class _Refused(StripeError):
+    """What Stripe refuses a single event for on receipt (a 400 without a code); a streamed event
+    is accepted and then dropped for it, with the error report code `dropped_code`."""
+
+    def __init__(self, message: str, param: str, dropped_code: str) -> None:
+        super().__init__(message, param=param)
+        self.dropped_code = dropped_code
+
+    def dropped(self) -> StripeError:
+        return _dropped(self.dropped_code, self.message, self.param or "")
+
+
+def _within(error: StripeError, prefix: str) -> StripeError:
+    """`error` with its param nested under `prefix` (`payload[value]` -> `events[3][payload][value]`)."""
+    head, bracket, rest = (error.param or "").partition("[")
+    param = f"{prefix}[{head}]{bracket}{rest}" if head else prefix
+    return StripeError(error.message, status=error.status, code=error.code, param=param, headers=error.headers)
+
+
 def _check_timestamp(timestamp: int, now: int) -> None:
     if timestamp < now - MAX_PAST:
-        raise invalid(
+        raise _Refused(
             "The event timestamp cannot be more than 35 days in past. Expected a timestamp greater than "
             f"or equal to {now - MAX_PAST}.",
-            param="timestamp",
+            "timestamp",
+            "timestamp_too_far_in_past",
         )
     if timestamp > now + MAX_FUTURE:
         # UNSURE: Stripe's exact wording for a timestamp too far in the future.
-        raise invalid(
+        raise _Refused(
             "The event timestamp cannot be more than 5 minutes in the future. Expected a timestamp less "
             f"than or equal to {now + MAX_FUTURE}.",
-            param="timestamp",
+            "timestamp",
+            "timestamp_in_future",
         )
 
 
@@ -234,9 +304,10 @@ def _is_number(value: str, key: str) -> bool:
     if number is None:
         return False
     if len((number[1] + (number[2] or "")).lstrip("0")) > MAX_DIGITS:
-        raise invalid(
+        raise _Refused(
             f"The value in the event payload can have at most {MAX_DIGITS} digits. Received {value}.",
-            param=f"payload[{key}]",
+            f"payload[{key}]",
+            "meter_event_value_too_many_digits",
         )
     return True
 

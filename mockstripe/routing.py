@@ -44,6 +44,11 @@ class Call:
 Handler = Callable[[Call], Any]
 
 
+def is_v2(path: str) -> bool:
+    """Whether `path` belongs to the v2 API (JSON bodies, RFC 3339 times, v2 error envelope)."""
+    return path.startswith("/v2/")
+
+
 @dataclass(frozen=True)
 class Endpoint:
     method: str
@@ -55,7 +60,7 @@ class Endpoint:
 
     @property
     def is_v2(self) -> bool:
-        return self.path.startswith("/v2/")
+        return is_v2(self.path)
 
 
 @dataclass(frozen=True)

@@ -1,5 +1,6 @@
-"""Shared test helpers. The `mockstripe_url`, `stripe_api_key` and `stripe_client` fixtures come
-from mockstripe's own pytest plugin."""
+"""Shared test helpers. The `mockstripe_url` and `stripe_api_key` fixtures come from mockstripe's own
+pytest plugin; `stripe_client` is the plugin's, with every successful response held to the shapes the
+SDK declares (see conformance/shapes.py)."""
 
 from __future__ import annotations
 
@@ -16,8 +17,10 @@ from typing import Any, AsyncIterator, Callable, Iterator
 from urllib.parse import urlencode, urlsplit
 
 import pytest
+import stripe
 
 import mockstripe
+from conformance.recording import ShapeCheckedAsyncClient, ShapeCheckedClient, Violations, session_checker
 from mockstripe.app import STATE, create_app
 from mockstripe.store import Account
 
@@ -86,6 +89,24 @@ def raw(mockstripe_url: str, stripe_api_key: str) -> RawHTTP:
     return RawHTTP(mockstripe_url, stripe_api_key)
 
 
+def fail_on_shape_violations(violations: Violations) -> None:
+    if violations.found:
+        pytest.fail("responses differ from the SDK's declared shapes:\n" + "\n".join(violations.found), pytrace=False)
+
+
+@pytest.fixture
+def stripe_client(request: pytest.FixtureRequest, mockstripe_url: str, stripe_api_key: str) -> Iterator[stripe.StripeClient]:
+    """An official `stripe.StripeClient` with its own empty account; fails the test if any 2xx
+    response it received differs from the SDK's declared shape for its object type."""
+    http_client = ShapeCheckedClient(session_checker(request.config))
+    yield stripe.StripeClient(
+        stripe_api_key,
+        base_addresses={"api": mockstripe_url, "meter_events": mockstripe_url},
+        http_client=http_client,
+    )
+    fail_on_shape_violations(http_client.violations)
+
+
 @pytest.fixture
 def raw_http() -> type[RawHTTP]:
     """The class behind `raw`, for another key or another server: `raw_http(url, key)`."""
@@ -97,22 +118,29 @@ class InProcess:
     """An app in the test's own event loop: the async SDK client, and the account behind its key
     (to set its clock, or to look at state the API does not show)."""
 
-    client: Any  # stripe.StripeClient, used through its `*_async` methods
+    client: stripe.StripeClient  # used through its `*_async` methods
     account: Account
+    http: Any  # the SDK's aiohttp client, shared by every client of this app
+    url: str
+
+    def client_for(self, key: str) -> stripe.StripeClient:
+        """Another async SDK client of this app, with another key (or a meter event session token)."""
+        return stripe.StripeClient(key, base_addresses={"api": self.url, "meter_events": self.url}, http_client=self.http)
 
 
 @pytest.fixture
-async def in_process(aiohttp_client: Any, stripe_api_key: str) -> AsyncIterator[InProcess]:
-    import stripe  # noqa: PLC0415 (only the tests that use this fixture need the SDK)
-
+async def in_process(
+    request: pytest.FixtureRequest, aiohttp_client: Any, stripe_api_key: str
+) -> AsyncIterator[InProcess]:
     app = create_app()
     server = await aiohttp_client(app)
-    http = stripe.AIOHTTPClient()
-    client = stripe.StripeClient(
-        stripe_api_key, base_addresses={"api": str(server.make_url("")).rstrip("/")}, http_client=http
-    )
-    yield InProcess(client, app[STATE].store.account(stripe_api_key))
+    http = ShapeCheckedAsyncClient(session_checker(request.config))
+    url = str(server.make_url("")).rstrip("/")
+    setup = InProcess(None, app[STATE].store.account(stripe_api_key), http, url)
+    setup.client = setup.client_for(stripe_api_key)
+    yield setup
     await http.close_async()
+    fail_on_shape_violations(http.violations)
 
 
 # --- Servers in child processes (the CLI, an installed wheel) ---

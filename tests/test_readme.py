@@ -21,4 +21,4 @@ def test_quick_start_commands_are_the_ones_ci_runs():
     assert "```sh\npip install . && mockstripe\n```" in README
     assert "```sh\npip install -e '.[test]' && pytest\n```" in README
     ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8").splitlines()
-    assert ci[-1] == "pip install -e '.[test]' && pytest"
+    assert "pip install -e '.[test]' && pytest" in ci  # verbatim; the stripe-node check runs after it

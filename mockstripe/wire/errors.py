@@ -41,6 +41,14 @@ class StripeError(Exception):
             }
         }
 
+    def v2_body(self) -> dict[str, Any]:
+        """The v2 API's envelope: `type`, `code` and `message`, plus `param` when one is at fault
+        (the SDK passes it to `InvalidRequestError`); no doc or log links."""
+        error: dict[str, Any] = {"type": self.type, "code": self.code, "message": _utf8(self.message)}
+        if self.param is not None:
+            error["param"] = _utf8(self.param)
+        return {"error": error}
+
 
 def _utf8(text: str | None) -> str | None:
     """Headers and paths reach messages with undecodable bytes as surrogates, which JSON cannot hold."""

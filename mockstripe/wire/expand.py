@@ -58,6 +58,8 @@ def _walk(
     elif key in owner.expand_only:
         target = owner.expand_only[key](account, value)
         new = _walk(target, rest, None, "", path, types, account) if rest else target
+    elif rest and head in value and value[head] is None and _declared_below(owner, [key, *rest]):
+        return value  # a null hash on the way to a declared expansion (e.g. `from_invoice.invoice`)
     elif rest and isinstance(value.get(head), dict):
         child = value[head]
         nested_owner = types.get(child.get("object")) if isinstance(child.get("object"), str) else None
@@ -68,6 +70,12 @@ def _walk(
     else:
         raise _cannot(path)
     return {**value, head: new}
+
+
+def _declared_below(owner: ObjectType, segments: list[str]) -> bool:
+    """Whether the path reaches an expansion the owner declares (and possibly goes on inside it)."""
+    path = ".".join(segments)
+    return any(path == p or path.startswith(p + ".") for p in (*owner.expandable, *owner.expand_only))
 
 
 def _fetch(account: Account, type_name: str, object_id: str) -> Any:

@@ -28,8 +28,8 @@ _FORMATS: dict[str, tuple[str, int]] = {
     "ii": ("1", 23),
     "evt": ("1", 23),
     "clock": ("1", 23),
-    "bmes": ("_61", 30),
-    "mtr_event_adj": ("_61", 30),
+    "bmes": ("61", 30),
+    "mtr_event_adj": ("61", 30),
     "req": ("", 14),
 }
 

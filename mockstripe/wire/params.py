@@ -12,10 +12,12 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from datetime import datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping
 
 from .errors import StripeError, invalid, no_such
+from .times import parse_rfc3339
 
 if TYPE_CHECKING:
     from ..store import Account
@@ -150,6 +152,22 @@ class Currency(Param):
 
 
 @dataclass(frozen=True, kw_only=True)
+class DateTime(Param):
+    """A v2 time: an RFC 3339 string such as `2024-06-01T12:00:00.000Z`, coerced to a UTC datetime."""
+
+    def coerce(self, value: Any, path: str, account: Account | None) -> datetime:
+        moment = parse_rfc3339(value) if isinstance(value, str) else None
+        if moment is None:
+            # UNSURE: Stripe's wording for a malformed v2 timestamp.
+            raise invalid(
+                f"Invalid {path}: {_show(value)} is not an RFC 3339 timestamp such as "
+                "2024-06-01T12:00:00.000Z.",
+                param=path,
+            )
+        return moment
+
+
+@dataclass(frozen=True, kw_only=True)
 class Literal(Param):
     """A single accepted word, used inside `AnyOf` (for example `up_to=inf`)."""
 
@@ -208,6 +226,8 @@ class Map(Param):
     max_keys: int | None = _MAX_METADATA_KEYS
     max_key_length: int | None = _MAX_METADATA_KEY
     max_value_length: int | None = _MAX_METADATA_VALUE
+    # Refuse JSON numbers and booleans as values (v2 bodies are typed: a string map takes strings).
+    strings_only: bool = False
 
     @property
     def accepts_empty(self) -> bool:
@@ -225,7 +245,7 @@ class Map(Param):
                     f"Invalid {path}: keys must be at most {self.max_key_length} characters (got {key!r})",
                     param=join(path, key),
                 )
-            if isinstance(item, (dict, list)):
+            if isinstance(item, (dict, list)) or (self.strings_only and not isinstance(item, str)):
                 raise invalid(f"Invalid val: {key} must be a string", param=join(path, key))
             text = _scalar_text(item)
             if self.max_value_length is not None and len(text) > self.max_value_length:
@@ -243,6 +263,7 @@ Metadata = Map
 @dataclass(frozen=True, kw_only=True)
 class List(Param):
     item: Param
+    min_items: int = 0
     max_items: int | None = None
 
     def coerce(self, value: Any, path: str, account: Account | None) -> list[Any]:
@@ -250,6 +271,10 @@ class List(Param):
             raise invalid("Invalid array", param=path)
         if not isinstance(value, list):
             value = [value]
+        if len(value) < self.min_items:
+            # UNSURE: Stripe's wording for an array that is too short.
+            plural = "s" if self.min_items > 1 else ""
+            raise invalid(f"Array {path} must have at least {self.min_items} element{plural}.", param=path)
         if self.max_items is not None and len(value) > self.max_items:
             raise invalid(
                 f"Array {path} exceeded maximum {self.max_items} allowed elements.", param=path
