@@ -67,8 +67,10 @@ def test_create_with_every_implemented_field(stripe_client):
     assert customer.preferred_locales == ["de", "en"]
     assert customer.shipping.to_dict() == {
         "address": {"city": "Paris", "country": "FR", "line1": None, "line2": None, "postal_code": None, "state": None},
+        "carrier": None,
         "name": "Ada at home",
         "phone": "+331234",
+        "tracking_number": None,
     }
     assert customer.tax_exempt == "reverse"
     assert "validate" not in customer
