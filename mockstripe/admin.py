@@ -4,17 +4,28 @@ from __future__ import annotations
 
 from typing import Any
 
+from . import __version__
+from .metering import Metering
 from .routing import Area, Call, Endpoint
-from .wire.params import String, endpoint
+from .wire.lists import list_object
+from .wire.params import Integer, String, endpoint
 
 
 def health(call: Call) -> dict[str, Any]:
-    return {"status": "ok"}
+    return {"status": "ok", "version": __version__}
 
 
 def reset(call: Call) -> dict[str, Any]:
     key = call.params.get("api_key")
     return {"reset_accounts": call.server.store.reset(key)}
+
+
+def meter_event_errors(call: Call) -> dict[str, Any]:
+    """Meter events this account sent that Stripe would accept and then drop, newest first."""
+    dropped = call.account.service(Metering).dropped
+    limit = call.params.get("limit") or 10
+    data = [error for _, error in zip(range(limit), dropped)]
+    return list_object(data, len(dropped) > limit, "/_mock/meter_event_errors")
 
 
 AREA = Area(
@@ -29,6 +40,13 @@ AREA = Area(
             endpoint(api_key=String(nullable=False)),
             "Forget all accounts, or only the one of `api_key`",
             auth="none",
+        ),
+        Endpoint(
+            "GET",
+            "/_mock/meter_event_errors",
+            meter_event_errors,
+            endpoint(limit=Integer(minimum=1, maximum=100)),
+            "Meter events the caller's account accepted and then dropped (no meter, unknown customer, ...)",
         ),
     ),
 )

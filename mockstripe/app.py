@@ -18,11 +18,11 @@ from aiohttp import web
 
 from . import admin, auth
 from .config import DEFAULT_API_VERSION, MAX_BODY_BYTES, Config
-from .idempotency import IdempotencyRecords, Recorded, mismatch
+from .idempotency import IdempotencyRecords, Outcome, Recorded, mismatch
 from .resources import AREAS
-from .routing import Area, Call, Endpoint
+from .routing import Area, Call, Endpoint, is_v2
 from .store import Account, Store
-from .wire.decode import assemble, decode_form, decode_json, parse_form
+from .wire.decode import decode_form, decode_json
 from .wire.errors import StripeError, internal_error, unrecognized_url
 from .wire.expand import expand
 from .wire.ids import request_id
@@ -107,59 +107,71 @@ def _account(request: web.Request, state: ServerState, endpoint: Endpoint) -> Ac
 async def _dispatch(request: web.Request, state: ServerState, endpoint: Endpoint) -> web.Response:
     version = _api_version(request)
     account = _account(request, state, endpoint)
-    if request.method == "POST":
-        body = await request.read()
-        raw = decode_json(body) if endpoint.is_v2 else decode_form(body)
-    else:
-        query = request.rel_url.raw_query_string
-        raw = _assemble_query(query)
-
     headers = {"Stripe-Version": version}
     key = request.headers.get("Idempotency-Key") if request.method == "POST" and account else None
-    records = account.service(IdempotencyRecords) if key is not None else None
-    if records is not None:
+    if key is None:
+        params = validate(endpoint.params, await _read_params(request, endpoint), account)
+        outcome = _execute(request, state, endpoint, account, params)
+    else:
         headers["Idempotency-Key"] = key
+        outcome = await _run_once(request, state, endpoint, account, key)
+    headers.update(outcome.headers)
+    return web.Response(body=outcome.body, status=outcome.status, headers=headers, content_type=JSON)
+
+
+async def _run_once(
+    request: web.Request, state: ServerState, endpoint: Endpoint, account: Account, key: str
+) -> Outcome:
+    """An idempotent POST: replay the outcome recorded for `key`, or run and record this one."""
+    records = account.service(IdempotencyRecords)
+    # Claimed before the body is read, so a duplicate sent while this body is still arriving gets a 409.
+    recorded = records.begin(key, account.now())
+    try:
+        raw = await _read_params(request, endpoint)
         fingerprint = (request.method, request.path, raw)
-        recorded = records.begin(key, account.now())
         if recorded is not None:
             if recorded.fingerprint != fingerprint:
                 raise mismatch(key)
-            headers["Idempotent-Replayed"] = "true"
-            return web.Response(body=recorded.body, status=recorded.status, headers=headers, content_type=JSON)
-        try:
-            params = validate(endpoint.params, raw, account)
-        except BaseException:
-            records.abandon(key)
-            raise
-        status, body_bytes, extra = _execute(request, state, endpoint, account, params)
-        records.finish(key, Recorded(fingerprint, status, body_bytes, account.now()))
-    else:
+            return recorded.outcome.replayed()
         params = validate(endpoint.params, raw, account)
-        status, body_bytes, extra = _execute(request, state, endpoint, account, params)
-    if extra:
-        headers.update(extra)
-    return web.Response(body=body_bytes, status=status, headers=headers, content_type=JSON)
+    except BaseException:
+        if recorded is None:
+            records.abandon(key)  # nothing ran: the key is free for a corrected request
+        raise
+    outcome = _execute(request, state, endpoint, account, params)
+    records.finish(key, Recorded(fingerprint, outcome, account.now()))
+    return outcome
+
+
+async def _read_params(request: web.Request, endpoint: Endpoint) -> dict[str, Any]:
+    if request.method == "POST":
+        body = await request.read()
+        return decode_json(body) if endpoint.is_v2 else decode_form(body)
+    return decode_form(request.rel_url.raw_query_string)
 
 
 def _execute(
     request: web.Request, state: ServerState, endpoint: Endpoint, account: Any, params: dict[str, Any]
-) -> tuple[int, bytes, dict[str, str]]:
-    """Run the handler; its Stripe errors become the (recordable) response."""
+) -> Outcome:
+    """Run the handler; its errors, crashes included, become the (recordable) response."""
     call = Call(account=account, params=params, path_params=request.match_info, path=request.path, server=state)
     try:
         result = endpoint.handler(call)
         paths = params.get("expand")
         if paths:
             result = expand(result, paths, state.types, account)
-        return 200, orjson.dumps(result), {}
+        return Outcome(200, orjson.dumps(result))
     except StripeError as error:
-        now = account.now() if account else 0
-        body = orjson.dumps(error.body(request[REQUEST_ID], now))
-        return error.status, body, error.headers
+        failure = error
+    except Exception:
+        failure = _crashed(request)
+    now = account.now() if account else int(time.time())
+    return Outcome(failure.status, _error_body(failure, request, now), failure.headers)
 
 
-def _assemble_query(query: str) -> dict[str, Any]:
-    return assemble(parse_form(query)) if query else {}
+def _crashed(request: web.Request) -> StripeError:
+    log.exception("unexpected error on %s %s", request.method, request.path)
+    return internal_error()
 
 
 @web.middleware
@@ -169,20 +181,26 @@ async def _stripe_errors(request: web.Request, handler: Callable[[web.Request], 
     try:
         response = await handler(request)
     except StripeError as error:
-        response = _error_response(error, rid)
+        response = _error_response(error, request)
     except web.HTTPRequestEntityTooLarge:
         response = _error_response(
-            StripeError(f"Request body too large: the limit is {MAX_BODY_BYTES} bytes.", status=413), rid
+            StripeError(f"Request body too large: the limit is {MAX_BODY_BYTES} bytes.", status=413), request
         )
     except (web.HTTPNotFound, web.HTTPMethodNotAllowed):
-        response = _error_response(unrecognized_url(request.method, request.path), rid)
+        response = _error_response(unrecognized_url(request.method, request.path), request)
     except Exception:
-        log.exception("unexpected error on %s %s", request.method, request.path)
-        response = _error_response(internal_error(), rid)
+        response = _error_response(_crashed(request), request)
     response.headers["Request-Id"] = rid
     return response
 
 
-def _error_response(error: StripeError, rid: str) -> web.Response:
-    body = orjson.dumps(error.body(rid, int(time.time())))
+def _error_response(error: StripeError, request: web.Request) -> web.Response:
+    body = _error_body(error, request, int(time.time()))
     return web.Response(body=body, status=error.status, headers=error.headers, content_type=JSON)
+
+
+def _error_body(error: StripeError, request: web.Request, now: int) -> bytes:
+    """v1 and v2 paths answer errors in their own envelope."""
+    if is_v2(request.path):
+        return orjson.dumps(error.v2_body())
+    return orjson.dumps(error.body(request[REQUEST_ID], now))

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import base64
-import binascii
 import re
 
 from .wire.errors import StripeError
@@ -48,7 +47,7 @@ def bearer_token(header: str | None) -> str:
     if scheme.lower() == "basic" and credentials:
         try:
             decoded = base64.b64decode(credentials, validate=True).decode("utf-8")
-        except (binascii.Error, UnicodeDecodeError):
+        except ValueError:  # bad base64 (binascii.Error), non-ASCII header text, or not UTF-8
             raise unauthorized(INVALID_KEY.format(mask(credentials))) from None
         user = decoded.partition(":")[0]
         if user:

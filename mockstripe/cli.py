@@ -1,4 +1,4 @@
-"""The `mockstripe` command."""
+"""The `mockstripe` command (also `python -m mockstripe`)."""
 
 from __future__ import annotations
 
@@ -10,59 +10,132 @@ import signal
 import sys
 
 from .config import DEFAULT_HOST, DEFAULT_PORT, Config
-from .server import start
+
+LOG_LEVELS = ("debug", "info", "warning", "error")
+_TRUE = ("1", "true", "yes", "on")
+
+
+def _port(text: str) -> int:
+    try:
+        port = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a port number: {text!r}") from None
+    if not 0 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"port must be between 0 and 65535, not {port}")
+    return port
+
+
+def _log_level(text: str) -> str:
+    # A type rather than `choices`: argparse checks choices on flags only, not on env defaults.
+    if text.lower() not in LOG_LEVELS:
+        raise argparse.ArgumentTypeError(f"log level must be one of {', '.join(LOG_LEVELS)}, not {text!r}")
+    return text.lower()
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    """Flags override the `MOCKSTRIPE_*` environment variables (handy where no flags can be
+    passed, such as a CI service container), which override the defaults."""
+    env = os.environ.get
     parser = argparse.ArgumentParser(
         prog="mockstripe", description="A local, stateful, Stripe-compatible API server."
     )
-    parser.add_argument("--host", default=os.environ.get("MOCKSTRIPE_HOST", DEFAULT_HOST))
+    parser.add_argument(
+        "--host",
+        default=env("MOCKSTRIPE_HOST", DEFAULT_HOST),
+        help="interface to listen on; env MOCKSTRIPE_HOST (default %(default)s)",
+    )
     parser.add_argument(
         "--port",
-        type=int,
-        default=int(os.environ.get("MOCKSTRIPE_PORT", DEFAULT_PORT)),
-        help="port to listen on; 0 picks a free one (default %(default)s)",
+        type=_port,
+        default=env("MOCKSTRIPE_PORT", str(DEFAULT_PORT)),  # a string, so `_port` checks it too
+        help="port to listen on, 0 for any free one (the URL printed at start tells which); "
+        "env MOCKSTRIPE_PORT (default %(default)s)",
     )
-    parser.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
+    parser.add_argument(
+        "--log-level",
+        type=_log_level,
+        metavar="{" + ",".join(LOG_LEVELS) + "}",
+        default=env("MOCKSTRIPE_LOG_LEVEL", "info"),
+        help="debug also logs every request; env MOCKSTRIPE_LOG_LEVEL (default %(default)s)",
+    )
     parser.add_argument(
         "--strict-meter-events",
         action="store_true",
-        help="reject meter events Stripe would accept and drop later (unknown meter, customer, ...)",
+        default=env("MOCKSTRIPE_STRICT_METER_EVENTS", "").lower() in _TRUE,
+        help="reject meter events Stripe would accept and drop later (unknown meter, customer, ...); "
+        "env MOCKSTRIPE_STRICT_METER_EVENTS=1",
     )
     parser.add_argument(
-        "--endpoints", action="store_true", help="print the table of supported endpoints and exit"
+        "--endpoints",
+        nargs="?",
+        const="-",
+        metavar="MARKDOWN_FILE",
+        help="print the table of supported endpoints and exit; given a Markdown file (README.md), "
+        "rewrite the table between its endpoint markers instead",
     )
     return parser.parse_args(argv)
-
-
-async def serve(config: Config) -> None:
-    runner, port = await start(config)
-    print(f"mockstripe listening on http://{config.host}:{port}", flush=True)
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
-    await stop.wait()
-    await runner.cleanup()
-    print("mockstripe stopped", flush=True)
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     if args.endpoints:
-        from .app import default_areas  # noqa: PLC0415 (only this path needs the table)
-        from .routing import markdown_table  # noqa: PLC0415
-
-        print(markdown_table(default_areas()))
-        return 0
+        return _endpoints(args.endpoints)
     logging.basicConfig(level=args.log_level.upper(), format="%(levelname)s %(name)s: %(message)s")
     config = Config(
         host=args.host, port=args.port, strict_meter_events=args.strict_meter_events, log_level=args.log_level
     )
+    return asyncio.run(serve(config))
+
+
+async def serve(config: Config) -> int:
+    """Serve until SIGINT or SIGTERM; returns the exit code."""
+    from .server import base_url, start  # noqa: PLC0415 (keeps `--help` and `--endpoints` quick)
+
+    loop = asyncio.get_running_loop()
+    stopped_by: asyncio.Future[str] = loop.create_future()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        # Installed before the URL is printed, so a signal sent as soon as it is seen stops cleanly.
+        loop.add_signal_handler(sig, _settle, stopped_by, sig.name)
     try:
-        asyncio.run(serve(config))
+        runner, port = await start(config)
     except OSError as error:
-        print(f"mockstripe: cannot listen on {config.host}:{config.port}: {error}", file=sys.stderr)
+        print(f"mockstripe: cannot listen on {config.host}:{config.port}: {_reason(error)}", file=sys.stderr)
         return 1
+    print(f"mockstripe listening on {base_url(config.host, port)}", flush=True)
+    signal_name = await stopped_by
+    await runner.cleanup()
+    print(f"mockstripe stopped ({signal_name})", flush=True)
+    return 0
+
+
+def _settle(future: asyncio.Future[str], value: str) -> None:
+    if not future.done():
+        future.set_result(value)
+
+
+def _reason(error: OSError) -> str:
+    """`address already in use` rather than asyncio's long wording; resolver errors as they are."""
+    if error.errno is not None and error.errno > 0:
+        return os.strerror(error.errno).lower()
+    return error.strerror or str(error)
+
+
+def _endpoints(destination: str) -> int:
+    from .app import default_areas  # noqa: PLC0415 (only this path needs the route table)
+    from .routing import markdown_table, splice_table  # noqa: PLC0415
+
+    table = markdown_table(default_areas())
+    if destination == "-":
+        print(table)
+        return 0
+    try:
+        with open(destination, encoding="utf-8") as file:
+            markdown = file.read()
+        updated = splice_table(markdown, table)
+        with open(destination, "w", encoding="utf-8") as file:
+            file.write(updated)
+    except (OSError, ValueError) as error:
+        print(f"mockstripe: cannot update {destination}: {error}", file=sys.stderr)
+        return 1
+    print(f"mockstripe: updated the endpoint table in {destination}")
     return 0

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from collections import OrderedDict
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, field
+from typing import Any, Mapping
 
 from .wire.errors import StripeError
 
@@ -13,10 +13,21 @@ MAX_KEY_LENGTH = 255
 
 
 @dataclass(frozen=True)
-class Recorded:
-    fingerprint: tuple[Any, ...]
+class Outcome:
+    """A response as the pipeline produced it, before the per-request headers are added."""
+
     status: int
     body: bytes
+    headers: Mapping[str, str] = field(default_factory=dict)
+
+    def replayed(self) -> Outcome:
+        return Outcome(self.status, self.body, {**self.headers, "Idempotent-Replayed": "true"})
+
+
+@dataclass(frozen=True)
+class Recorded:
+    fingerprint: tuple[Any, ...]
+    outcome: Outcome
     at: int
 
 

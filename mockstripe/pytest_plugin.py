@@ -1,37 +1,53 @@
 """pytest fixtures: one server per test session, and a fresh isolated account per test.
 
 Each test's `stripe_client` uses a new random `sk_test_` key, and every key is its own account,
-so tests (and pytest-xdist workers, each with their own server) never see each other's objects.
+so tests never see each other's objects. Under pytest-xdist each worker starts its own server.
+With `MOCKSTRIPE_URL` set (say, to a CI service container) the session uses that server instead;
+its own flags then apply. Heavy imports wait until a fixture needs them: this module is loaded
+by every pytest run in an environment where mockstripe is installed.
 """
 
 from __future__ import annotations
 
+import os
 import secrets
 from typing import TYPE_CHECKING, Iterator
 
 import pytest
 
 from .config import Config
-from .server import serve_in_thread
 
 if TYPE_CHECKING:
     import stripe
 
+URL_VARIABLE = "MOCKSTRIPE_URL"
+STRICT_METER_EVENTS = "mockstripe_strict_meter_events"
+
 
 def pytest_addoption(parser: pytest.Parser) -> None:
+    help_text = "start the session's mockstripe server in strict meter event mode"
     group = parser.getgroup("mockstripe")
-    group.addoption(
-        "--mockstripe-strict-meter-events",
-        action="store_true",
-        help="start the session's mockstripe server in strict meter event mode",
-    )
+    group.addoption("--mockstripe-strict-meter-events", action="store_true", dest=STRICT_METER_EVENTS, help=help_text)
+    parser.addini(STRICT_METER_EVENTS, help_text, type="bool", default=False)
 
 
 @pytest.fixture(scope="session")
-def mockstripe_url(request: pytest.FixtureRequest) -> Iterator[str]:
-    """Base URL of a mockstripe server running for the whole test session."""
-    strict = request.config.getoption("--mockstripe-strict-meter-events")
-    with serve_in_thread(Config(port=0, strict_meter_events=strict)) as url:
+def mockstripe_config(pytestconfig: pytest.Config) -> Config:
+    """Settings of the server the session starts; override this fixture to change them."""
+    strict = pytestconfig.getoption(STRICT_METER_EVENTS) or pytestconfig.getini(STRICT_METER_EVENTS)
+    return Config(port=0, strict_meter_events=bool(strict))
+
+
+@pytest.fixture(scope="session")
+def mockstripe_url(mockstripe_config: Config) -> Iterator[str]:
+    """Base URL of the mockstripe server for the whole session: `$MOCKSTRIPE_URL`, or one started here."""
+    external = os.environ.get(URL_VARIABLE, "").strip()
+    if external:
+        yield external.rstrip("/")
+        return
+    from .server import serve_in_thread  # noqa: PLC0415
+
+    with serve_in_thread(mockstripe_config) as url:
         yield url
 
 

@@ -44,6 +44,11 @@ class Call:
 Handler = Callable[[Call], Any]
 
 
+def is_v2(path: str) -> bool:
+    """Whether `path` belongs to the v2 API (JSON bodies, RFC 3339 times, v2 error envelope)."""
+    return path.startswith("/v2/")
+
+
 @dataclass(frozen=True)
 class Endpoint:
     method: str
@@ -55,7 +60,7 @@ class Endpoint:
 
     @property
     def is_v2(self) -> bool:
-        return self.path.startswith("/v2/")
+        return is_v2(self.path)
 
 
 @dataclass(frozen=True)
@@ -74,3 +79,16 @@ def markdown_table(areas: tuple[Area, ...]) -> str:
         for e in area.endpoints:
             rows.append(f"| `{e.method}` | `{e.path}` | {e.summary} |")
     return "\n".join(rows)
+
+
+TABLE_START = "<!-- endpoints:start -->"
+TABLE_END = "<!-- endpoints:end -->"
+
+
+def splice_table(markdown: str, table: str) -> str:
+    """`markdown` with `table` put between the endpoint markers (ValueError if they are missing)."""
+    start = markdown.find(TABLE_START)
+    end = markdown.find(TABLE_END, start)
+    if start < 0 or end < 0:
+        raise ValueError(f"no {TABLE_START} ... {TABLE_END} markers")
+    return f"{markdown[: start + len(TABLE_START)]}\n{table}\n{markdown[end:]}"

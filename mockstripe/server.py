@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import threading
 from typing import Iterator
 
@@ -15,42 +16,63 @@ from .config import Config
 
 async def start(config: Config) -> tuple[web.AppRunner, int]:
     """Start serving; returns the runner (to clean up) and the bound port (useful with port 0)."""
-    runner = web.AppRunner(create_app(config), access_log=None, handle_signals=False)
+    # One line per request only when debugging: a busy test suite would otherwise flood the log.
+    access_log = logging.getLogger("mockstripe.access") if config.log_level == "debug" else None
+    runner = web.AppRunner(create_app(config), access_log=access_log, handle_signals=False)
     await runner.setup()
     site = web.TCPSite(runner, config.host, config.port, reuse_address=True)
-    await site.start()
+    try:
+        await site.start()
+    except BaseException:
+        await runner.cleanup()
+        raise
     port = runner.addresses[0][1]
     return runner, port
 
 
+def base_url(host: str, port: int) -> str:
+    """`http://host:port`, with IPv6 hosts in brackets."""
+    return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
+
+
 @contextlib.contextmanager
 def serve_in_thread(config: Config | None = None) -> Iterator[str]:
-    """Serve on a free port (unless `config` names one) in a background thread; yields the base URL."""
+    """Serve in a background thread of this process, on a free port unless `config` names one;
+    yields the base URL and stops the server (and its thread) on exit.
+
+    Each call is a separate server with its own accounts. For custom settings on a free port,
+    pass `Config(port=0, ...)`.
+    """
     config = config or Config(port=0)
     loop = asyncio.new_event_loop()
     started = threading.Event()
-    result: dict[str, object] = {}
+    runner: web.AppRunner | None = None
+    port = 0
+    failure: BaseException | None = None
 
     def run() -> None:
+        nonlocal runner, port, failure
         asyncio.set_event_loop(loop)
         try:
-            result["runner"], result["port"] = loop.run_until_complete(start(config))
-        except BaseException as error:  # surfaced to the caller below
-            result["error"] = error
-            started.set()
+            runner, port = loop.run_until_complete(start(config))
+        except BaseException as error:  # re-raised in the caller's thread below
+            failure = error
+            loop.close()
             return
-        started.set()
+        finally:
+            started.set()
         loop.run_forever()
-        loop.run_until_complete(result["runner"].cleanup())  # type: ignore[attr-defined]
+        loop.run_until_complete(runner.cleanup())
         loop.close()
 
     thread = threading.Thread(target=run, name="mockstripe", daemon=True)
     thread.start()
     started.wait()
-    if "error" in result:
-        raise result["error"]  # type: ignore[misc]
+    if failure is not None:
+        thread.join()
+        raise failure
     try:
-        yield f"http://{config.host}:{result['port']}"
+        yield base_url(config.host, port)
     finally:
         loop.call_soon_threadsafe(loop.stop)
         thread.join(timeout=10)

@@ -75,10 +75,19 @@ class Account:
 
 
 class Store:
-    """All accounts of one server, keyed by (secret key, connected account)."""
+    """All accounts of one server, keyed by (secret key, connected account), and the server-wide
+    state of services that span accounts (meter event session tokens)."""
 
     def __init__(self) -> None:
         self.accounts: dict[tuple[str, str | None], Account] = {}
+        self.services: dict[type, Any] = {}
+
+    def service(self, kind: Callable[[], T]) -> T:
+        """Server-wide state of one service (created on first use), keyed by its class."""
+        state = self.services.get(kind)  # type: ignore[call-overload]
+        if state is None:
+            state = self.services[kind] = kind()  # type: ignore[index]
+        return state
 
     def account(self, key: str, connected: str | None = None) -> Account:
         found = self.accounts.get((key, connected))
@@ -87,7 +96,10 @@ class Store:
         return found
 
     def reset(self, key: str | None = None) -> int:
-        """Forget every account, or only those of one secret key. Returns how many went."""
+        """Forget every account (and all server-wide state), or only those of one secret key.
+        Returns how many accounts went."""
+        if key is None:
+            self.services.clear()
         doomed = [k for k in self.accounts if key is None or k[0] == key]
         for k in doomed:
             del self.accounts[k]

@@ -1,5 +1,27 @@
 """The API areas this server implements, one module each."""
 
-from . import customers
+from . import (
+    customers,
+    invoices,
+    meter_event_summaries,
+    meter_events,
+    meter_events_v2,
+    meters,
+    prices,
+    products,
+    subscription_items,
+    subscriptions,
+)
 
-AREAS = (customers.AREA,)
+AREAS = (
+    customers.AREA,
+    products.AREA,
+    prices.AREA,
+    meters.AREA,
+    meter_event_summaries.AREA,
+    meter_events.AREA,
+    meter_events_v2.AREA,
+    subscriptions.AREA,
+    subscription_items.AREA,
+    invoices.AREA,
+)

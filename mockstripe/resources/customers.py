@@ -146,7 +146,14 @@ def _address(value: dict[str, Any] | None) -> dict[str, Any] | None:
 def _shipping(value: dict[str, Any] | None) -> dict[str, Any] | None:
     if value is None:
         return None
-    return {"address": _address(value["address"]), "name": value["name"], "phone": value.get("phone")}
+    # `carrier` and `tracking_number` exist on the object but not among a customer's params.
+    return {
+        "address": _address(value["address"]),
+        "carrier": None,
+        "name": value["name"],
+        "phone": value.get("phone"),
+        "tracking_number": None,
+    }
 
 
 def _invoice_settings(current: dict[str, Any], given: dict[str, Any] | None) -> dict[str, Any]:

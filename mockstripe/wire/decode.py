@@ -17,6 +17,7 @@ from .errors import invalid
 
 _KEY = re.compile(r"^([^\[\]]+)((?:\[[^\[\]]*\])*)$")
 _SEGMENT = re.compile(r"\[([^\[\]]*)\]")
+_INDEX = re.compile(r"^[0-9]+$")  # ASCII only: str.isdigit() also accepts "²", which int() refuses
 
 
 class _Indexed(dict):
@@ -31,6 +32,9 @@ def parse_form(text: bytes | str) -> list[tuple[str, str]]:
         except UnicodeDecodeError:
             raise invalid("Invalid request: the body is not valid UTF-8.") from None
     try:
+        if "%" not in text and "+" not in text:
+            # Fast path for plain bodies: nothing to percent-decode.
+            return [(k, v) for k, _, v in (part.partition("=") for part in text.split("&") if part)]
         return parse_qsl(text, keep_blank_values=True, errors="strict")
     except UnicodeDecodeError:
         raise invalid("Invalid request: a parameter is not valid UTF-8 once percent-decoded.") from None
@@ -57,7 +61,7 @@ def _insert(root: dict, path: list[str], value: str, key: str) -> None:
     node: dict = root
     for depth, segment in enumerate(path[:-1]):
         following = path[depth + 1]
-        wanted = _Indexed if following == "" or following.isdigit() else dict
+        wanted = _Indexed if following == "" or _INDEX.match(following) else dict
         child = node.get(_slot(node, segment))
         if child is None:
             child = wanted()

@@ -34,12 +34,25 @@ class StripeError(Exception):
             "error": {
                 "type": self.type,
                 "code": self.code,
-                "message": self.message,
-                "param": self.param,
+                "message": _utf8(self.message),
+                "param": _utf8(self.param),
                 "doc_url": DOC_URL.format(self.code.replace("_", "-")) if self.code else None,
                 "request_log_url": REQUEST_LOG_URL.format(request_id, now),
             }
         }
+
+    def v2_body(self) -> dict[str, Any]:
+        """The v2 API's envelope: `type`, `code` and `message`, plus `param` when one is at fault
+        (the SDK passes it to `InvalidRequestError`); no doc or log links."""
+        error: dict[str, Any] = {"type": self.type, "code": self.code, "message": _utf8(self.message)}
+        if self.param is not None:
+            error["param"] = _utf8(self.param)
+        return {"error": error}
+
+
+def _utf8(text: str | None) -> str | None:
+    """Headers and paths reach messages with undecodable bytes as surrogates, which JSON cannot hold."""
+    return None if text is None else text.encode("utf-8", "replace").decode("utf-8")
 
 
 def invalid(message: str, param: str | None = None, code: str | None = None) -> StripeError:

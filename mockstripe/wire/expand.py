@@ -42,7 +42,7 @@ def _walk(
     head, rest = segments[0], segments[1:]
     if value.get("object") == "list" and "data" in value:
         if head != "data":
-            raise _cannot(path, hint=f"data.{path}" if not inner and owner is None else None)
+            raise _cannot(path, hint=_through_data(path, segments))
         expanded = [_walk(item, rest, None, "", path, types, account) for item in value["data"]] if rest else value["data"]
         return {**value, "data": expanded}
     if isinstance(value.get("object"), str) and value["object"] in types and not inner:
@@ -58,6 +58,8 @@ def _walk(
     elif key in owner.expand_only:
         target = owner.expand_only[key](account, value)
         new = _walk(target, rest, None, "", path, types, account) if rest else target
+    elif rest and head in value and value[head] is None and _declared_below(owner, [key, *rest]):
+        return value  # a null hash on the way to a declared expansion (e.g. `from_invoice.invoice`)
     elif rest and isinstance(value.get(head), dict):
         child = value[head]
         nested_owner = types.get(child.get("object")) if isinstance(child.get("object"), str) else None
@@ -70,10 +72,22 @@ def _walk(
     return {**value, head: new}
 
 
+def _declared_below(owner: ObjectType, segments: list[str]) -> bool:
+    """Whether the path reaches an expansion the owner declares (and possibly goes on inside it)."""
+    path = ".".join(segments)
+    return any(path == p or path.startswith(p + ".") for p in (*owner.expandable, *owner.expand_only))
+
+
 def _fetch(account: Account, type_name: str, object_id: str) -> Any:
     # Deleted objects expand to their stub, as on Stripe.
     found = account.collection(type_name).objects.get(object_id)
     return found if found is not None else object_id
+
+
+def _through_data(path: str, remaining: list[str]) -> str:
+    """`path` with `data` inserted where it reached a list: `subscriptions` -> `data.subscriptions`."""
+    done = path.split(".")[: -len(remaining)]
+    return ".".join([*done, "data", *remaining])
 
 
 def _cannot(path: str, hint: str | None = None) -> Exception:

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
-import random
+import hashlib
+import os
 import string
 
 _ALPHABET = string.ascii_letters + string.digits
+# Maps each random byte to an id character: os.urandom + translate is several times faster
+# than random.choices on this hot path. The slight skew towards the first characters does not
+# matter for ids that only need to be unique and look like Stripe's.
+_BYTE_TO_CHAR = bytes(ord(_ALPHABET[i % len(_ALPHABET)]) for i in range(256))
 
 # prefix -> (fixed head after the prefix, random tail length), as seen on Stripe's objects.
 _FORMATS: dict[str, tuple[str, int]] = {
@@ -23,19 +28,27 @@ _FORMATS: dict[str, tuple[str, int]] = {
     "ii": ("1", 23),
     "evt": ("1", 23),
     "clock": ("1", 23),
-    "bmes": ("_61", 30),
-    "mtr_event_adj": ("_61", 30),
+    "bmes": ("61", 30),
+    "mtr_event_adj": ("61", 30),
     "req": ("", 14),
 }
 
 
 def random_tail(length: int) -> str:
-    return "".join(random.choices(_ALPHABET, k=length))
+    return os.urandom(length).translate(_BYTE_TO_CHAR).decode("ascii")
 
 
 def new_id(prefix: str) -> str:
     head, length = _FORMATS[prefix]
     return f"{prefix}_{head}{random_tail(length)}"
+
+
+def stable_id(prefix: str, *parts: object) -> str:
+    """An id in `prefix`'s format derived from `parts`, so an object recomputed on each request
+    (a meter event summary) keeps its id and can serve as a pagination cursor."""
+    head, length = _FORMATS[prefix]
+    digest = hashlib.blake2b(repr(parts).encode(), digest_size=length).digest()
+    return f"{prefix}_{head}{digest.translate(_BYTE_TO_CHAR).decode('ascii')}"
 
 
 def request_id() -> str:

@@ -35,12 +35,26 @@ def paginate(
     keep: Callable[[Obj], bool] | None = None,
 ) -> Obj:
     """One page of `newest_first`, filtered by `keep`, after or before a cursor."""
+    cursor = params.get("starting_after") or params.get("ending_before")
+    if cursor is not None and account.collection(object_type).objects.get(cursor) is None:
+        raise _no_such_cursor(noun, cursor, params)
+    return _page(list(newest_first), params, url, keep)
+
+
+def paginate_computed(items: list[Obj], params: dict[str, Any], url: str, *, noun: str) -> Obj:
+    """`paginate` for objects computed per request (e.g. meter event summaries), not stored:
+    a cursor must be one of `items`."""
+    cursor = params.get("starting_after") or params.get("ending_before")
+    if cursor is not None and not any(obj["id"] == cursor for obj in items):
+        raise _no_such_cursor(noun, cursor, params)
+    return _page(items, params, url)
+
+
+def _page(items: list[Obj], params: dict[str, Any], url: str, keep: Callable[[Obj], bool] | None = None) -> Obj:
+    """One page of `items` (newest first), filtered by `keep`, after or before a cursor."""
     limit = params.get("limit") or 10
     after, before = params.get("starting_after"), params.get("ending_before")
     cursor = after or before
-    if cursor is not None and account.collection(object_type).objects.get(cursor) is None:
-        raise no_such(noun, cursor, "starting_after" if after else "ending_before")
-    items = list(newest_first)
     if cursor is not None:
         position = next((i for i, obj in enumerate(items) if obj["id"] == cursor), len(items))
         items = items[position + 1 :] if after else items[:position]
@@ -49,6 +63,10 @@ def paginate(
     if before:
         return list_object(items[-limit:], len(items) > limit, url)
     return list_object(items[:limit], len(items) > limit, url)
+
+
+def _no_such_cursor(noun: str, cursor: str, params: dict[str, Any]) -> Exception:
+    return no_such(noun, cursor, "starting_after" if params.get("starting_after") else "ending_before")
 
 
 def in_range(value: int, bounds: int | dict[str, int]) -> bool:

@@ -12,18 +12,25 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
+from datetime import datetime
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping
 
 from .errors import StripeError, invalid, no_such
+from .times import parse_rfc3339
 
 if TYPE_CHECKING:
     from ..store import Account
 
-_INTEGER = re.compile(r"^-?\d+$")
-_DECIMAL = re.compile(r"^-?\d+(\.\d+)?$")
+# ASCII digits only: `\d` would also accept other scripts' digits, which Stripe refuses.
+_INTEGER = re.compile(r"^-?[0-9]+$")
+_DECIMAL = re.compile(r"^-?[0-9]+(\.[0-9]+)?$")
+# Stripe's integers are signed 64-bit; larger ones could not even be encoded in a response.
+_INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
+_INT64_DIGITS = 20  # "-9223372036854775808": longer strings are out of range without parsing them
+_CURRENCY = re.compile(r"^[A-Za-z]{3}$")
 
-# Values a hash key may never take; Stripe reserves brackets for nesting.
+# Stripe's metadata limits.
 _MAX_METADATA_KEYS = 50
 _MAX_METADATA_KEY = 40
 _MAX_METADATA_VALUE = 500
@@ -73,10 +80,12 @@ class Integer(Param):
 
     def coerce(self, value: Any, path: str, account: Account | None) -> int:
         if isinstance(value, bool) or not isinstance(value, (str, int)) or (
-            isinstance(value, str) and not _INTEGER.match(value)
+            isinstance(value, str) and not (_INTEGER.match(value) and len(value) <= _INT64_DIGITS)
         ):
             raise invalid(f"Invalid integer: {_show(value)}", param=path, code="parameter_invalid_integer")
         number = int(value)
+        if not _INT64_MIN <= number <= _INT64_MAX:
+            raise invalid(f"Invalid integer: {_show(value)}", param=path, code="parameter_invalid_integer")
         if self.minimum is not None and number < self.minimum:
             if self.minimum == 0:
                 raise invalid("Invalid non-negative integer", param=path, code="parameter_invalid_integer")
@@ -116,6 +125,7 @@ class Enum(Param):
 @dataclass(frozen=True, kw_only=True)
 class DecimalString(Param):
     max_places: int = 12
+    minimum: Decimal | None = None
 
     def coerce(self, value: Any, path: str, account: Account | None) -> Decimal:
         text = str(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else value
@@ -126,7 +136,35 @@ class DecimalString(Param):
             raise invalid(
                 f"Invalid decimal: {text}; must have at most {self.max_places} decimal places", param=path
             )
+        if self.minimum is not None and number < self.minimum:
+            raise invalid(f"Invalid decimal: {text}; must be at least {self.minimum}", param=path)
         return number
+
+
+@dataclass(frozen=True, kw_only=True)
+class Currency(Param):
+    """A three-letter ISO currency code; Stripe answers in lowercase whatever case it was sent in."""
+
+    def coerce(self, value: Any, path: str, account: Account | None) -> str:
+        if not isinstance(value, str) or not _CURRENCY.match(value):
+            raise invalid(f"Invalid currency: {_show(value)}.", param=path)
+        return value.lower()
+
+
+@dataclass(frozen=True, kw_only=True)
+class DateTime(Param):
+    """A v2 time: an RFC 3339 string such as `2024-06-01T12:00:00.000Z`, coerced to a UTC datetime."""
+
+    def coerce(self, value: Any, path: str, account: Account | None) -> datetime:
+        moment = parse_rfc3339(value) if isinstance(value, str) else None
+        if moment is None:
+            # UNSURE: Stripe's wording for a malformed v2 timestamp.
+            raise invalid(
+                f"Invalid {path}: {_show(value)} is not an RFC 3339 timestamp such as "
+                "2024-06-01T12:00:00.000Z.",
+                param=path,
+            )
+        return moment
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -153,14 +191,17 @@ class AnyOf(Param):
         object.__setattr__(self, "nullable", nullable)
 
     def coerce(self, value: Any, path: str, account: Account | None) -> Any:
-        first_error: StripeError | None = None
+        errors: list[tuple[Param, StripeError]] = []
         for option in self.options:
             try:
                 return option.coerce(value, path, account)
             except StripeError as error:
-                first_error = first_error or error
-        assert first_error is not None
-        raise first_error
+                errors.append((option, error))
+        # A hash's own problem (`created[foo]`) says more than "Invalid integer: a hash".
+        for option, error in errors:
+            if isinstance(option, Hash) == isinstance(value, dict):
+                raise error
+        raise errors[0][1]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -185,6 +226,8 @@ class Map(Param):
     max_keys: int | None = _MAX_METADATA_KEYS
     max_key_length: int | None = _MAX_METADATA_KEY
     max_value_length: int | None = _MAX_METADATA_VALUE
+    # Refuse JSON numbers and booleans as values (v2 bodies are typed: a string map takes strings).
+    strings_only: bool = False
 
     @property
     def accepts_empty(self) -> bool:
@@ -202,7 +245,7 @@ class Map(Param):
                     f"Invalid {path}: keys must be at most {self.max_key_length} characters (got {key!r})",
                     param=join(path, key),
                 )
-            if isinstance(item, (dict, list)):
+            if isinstance(item, (dict, list)) or (self.strings_only and not isinstance(item, str)):
                 raise invalid(f"Invalid val: {key} must be a string", param=join(path, key))
             text = _scalar_text(item)
             if self.max_value_length is not None and len(text) > self.max_value_length:
@@ -220,6 +263,7 @@ Metadata = Map
 @dataclass(frozen=True, kw_only=True)
 class List(Param):
     item: Param
+    min_items: int = 0
     max_items: int | None = None
 
     def coerce(self, value: Any, path: str, account: Account | None) -> list[Any]:
@@ -227,11 +271,21 @@ class List(Param):
             raise invalid("Invalid array", param=path)
         if not isinstance(value, list):
             value = [value]
+        if len(value) < self.min_items:
+            # UNSURE: Stripe's wording for an array that is too short.
+            plural = "s" if self.min_items > 1 else ""
+            raise invalid(f"Array {path} must have at least {self.min_items} element{plural}.", param=path)
         if self.max_items is not None and len(value) > self.max_items:
             raise invalid(
                 f"Array {path} exceeded maximum {self.max_items} allowed elements.", param=path
             )
-        return [_coerce(self.item, element, join(path, i), account) for i, element in enumerate(value)]
+        return [self._element(element, join(path, i), account) for i, element in enumerate(value)]
+
+    def _element(self, value: Any, path: str, account: Account | None) -> Any:
+        # "" unsets a param; an array element has nothing to unset, so it never becomes a null entry.
+        if value == "" or value is None:
+            raise cannot_unset(path)
+        return self.item.coerce(value, path, account)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -268,12 +322,10 @@ class Hash(Param):
                 )
         result: dict[str, Any] = {}
         for key, spec in self.fields.items():
-            child = join(path, key)
-            if key not in value:
-                if spec.required:
-                    raise missing(child)
-                continue
-            result[key] = _coerce(spec, value[key], child, account)
+            if key in value:
+                result[key] = _coerce(spec, value[key], join(path, key), account)
+            elif spec.required:
+                raise missing(join(path, key))
         for check in self.checks:
             check(result, path)
         return result
@@ -285,7 +337,18 @@ def _coerce(spec: Param, value: Any, path: str, account: Account | None) -> Any:
             raise missing(path)
         if spec.accepts_empty or value is None:
             return None
+        raise cannot_unset(path)
     return spec.coerce(value, path, account)
+
+
+def cannot_unset(path: str) -> StripeError:
+    return invalid(
+        f"You passed an empty string for '{path}'. We assume empty values are an attempt to "
+        f"unset a parameter; however '{path}' cannot be unset. You should remove '{path}' from "
+        "your request or supply a non-empty value.",
+        param=path,
+        code="parameter_invalid_empty",
+    )
 
 
 def missing(path: str) -> StripeError:

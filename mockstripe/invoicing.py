@@ -1,0 +1,371 @@
+"""Invoices of subscriptions: their lines, totals and finalization, and the next-invoice preview.
+
+Usage-based items bill in arrears: an invoice charges the usage of the item period that just ended.
+Licensed items bill in advance: an invoice charges the period that begins. So the first invoice of
+a subscription (`subscription_create`) charges licensed items for the first period and, in classic
+billing mode only, carries a 0 line for each metered item; the preview of an existing subscription
+is the invoice due at the end of the current period: usage so far plus the next licensed period.
+"""
+
+from __future__ import annotations
+
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+from .billing.invoice import invoice_totals
+from .billing.periods import boundary
+from .billing.pricing import amount_for, billed_quantity
+from .metering import Metering
+from .resources.prices import price_tiers
+from .store import Account
+from .subscribing import following_period, is_metered
+from .wire.errors import StripeError
+from .wire.ids import new_id
+from .wire.lists import list_object
+
+Obj = dict[str, Any]
+
+# A finalized invoice with an amount due under `charge_automatically` is marked paid as if the charge
+# succeeded: this server keeps no payment methods, and a paying customer is the common test case.
+CHARGES_SUCCEED = True
+# How long after its creation a subscription invoice is finalized and charged (Stripe's default).
+FINALIZATION_DELAY = 3600
+# The 0 line a classic first invoice carries for a metered item covers no time (there is no usage
+# before the subscription started), rather than the whole first period.
+EMPTY_USAGE_PERIOD = True
+# A metered line's `quantity` is the raw usage (25 tokens) while its amount is computed on packages
+# (1 package of 100); False reports the package count instead. Stripe's choice is unconfirmed.
+QUANTITY_IS_RAW_USAGE = True
+# What a preview reports as its billing reason, for an existing or a new subscription.
+PREVIEW_BILLING_REASON = "upcoming"
+# An invoice embeds its first lines; `GET /v1/invoices/{id}/lines` pages through all of them.
+LINES_SHOWN = 10
+# Zero-decimal currencies: amounts are whole units, not hundredths.
+_ZERO_DECIMAL = frozenset("bif clp djf gnf jpy kmf krw mga pyg rwf ugx vnd vuv xaf xof xpf".split())
+_SYMBOLS = {"usd": "$", "eur": "€", "gbp": "£", "jpy": "¥"}
+
+
+def usage(account: Account, customer_id: str, price: Obj, start: int, end: int) -> Decimal:
+    """What a metered price's meter recorded for the customer in `[start, end)`; never negative."""
+    meter = account.find("billing.meter", price["recurring"]["meter"])
+    if meter is None:
+        return Decimal(0)
+    return max(account.service(Metering).aggregate(meter, customer_id, start, end), Decimal(0))
+
+
+def line(
+    account: Account,
+    subscription: Obj,
+    item: Obj,
+    quantity: Decimal | int,
+    period: tuple[int, int],
+    *,
+    invoice_id: str,
+    id_prefix: str,
+    proration: Decimal | None = None,
+) -> Obj:
+    """One subscription line: `quantity` is the raw usage (or licensed quantity); the amount follows
+    the price (packages, tiers) and, for a short first period, `proration` (the part of a period)."""
+    price = item["price"]
+    amount = amount_for(price, quantity, price_tiers(account, price["id"]))
+    if proration is not None:
+        amount = int((amount * proration).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+    quantity = Decimal(quantity) if QUANTITY_IS_RAW_USAGE else billed_quantity(price, quantity)
+    return {
+        "id": new_id(id_prefix),
+        "object": "line_item",
+        "amount": amount,
+        "currency": price["currency"],
+        "description": describe(account, price, quantity),
+        "discount_amounts": [],
+        "discountable": True,
+        "discounts": [],
+        "invoice": invoice_id,
+        "livemode": False,
+        "metadata": dict(subscription["metadata"]),
+        "parent": {
+            "invoice_item_details": None,
+            "subscription_item_details": {
+                "invoice_item": None,
+                "proration": proration is not None,
+                "proration_details": {"credited_items": None},
+                "subscription": subscription["id"],
+                "subscription_item": item["id"],
+            },
+            "type": "subscription_item_details",
+        },
+        "period": {"end": period[1], "start": period[0]},
+        "pretax_credit_amounts": [],
+        "pricing": {
+            "price_details": {"price": price["id"], "product": price["product"]},
+            "type": "price_details",
+            "unit_amount_decimal": price["unit_amount_decimal"],
+        },
+        "quantity": int(quantity),
+        "quantity_decimal": _plain(quantity),
+        "subscription": subscription["id"],
+        "subtotal": amount,
+        "taxes": [],
+    }
+
+
+def creation_lines(
+    account: Account, subscription: Obj, *, invoice_id: str, id_prefix: str, prorate: bool = True
+) -> list[Obj]:
+    """The lines of a subscription's first invoice: licensed items for their first period (prorated
+    when a later billing cycle anchor cuts it short; not billed at all without prorations), and a 0
+    line for each metered item in classic mode only."""
+    classic = subscription["billing_mode"]["type"] == "classic"
+    start = subscription["start_date"]
+    lines = []
+    for item in subscription["items"]["data"]:
+        period = (item["current_period_start"], item["current_period_end"])
+        if is_metered(item["price"]):
+            if classic:
+                lines.append(
+                    line(
+                        account, subscription, item, 0, (start, start) if EMPTY_USAGE_PERIOD else period,
+                        invoice_id=invoice_id, id_prefix=id_prefix,
+                    )
+                )
+            continue
+        share = _first_period_share(subscription, item)
+        if share is not None and not prorate:
+            continue
+        lines.append(
+            line(
+                account, subscription, item, item["quantity"], period,
+                invoice_id=invoice_id, id_prefix=id_prefix, proration=share,
+            )
+        )
+    return lines
+
+
+def next_lines(account: Account, subscription: Obj, *, invoice_id: str, id_prefix: str) -> list[Obj]:
+    """The lines of the invoice due when the current period ends: each metered item's usage in its
+    current period so far, then each licensed item's next period (none if the subscription ends)."""
+    lines = []
+    for item in subscription["items"]["data"]:
+        period = (item["current_period_start"], item["current_period_end"])
+        if is_metered(item["price"]):
+            used = usage(account, subscription["customer"], item["price"], *period)
+            lines.append(line(account, subscription, item, used, period, invoice_id=invoice_id, id_prefix=id_prefix))
+        elif not subscription["cancel_at_period_end"]:
+            upcoming = following_period(subscription, item["price"], period[1])
+            lines.append(
+                line(account, subscription, item, item["quantity"], upcoming, invoice_id=invoice_id, id_prefix=id_prefix)
+            )
+    return lines
+
+
+def _first_period_share(subscription: Obj, item: Obj) -> Decimal | None:
+    """The part of a whole period covered by a first period that a later billing cycle anchor cuts
+    short (Stripe prorates it), or None for a whole period."""
+    anchor = subscription["billing_cycle_anchor"]
+    if item["current_period_end"] != anchor:
+        return None
+    recurring = item["price"]["recurring"]
+    whole = anchor - boundary(anchor, recurring["interval"], recurring["interval_count"], -1)
+    return Decimal(anchor - item["current_period_start"]) / Decimal(whole)
+
+
+def build_invoice(
+    invoice_id: str,
+    subscription: Obj,
+    lines: list[Obj],
+    *,
+    billing_reason: str,
+    created: int,
+    period: tuple[int, int],
+    customer: Obj,
+) -> Obj:
+    """A draft invoice of `subscription` with `lines`, totalled against the customer's balance."""
+    totals = invoice_totals((entry["amount"] for entry in lines), customer["balance"])
+    send_invoice = subscription["collection_method"] == "send_invoice"
+    days = subscription["days_until_due"]
+    return {
+        "id": invoice_id,
+        "object": "invoice",
+        "account_country": "US",
+        "account_name": None,
+        "account_tax_ids": None,
+        "amount_overpaid": 0,
+        "amount_paid_off_stripe": 0,
+        "amount_shipping": 0,
+        "application": None,
+        "attempt_count": 0,
+        "attempted": False,
+        "auto_advance": False,
+        "automatic_tax": {
+            "disabled_reason": None,
+            "enabled": False,
+            "liability": None,
+            "provider": None,
+            "status": None,
+        },
+        "automatically_finalizes_at": None,
+        "billing_reason": billing_reason,
+        "collection_method": subscription["collection_method"],
+        "created": created,
+        "currency": subscription["currency"],
+        "custom_fields": customer["invoice_settings"]["custom_fields"],
+        "customer": customer["id"],
+        "customer_account": None,
+        "customer_address": customer["address"],
+        "customer_email": customer["email"],
+        "customer_name": customer["name"],
+        "customer_phone": customer["phone"],
+        "customer_shipping": customer["shipping"],
+        "customer_tax_exempt": customer["tax_exempt"],
+        "customer_tax_ids": [],
+        "default_payment_method": None,
+        "default_source": None,
+        "default_tax_rates": [],
+        "description": None,
+        "discounts": [],
+        "due_date": created + days * 86_400 if send_invoice and days is not None else None,
+        "effective_at": None,
+        "ending_balance": None,
+        "footer": customer["invoice_settings"]["footer"],
+        "from_invoice": None,
+        "hosted_invoice_url": None,
+        "invoice_pdf": None,
+        "issuer": {"type": "self"},
+        "last_finalization_error": None,
+        "latest_revision": None,
+        "lines": list_object(lines[:LINES_SHOWN], len(lines) > LINES_SHOWN, f"/v1/invoices/{invoice_id}/lines"),
+        "livemode": False,
+        "metadata": {},
+        "next_payment_attempt": None if send_invoice else created + FINALIZATION_DELAY,
+        "number": None,
+        "on_behalf_of": None,
+        "parent": {
+            "quote_details": None,
+            "subscription_details": {"metadata": dict(subscription["metadata"]), "subscription": subscription["id"]},
+            "type": "subscription_details",
+        },
+        "payment_settings": {"default_mandate": None, "payment_method_options": None, "payment_method_types": None},
+        "period_end": period[1],
+        "period_start": period[0],
+        "post_payment_credit_notes_amount": 0,
+        "pre_payment_credit_notes_amount": 0,
+        "receipt_number": None,
+        "rendering": {"amount_tax_display": None, "pdf": {"page_size": "auto"}, "template": None, "template_version": None},
+        "shipping_cost": None,
+        "shipping_details": None,
+        "statement_descriptor": None,
+        "status": "draft",
+        "status_details": None,
+        "status_transitions": {"finalized_at": None, "marked_uncollectible_at": None, "paid_at": None, "voided_at": None},
+        "test_clock": customer["test_clock"],
+        "threshold_reason": None,
+        "total_discount_amounts": [],
+        "total_pretax_credit_amounts": [],
+        "total_taxes": [],
+        "webhooks_delivered_at": None,
+        **totals.as_fields(),
+    }
+
+
+def finalize(invoice: Obj, customer: Obj, now: int) -> None:
+    """Number the invoice, settle the customer's balance against it, then collect: nothing due or a
+    successful automatic charge makes it paid; `send_invoice` leaves it open until its due date."""
+    invoice["number"] = f"{customer['invoice_prefix']}-{customer['next_invoice_sequence']:04d}"
+    customer["next_invoice_sequence"] += 1
+    applied = invoice["total"] + invoice["starting_balance"]
+    invoice["ending_balance"] = customer["balance"] = min(applied, 0)
+    invoice["status"] = "open"
+    invoice["effective_at"] = invoice["status_transitions"]["finalized_at"] = now
+    invoice["webhooks_delivered_at"] = now
+    invoice["automatically_finalizes_at"] = None
+    invoice["next_payment_attempt"] = None
+    automatic = invoice["collection_method"] == "charge_automatically"
+    if invoice["amount_due"] == 0 or (automatic and CHARGES_SUCCEED):
+        invoice["attempted"] = True
+        invoice["attempt_count"] = 1 if invoice["amount_due"] else 0
+        invoice["amount_paid"], invoice["amount_remaining"] = invoice["amount_due"], 0
+        invoice["status"] = "paid"
+        invoice["status_transitions"]["paid_at"] = now
+
+
+def first_invoice(account: Account, subscription: Obj, customer: Obj, now: int, *, prorate: bool = True) -> Obj | None:
+    """Create, finalize and store the `subscription_create` invoice, unless it would be empty (a
+    flexible-mode subscription of metered items only creates none)."""
+    invoice_id = new_id("in")
+    lines = creation_lines(account, subscription, invoice_id=invoice_id, id_prefix="il", prorate=prorate)
+    if not lines:
+        return None
+    invoice = build_invoice(
+        invoice_id, subscription, lines,
+        billing_reason="subscription_create", created=now, period=(now, now), customer=customer,
+    )
+    finalize(invoice, customer, now)
+    for entry in lines:
+        account.collection("line_item").add(entry)
+    return account.collection("invoice").add(invoice, lines=lines)
+
+
+def all_lines(account: Account, invoice: Obj) -> list[Obj]:
+    """Every line of a stored invoice, in invoice order."""
+    return account.collection("invoice").private[invoice["id"]]["lines"]
+
+
+def preview(account: Account, subscription: Obj, customer: Obj, *, new: bool, now: int) -> Obj:
+    """The invoice a subscription will produce next, never stored: for a `new` one its first invoice,
+    else the one at the end of the current period."""
+    invoice_id = new_id("upcoming_in")
+    if new:
+        lines = creation_lines(account, subscription, invoice_id=invoice_id, id_prefix="il_tmp")
+        created, period = now, (now, now)
+    else:
+        if subscription["status"] == "canceled":
+            raise no_upcoming_invoice(customer["id"])
+        lines = next_lines(account, subscription, invoice_id=invoice_id, id_prefix="il_tmp")
+        period = _current_window(subscription)
+        created = period[1]
+    return build_invoice(
+        invoice_id, subscription, lines,
+        billing_reason=PREVIEW_BILLING_REASON, created=created, period=period, customer=customer,
+    )
+
+
+def _current_window(subscription: Obj) -> tuple[int, int]:
+    """The span of the items' current periods: what the next invoice closes."""
+    items = subscription["items"]["data"]
+    return min(i["current_period_start"] for i in items), max(i["current_period_end"] for i in items)
+
+
+def no_upcoming_invoice(customer_id: str) -> StripeError:
+    return StripeError(f"No upcoming invoices for customer: {customer_id}", code="invoice_upcoming_none")
+
+
+def describe(account: Account, price: Obj, quantity: Decimal) -> str:
+    """A line's label, e.g. `25 × Alpaca AI tokens (at $0.04 per 100 units / month)`."""
+    product = account.find("product", price["product"])
+    name = product["name"] if product is not None else price["product"]
+    recurring = price["recurring"]
+    count = recurring["interval_count"]
+    per = recurring["interval"] if count == 1 else f"{count} {recurring['interval']}s"
+    if price["billing_scheme"] == "tiered":
+        return f"{_plain(quantity)} × {name} (tiered / {per})"
+    rate = _money(price["currency"], Decimal(price["unit_amount_decimal"] or 0))
+    transform = price["transform_quantity"]
+    if transform is not None:
+        rate += f" per {transform['divide_by']} units"
+    return f"{_plain(quantity)} × {name} (at {rate} / {per})"
+
+
+def _money(currency: str, minor: Decimal) -> str:
+    if currency in _ZERO_DECIMAL:
+        text = _plain(minor)
+    else:
+        major = minor / 100
+        cents = major.quantize(Decimal("0.01"))
+        text = format(cents, "f") if major == cents else _plain(major)
+    symbol = _SYMBOLS.get(currency)
+    return f"{symbol}{text}" if symbol else f"{text} {currency.upper()}"
+
+
+def _plain(number: Decimal | int) -> str:
+    """A decimal without exponent or trailing zeros: `1000001`, `0.5`."""
+    return format(Decimal(number).normalize(), "f")

@@ -1,0 +1,133 @@
+"""Subscription items: `/v1/subscription_items`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..routing import Area, Call, Endpoint
+from ..subscribing import (
+    METERED_QUANTITY,
+    ItemRequest,
+    attach,
+    build_item,
+    check_items,
+    detach,
+    is_metered,
+    lookup_price,
+    set_price,
+)
+from ..wire.errors import invalid
+from ..wire.lists import PAGE_EXCLUSIVE, PAGE_PARAMS, paginate
+from ..wire.objects import ObjectType
+from ..wire.params import TIMESTAMP, Boolean, Integer, Map, Ref, endpoint, merge_metadata
+from .subscriptions import CANCELED_IS_FROZEN, ITEM_UNSUPPORTED, LAST_ITEM, PAYMENT_BEHAVIOR, PRORATION_BEHAVIOR
+
+Obj = dict[str, Any]
+
+CHANGES = dict(
+    metadata=Map(),
+    payment_behavior=PAYMENT_BEHAVIOR,
+    proration_behavior=PRORATION_BEHAVIOR,
+    proration_date=TIMESTAMP,
+    quantity=Integer(minimum=0),
+    **ITEM_UNSUPPORTED,
+)
+CREATE = endpoint(
+    subscription=Ref(object_type="subscription", noun="subscription", required=True),
+    price=Ref(object_type="price", noun="price", required=True),
+    **CHANGES,
+)
+UPDATE = endpoint(price=Ref(object_type="price", noun="price"), off_session=Boolean(), **CHANGES)
+DELETE = endpoint(
+    clear_usage=Boolean(),
+    payment_behavior=PAYMENT_BEHAVIOR,
+    proration_behavior=PRORATION_BEHAVIOR,
+    proration_date=TIMESTAMP,
+)
+LIST = endpoint(
+    subscription=Ref(object_type="subscription", noun="subscription", required=True),
+    **PAGE_PARAMS,
+    exclusive=PAGE_EXCLUSIVE,
+)
+
+SUBSCRIPTION_ITEM = ObjectType(name="subscription_item", noun="subscription item")
+
+
+def _live_subscription(call: Call, subscription_id: str) -> Obj:
+    subscription = call.account.find("subscription", subscription_id)
+    assert subscription is not None
+    if subscription["status"] == "canceled":
+        raise invalid(CANCELED_IS_FROZEN)
+    return subscription
+
+
+def _taken_prices(subscription: Obj, but: Obj | None = None) -> set[str]:
+    return {item["price"]["id"] for item in subscription["items"]["data"] if item is not but}
+
+
+def create(call: Call) -> Obj:
+    params, account = call.params, call.account
+    subscription = _live_subscription(call, params["subscription"])
+    request = ItemRequest("", lookup_price(account, params["price"]), params.get("quantity"), params.get("metadata"))
+    check_items([request], subscription["currency"], _taken_prices(subscription))
+    item = build_item(subscription, request, call.now())
+    attach(account, subscription, item)
+    return item
+
+
+def retrieve(call: Call) -> Obj:
+    return call.path_object("subscription_item")
+
+
+def update(call: Call) -> Obj:
+    params, account = call.params, call.account
+    item = call.path_object("subscription_item")
+    subscription = _live_subscription(call, item["subscription"])
+    price = lookup_price(account, params["price"]) if params.get("price") else item["price"]
+    if params.get("price") and price is not item["price"]:
+        check_items([ItemRequest("", price, None)], subscription["currency"], _taken_prices(subscription, but=item))
+    if is_metered(price) and params.get("quantity") is not None:
+        raise invalid(METERED_QUANTITY, param="quantity")
+
+    if price is not item["price"]:
+        set_price(subscription, item, price, call.now())
+    if params.get("quantity") is not None:
+        item["quantity"] = params["quantity"]
+    if "metadata" in params:
+        item["metadata"] = merge_metadata(item["metadata"], params["metadata"])
+    return item
+
+
+def delete(call: Call) -> Obj:
+    item = call.path_object("subscription_item")
+    subscription = _live_subscription(call, item["subscription"])
+    if len(subscription["items"]["data"]) == 1:
+        raise invalid(LAST_ITEM)
+    return detach(call.account, subscription, item)
+
+
+def list_items(call: Call) -> Obj:
+    """A subscription's items in the order they were added, as its `items` list shows them."""
+    subscription = call.account.find("subscription", call.params["subscription"])
+    assert subscription is not None
+    return paginate(
+        subscription["items"]["data"],
+        call.params,
+        "/v1/subscription_items",
+        account=call.account,
+        object_type="subscription_item",
+        noun="subscription item",
+    )
+
+
+AREA = Area(
+    name="subscription_items",
+    types=(SUBSCRIPTION_ITEM,),
+    endpoints=(
+        Endpoint("POST", "/v1/subscription_items", create, CREATE, "Add an item to a subscription"),
+        Endpoint("GET", "/v1/subscription_items", list_items, LIST, "List a subscription's items"),
+        Endpoint("GET", "/v1/subscription_items/{id}", retrieve, endpoint(), "Retrieve a subscription item"),
+        Endpoint("POST", "/v1/subscription_items/{id}", update, UPDATE, "Update a subscription item"),
+        Endpoint("DELETE", "/v1/subscription_items/{id}", delete, DELETE, "Remove an item from its subscription"),
+    ),
+)

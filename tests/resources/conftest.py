@@ -1,0 +1,116 @@
+"""Builders for the objects billing tests need, made through the SDK as a user would."""
+
+from __future__ import annotations
+
+import itertools
+from typing import Any
+
+import pytest
+import stripe
+
+_names = itertools.count()
+
+
+class Catalog:
+    """The usage-based billing guide's objects (meter, metered price, customer, subscription,
+    meter events), each with the guide's values unless a test overrides them."""
+
+    def __init__(self, client: stripe.StripeClient) -> None:
+        self.client = client
+
+    def meter(self, event_name: str | None = None) -> stripe.billing.Meter:
+        return self.client.v1.billing.meters.create(
+            {
+                "display_name": "Alpaca AI tokens",
+                "event_name": event_name or f"alpaca_ai_tokens_{next(_names)}",
+                "default_aggregation": {"formula": "sum"},
+                "customer_mapping": {"event_payload_key": "stripe_customer_id", "type": "by_id"},
+                "value_settings": {"event_payload_key": "value"},
+            }
+        )
+
+    def metered_price(self, meter: stripe.billing.Meter | None = None, **overrides: Any) -> stripe.Price:
+        """The guide's price: 4 cents per 100 tokens, partial packages rounded up, monthly."""
+        meter = meter or self.meter()
+        params: dict[str, Any] = {
+            "currency": "usd",
+            "unit_amount": 4,
+            "billing_scheme": "per_unit",
+            "transform_quantity": {"divide_by": 100, "round": "up"},
+            "recurring": {"usage_type": "metered", "interval": "month", "meter": meter.id},
+            "product_data": {"name": "Alpaca AI tokens"},
+        }
+        params.update(overrides)
+        if "recurring" in overrides:
+            params["recurring"] = {"usage_type": "metered", "interval": "month", "meter": meter.id, **overrides["recurring"]}
+        return self.client.v1.prices.create(params)
+
+    def licensed_price(self, unit_amount: int = 1000, **overrides: Any) -> stripe.Price:
+        params: dict[str, Any] = {
+            "currency": "usd",
+            "unit_amount": unit_amount,
+            "recurring": {"interval": "month"},
+            "product_data": {"name": "Seat"},
+        }
+        params.update(overrides)
+        return self.client.v1.prices.create(params)
+
+    def customer(self, **params: Any) -> stripe.Customer:
+        return self.client.v1.customers.create({"name": "John Doe", **params})
+
+    def subscribe(self, customer: stripe.Customer, *prices: stripe.Price, **params: Any) -> stripe.Subscription:
+        items = [{"price": price.id} for price in prices]
+        return self.client.v1.subscriptions.create({"customer": customer.id, "items": items, **params})
+
+    def use(self, meter: stripe.billing.Meter, customer: stripe.Customer, value: int | str, **params: Any) -> None:
+        self.client.v1.billing.meter_events.create(
+            {
+                "event_name": meter.event_name,
+                "payload": {"stripe_customer_id": customer.id, "value": str(value)},
+                **params,
+            }
+        )
+
+    def preview(self, subscription: stripe.Subscription, **params: Any) -> stripe.Invoice:
+        return self.client.v1.invoices.create_preview({"subscription": subscription.id, **params})
+
+
+@pytest.fixture
+def catalog(stripe_client: stripe.StripeClient) -> Catalog:
+    return Catalog(stripe_client)
+
+
+def _fields_of(cls: type) -> set[str]:
+    declared: dict[str, Any] = {}
+    for klass in reversed(cls.__mro__):
+        declared.update(getattr(klass, "__annotations__", {}))
+    return {name for name in declared if not name.startswith("_") and name not in ("OBJECT_NAME", "deleted")}
+
+
+@pytest.fixture
+def sdk_fields() -> Any:
+    """`sdk_fields(stripe.Invoice)`: the fields an SDK resource class declares, through its bases."""
+    return _fields_of
+
+
+class AsyncCatalog:
+    """The same objects through the async SDK, for tests that run the app in their own loop (and
+    so can set the account's clock)."""
+
+    def __init__(self, client: stripe.StripeClient) -> None:
+        self.client = client
+
+    async def subscribe_to_seats(self, quantity: int = 1, **params: Any) -> stripe.Subscription:
+        """A licensed monthly price of 10.00 USD per seat, a customer, and a subscription to it."""
+        price = await self.client.v1.prices.create_async(
+            {"currency": "usd", "unit_amount": 1000, "recurring": {"interval": "month"}, "product_data": {"name": "Seat"}}
+        )
+        customer = await self.client.v1.customers.create_async({"name": "John Doe"})
+        return await self.client.v1.subscriptions.create_async(
+            {"customer": customer.id, "items": [{"price": price.id, "quantity": quantity}], **params}
+        )
+
+
+@pytest.fixture
+def catalog_async(in_process: Any) -> AsyncCatalog:
+    return AsyncCatalog(in_process.client)

@@ -1,0 +1,105 @@
+"""Every parameter the official SDK can send to an endpoint is declared in that endpoint's spec.
+
+A declared parameter is either implemented or an explicit `Unsupported()` with a clear 400, so an
+SDK user never meets a surprise `parameter_unknown`. Adding a `/v1` endpoint means adding its row.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+import pytest
+from stripe._request_options import RequestOptions
+
+from mockstripe.app import default_areas
+from mockstripe.routing import Endpoint
+
+# (method, path) -> the `stripe.params` TypedDict the SDK sends to it (dotted below `stripe.params`),
+# or None for an endpoint the SDK has no params class for (say why in a comment).
+SDK_PARAMS: dict[tuple[str, str], str | None] = {
+    ("POST", "/v1/customers"): "CustomerCreateParams",
+    ("GET", "/v1/customers"): "CustomerListParams",
+    ("GET", "/v1/customers/{id}"): "CustomerRetrieveParams",
+    ("POST", "/v1/customers/{id}"): "CustomerUpdateParams",
+    ("DELETE", "/v1/customers/{id}"): "CustomerDeleteParams",
+    ("POST", "/v1/products"): "ProductCreateParams",
+    ("GET", "/v1/products"): "ProductListParams",
+    ("GET", "/v1/products/{id}"): "ProductRetrieveParams",
+    ("POST", "/v1/products/{id}"): "ProductUpdateParams",
+    ("DELETE", "/v1/products/{id}"): "ProductDeleteParams",
+    ("POST", "/v1/prices"): "PriceCreateParams",
+    ("GET", "/v1/prices"): "PriceListParams",
+    ("GET", "/v1/prices/{price}"): "PriceRetrieveParams",
+    ("POST", "/v1/prices/{price}"): "PriceUpdateParams",
+    ("POST", "/v1/billing/meters"): "billing.MeterCreateParams",
+    ("GET", "/v1/billing/meters"): "billing.MeterListParams",
+    ("GET", "/v1/billing/meters/{id}"): "billing.MeterRetrieveParams",
+    ("POST", "/v1/billing/meters/{id}"): "billing.MeterUpdateParams",
+    ("POST", "/v1/billing/meters/{id}/deactivate"): "billing.MeterDeactivateParams",
+    ("POST", "/v1/billing/meters/{id}/reactivate"): "billing.MeterReactivateParams",
+    ("GET", "/v1/billing/meters/{id}/event_summaries"): "billing.MeterEventSummaryListParams",
+    ("POST", "/v1/billing/meter_events"): "billing.MeterEventCreateParams",
+    ("POST", "/v1/billing/meter_event_adjustments"): "billing.MeterEventAdjustmentCreateParams",
+    ("POST", "/v1/subscriptions"): "SubscriptionCreateParams",
+    ("GET", "/v1/subscriptions"): "SubscriptionListParams",
+    ("GET", "/v1/subscriptions/{id}"): "SubscriptionRetrieveParams",
+    ("POST", "/v1/subscriptions/{id}"): "SubscriptionUpdateParams",
+    ("DELETE", "/v1/subscriptions/{id}"): "SubscriptionCancelParams",
+    ("POST", "/v1/subscription_items"): "SubscriptionItemCreateParams",
+    ("GET", "/v1/subscription_items"): "SubscriptionItemListParams",
+    ("GET", "/v1/subscription_items/{id}"): "SubscriptionItemRetrieveParams",
+    ("POST", "/v1/subscription_items/{id}"): "SubscriptionItemUpdateParams",
+    ("DELETE", "/v1/subscription_items/{id}"): "SubscriptionItemDeleteParams",
+    ("GET", "/v1/invoices"): "InvoiceListParams",
+    ("GET", "/v1/invoices/{id}"): "InvoiceRetrieveParams",
+    ("GET", "/v1/invoices/{invoice}/lines"): "InvoiceLineItemListParams",
+    ("POST", "/v1/invoices/create_preview"): "InvoiceCreatePreviewParams",
+}
+
+# Per-call options the SDK accepts next to the params; they travel as headers, not params.
+REQUEST_OPTIONS = set(RequestOptions.__annotations__)
+
+
+def v1_endpoints() -> dict[tuple[str, str], Endpoint]:
+    return {
+        (e.method, e.path): e
+        for area in default_areas()
+        for e in area.endpoints
+        if e.path.startswith("/v1/")
+    }
+
+
+def sdk_class(name: str) -> type:
+    """`CustomerCreateParams`, `billing.MeterCreateParams`, `v2.billing.MeterEventCreateParams`, ..."""
+    module, _, cls = f"stripe.params.{name}".rpartition(".")
+    return getattr(importlib.import_module(module), cls)
+
+
+def test_every_v1_endpoint_has_a_row():
+    routes = set(v1_endpoints())
+    missing, stale = sorted(routes - set(SDK_PARAMS)), sorted(set(SDK_PARAMS) - routes)
+    assert not missing, f"add rows to SDK_PARAMS for {missing}"
+    assert not stale, f"these SDK_PARAMS rows name no endpoint: {stale}"
+
+
+def test_every_row_names_an_sdk_params_class():
+    for name in filter(None, SDK_PARAMS.values()):
+        assert hasattr(sdk_class(name), "__required_keys__"), name
+
+
+CHECKED = sorted((route, name) for route, name in SDK_PARAMS.items() if name is not None)
+
+
+@pytest.mark.parametrize("route, name", CHECKED, ids=[f"{m} {p}" for (m, p), _ in CHECKED])
+def test_spec_declares_every_key_the_sdk_can_send(route, name):
+    spec = v1_endpoints()[route].params
+    sdk_keys = set(sdk_class(name).__annotations__) - REQUEST_OPTIONS
+    assert sorted(sdk_keys - set(spec.fields)) == [], f"{name} keys missing from the spec of {route}"
+
+
+@pytest.mark.parametrize("route, name", CHECKED, ids=[f"{m} {p}" for (m, p), _ in CHECKED])
+def test_spec_requires_what_the_sdk_requires(route, name):
+    spec = v1_endpoints()[route].params
+    required = set(sdk_class(name).__required_keys__) - REQUEST_OPTIONS
+    optional_in_spec = sorted(key for key in required if key in spec.fields and not spec.fields[key].required)
+    assert optional_in_spec == [], f"{name} requires these; the spec of {route} does not"
