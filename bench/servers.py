@@ -136,6 +136,7 @@ def settle(servers: list[Server], timeout: float = 3.0, window: float = 0.1) -> 
     """Wait until no server is still busy, e.g. draining requests queued by the
     previous wrk run (localstripe can lag by a second), so that the next
     measurement does not share the CPU with it."""
+    servers = [srv for srv in servers if srv.proc is not None and srv.proc.poll() is None]
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         before = [srv.cpu_seconds() for srv in servers]

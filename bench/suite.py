@@ -336,10 +336,16 @@ def throughput(bench: Bench, results: Result) -> None:
             runs: dict[str, list[WrkResult]] = {name: [] for name in reqs}
             for i in range(s.rounds):
                 for name, (srv, req) in reqs.items():
+                    if name in row:
+                        continue  # failed in an earlier round
                     progress(f"{ep.label} on {name}" + (f" (round {i + 1}/{s.rounds})" if s.rounds > 1 else ""))
-                    settle(live)
-                    runs[name].append(wrk.run(srv, req, warmup=i == 0))
-            row |= {name: summarise(r) for name, r in runs.items()}
+                    try:
+                        settle(live)
+                        runs[name].append(wrk.run(srv, req, warmup=i == 0))
+                    except (RuntimeError, OSError) as e:
+                        # e.g. the server crashed under load: the rest of the bench still runs.
+                        row[name] = na(f"error: {e}")
+            row |= {name: summarise(r) for name, r in runs.items() if name not in row}
             table[ep.key] = {name: row[name] for name in SERVER_ORDER}
         results["throughput"] = table
         results["stream"] = stream(wrk, s.rounds, running[MOCK], clients.get(MOCK), fixtures.get(MOCK))
@@ -377,8 +383,11 @@ def stream(wrk: Wrk, wrk_rounds: int, mock: Server | str, client: Client | None,
     runs = []
     for i in range(wrk_rounds):
         progress("v2 meter_event_stream on mockstripe" + (f" (round {i + 1}/{wrk_rounds})" if wrk_rounds > 1 else ""))
-        settle([mock])
-        runs.append(wrk.run(mock, req, warmup=i == 0))
+        try:
+            settle([mock])
+            runs.append(wrk.run(mock, req, warmup=i == 0))
+        except (RuntimeError, OSError) as e:
+            return na(f"error: {e}")
     return summarise(runs, events_per_request=BATCH)
 
 
@@ -457,55 +466,56 @@ def scaling(bench: Bench, results: Result) -> None:
 
     A fresh mockstripe, so the baseline RSS holds nothing but the fixtures.
     """
-    s = bench.settings
     mock = start(bench.mockstripe())
     if not isinstance(mock, Server):
         results["preview_latency"] = results["memory"] = na(mock)
         return
     client = Client(mock.port)
     try:
-        fx = StoredFixtures(client)
-        try:
-            sub = fx.subscription()
-            client.call("POST", "/v1/invoices/create_preview", {"subscription": sub})
-        except EndpointMissing as e:
-            results["preview_latency"] = results["memory"] = na(f"404 {e.method} {e.path}")
-            return
-        wrk = Wrk(bench.scratch, s.connections, s.duration_s, s.warmup_s)
-        loader = pick_loader(wrk, mock, client, fx.customer())
-        if not isinstance(loader, Loader):
-            results["preview_latency"] = results["memory"] = loader
-            return
-        rss0 = mock.rss_bytes()
-        stored = 0
-        levels: list[Result] = []
-        load_deadline = time.monotonic() + s.load_budget_s
-        loaded_s = 0.0
-        for level in s.levels:
-            progress(f"loading events up to {level:,} via {loader.via}")
-            t0 = time.monotonic()
-            try:
-                stored += loader.load(level - stored, load_deadline)
-            except RuntimeError as e:
-                results["preview_latency"] = results["memory"] = na(f"loading via {loader.via}: {e}")
-                return
-            loaded_s += time.monotonic() - t0
-            rss = mock.rss_bytes()
-            if stored < level:
-                levels.append({"events": level, **na(f"load budget spent at {stored:,} events")})
-                break
-            levels.append(preview_latency(bench, client, sub, level))
-        results["preview_latency"] = {"via": loader.via, "levels": levels,
-                                      "load_events_per_s": stored / loaded_s if loaded_s else None}
-        results["memory"] = {
-            "events": stored,
-            "rss_before": rss0,
-            "rss_after": rss,
-            "bytes_per_event": (rss - rss0) / stored if stored else None,
-        }
+        results["preview_latency"], results["memory"] = grow(bench, mock, client)
+    except EndpointMissing as e:
+        results["preview_latency"] = results["memory"] = na(f"404 {e.method} {e.path}")
+    except (RequestFailed, RuntimeError, OSError) as e:
+        # A server still being built may fail here; the other rows stand.
+        results["preview_latency"] = results["memory"] = na(f"error: {e}")
     finally:
         client.close()
         mock.stop()
+
+
+def grow(bench: Bench, mock: Server, client: Client) -> tuple[Result, Result]:
+    s = bench.settings
+    fx = StoredFixtures(client)
+    sub = fx.subscription()
+    client.call("POST", "/v1/invoices/create_preview", {"subscription": sub})
+    wrk = Wrk(bench.scratch, s.connections, s.duration_s, s.warmup_s)
+    loader = pick_loader(wrk, mock, client, fx.customer())
+    if not isinstance(loader, Loader):
+        return loader, loader
+    rss0 = rss = mock.rss_bytes()
+    stored = 0
+    levels: list[Result] = []
+    load_deadline = time.monotonic() + s.load_budget_s
+    loaded_s = 0.0
+    for level in s.levels:
+        progress(f"loading events up to {level:,} via {loader.via}")
+        t0 = time.monotonic()
+        stored += loader.load(level - stored, load_deadline)
+        loaded_s += time.monotonic() - t0
+        rss = mock.rss_bytes()
+        if stored < level:
+            levels.append({"events": level, **na(f"load budget spent at {stored:,} events")})
+            break
+        levels.append(preview_latency(bench, client, sub, level))
+    latency: Result = {"via": loader.via, "levels": levels,
+                       "load_events_per_s": stored / loaded_s if loaded_s else None}
+    memory: Result = {
+        "events": stored,
+        "rss_before": rss0,
+        "rss_after": rss,
+        "bytes_per_event": (rss - rss0) / stored if stored else None,
+    }
+    return latency, memory
 
 
 def cold_start(bench: Bench, results: Result) -> None:
