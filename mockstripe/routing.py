@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable, Literal, Mapping
 
 from .wire.errors import no_such
-from .wire.objects import ObjectType
+from .wire.objects import ObjectType, Shape
 from .wire.params import Hash, endpoint
 
 if TYPE_CHECKING:
@@ -57,6 +57,8 @@ class Endpoint:
     params: Hash = field(default_factory=endpoint)
     summary: str = ""
     auth: Auth = "secret_key"
+    # What the response holds, so `expand[]` paths can be checked before the handler runs.
+    returns: Shape | None = None
 
     @property
     def is_v2(self) -> bool:

@@ -10,7 +10,7 @@ from ..routing import Area, Call, Endpoint
 from ..store import Account
 from ..wire.ids import new_id
 from ..wire.lists import PAGE_EXCLUSIVE, PAGE_PARAMS, in_range, list_object, paginate
-from ..wire.objects import ObjectType
+from ..wire.objects import ListOf, ObjectType
 from ..wire.params import (
     CREATED_FILTER,
     Boolean,
@@ -130,6 +130,7 @@ CUSTOMER = ObjectType(
             "provider": "stripe",
         },
     },
+    nested={"subscriptions": ListOf("subscription")},
 )
 
 
@@ -269,10 +270,10 @@ AREA = Area(
     name="customers",
     types=(CUSTOMER,),
     endpoints=(
-        Endpoint("POST", "/v1/customers", create, CREATE, "Create a customer"),
-        Endpoint("GET", "/v1/customers", list_customers, LIST, "List customers, newest first"),
-        Endpoint("GET", "/v1/customers/{id}", retrieve, endpoint(), "Retrieve a customer (or its deletion stub)"),
-        Endpoint("POST", "/v1/customers/{id}", update, UPDATE, "Update a customer"),
-        Endpoint("DELETE", "/v1/customers/{id}", delete, endpoint(), "Delete a customer"),
+        Endpoint("POST", "/v1/customers", create, CREATE, "Create a customer", returns="customer"),
+        Endpoint("GET", "/v1/customers", list_customers, LIST, "List customers, newest first", returns=ListOf("customer")),
+        Endpoint("GET", "/v1/customers/{id}", retrieve, endpoint(), "Retrieve a customer (or its deletion stub)", returns="customer"),
+        Endpoint("POST", "/v1/customers/{id}", update, UPDATE, "Update a customer", returns="customer"),
+        Endpoint("DELETE", "/v1/customers/{id}", delete, endpoint(), "Delete a customer", returns="customer"),
     ),
 )

@@ -16,7 +16,7 @@ from ..subscribing import (
 )
 from ..wire.errors import invalid
 from ..wire.lists import PAGE_EXCLUSIVE, PAGE_PARAMS, in_range, list_object, paginate
-from ..wire.objects import ObjectType
+from ..wire.objects import ListOf, ObjectType
 from ..wire.params import (
     CREATED_FILTER,
     Currency,
@@ -131,6 +131,7 @@ INVOICE = ObjectType(
         "payments": lambda account, invoice: list_object([], False, f"/v1/invoices/{invoice['id']}/payments"),
         "confirmation_secret": lambda account, invoice: None,
     },
+    nested={"lines": ListOf("line_item"), "payments": ListOf("invoice_payment")},
 )
 LINE_ITEM = ObjectType(
     name="line_item",
@@ -236,9 +237,13 @@ AREA = Area(
         Endpoint(
             "POST", "/v1/invoices/create_preview", create_preview, CREATE_PREVIEW,
             "Preview a subscription's next invoice (or a new subscription's first), without saving it",
+            returns="invoice",
         ),
-        Endpoint("GET", "/v1/invoices", list_invoices, LIST, "List invoices, newest first"),
-        Endpoint("GET", "/v1/invoices/{id}", retrieve, endpoint(), "Retrieve an invoice"),
-        Endpoint("GET", "/v1/invoices/{invoice}/lines", list_lines, LINES, "List an invoice's lines"),
+        Endpoint("GET", "/v1/invoices", list_invoices, LIST, "List invoices, newest first", returns=ListOf("invoice")),
+        Endpoint("GET", "/v1/invoices/{id}", retrieve, endpoint(), "Retrieve an invoice", returns="invoice"),
+        Endpoint(
+            "GET", "/v1/invoices/{invoice}/lines", list_lines, LINES, "List an invoice's lines",
+            returns=ListOf("line_item"),
+        ),
     ),
 )

@@ -9,7 +9,7 @@ from ..routing import Area, Call, Endpoint
 from ..wire.errors import StripeError
 from ..wire.ids import new_id
 from ..wire.lists import PAGE_EXCLUSIVE, PAGE_PARAMS, paginate
-from ..wire.objects import ObjectType
+from ..wire.objects import ListOf, ObjectType
 from ..wire.params import Enum, Hash, String, endpoint
 
 METER = ObjectType(name="billing.meter", noun="billing meter")
@@ -111,11 +111,11 @@ AREA = Area(
     name="meters",
     types=(METER,),
     endpoints=(
-        Endpoint("POST", "/v1/billing/meters", create, CREATE, "Create a billing meter"),
-        Endpoint("GET", "/v1/billing/meters", list_meters, LIST, "List billing meters, newest first"),
-        Endpoint("GET", "/v1/billing/meters/{id}", retrieve, endpoint(), "Retrieve a billing meter"),
-        Endpoint("POST", "/v1/billing/meters/{id}", update, UPDATE, "Update a billing meter's display name"),
-        Endpoint("POST", "/v1/billing/meters/{id}/deactivate", deactivate, endpoint(), "Deactivate a billing meter"),
-        Endpoint("POST", "/v1/billing/meters/{id}/reactivate", reactivate, endpoint(), "Reactivate a billing meter"),
+        Endpoint("POST", "/v1/billing/meters", create, CREATE, "Create a billing meter", returns="billing.meter"),
+        Endpoint("GET", "/v1/billing/meters", list_meters, LIST, "List billing meters, newest first", returns=ListOf("billing.meter")),
+        Endpoint("GET", "/v1/billing/meters/{id}", retrieve, endpoint(), "Retrieve a billing meter", returns="billing.meter"),
+        Endpoint("POST", "/v1/billing/meters/{id}", update, UPDATE, "Update a billing meter's display name", returns="billing.meter"),
+        Endpoint("POST", "/v1/billing/meters/{id}/deactivate", deactivate, endpoint(), "Deactivate a billing meter", returns="billing.meter"),
+        Endpoint("POST", "/v1/billing/meters/{id}/reactivate", reactivate, endpoint(), "Reactivate a billing meter", returns="billing.meter"),
     ),
 )
