@@ -9,7 +9,7 @@ from typing import Any
 from ..routing import Area, Call, Endpoint
 from ..store import Account
 from ..wire.ids import new_id
-from ..wire.lists import PAGE_EXCLUSIVE, PAGE_PARAMS, in_range, list_object, paginate
+from ..wire.lists import PAGE_EXCLUSIVE, PAGE_PARAMS, in_range, list_object
 from ..wire.objects import ListOf, ObjectType
 from ..wire.params import (
     CREATED_FILTER,
@@ -255,15 +255,7 @@ def list_customers(call: Call) -> dict[str, Any]:
             created is None or in_range(customer["created"], created)
         )
 
-    return paginate(
-        call.account.collection("customer").newest_first(),
-        params,
-        "/v1/customers",
-        account=call.account,
-        object_type="customer",
-        noun="customer",
-        keep=keep,
-    )
+    return call.page("customer", keep)
 
 
 AREA = Area(

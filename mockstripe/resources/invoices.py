@@ -15,7 +15,7 @@ from ..subscribing import (
     lookup_price,
 )
 from ..wire.errors import invalid
-from ..wire.lists import PAGE_EXCLUSIVE, PAGE_PARAMS, in_range, list_object, paginate
+from ..wire.lists import PAGE_EXCLUSIVE, PAGE_PARAMS, in_range, list_object
 from ..wire.objects import ListOf, ObjectType
 from ..wire.params import (
     CREATED_FILTER,
@@ -207,27 +207,12 @@ def list_invoices(call: Call) -> Obj:
             )
         )
 
-    return paginate(
-        call.account.collection("invoice").newest_first(),
-        params,
-        "/v1/invoices",
-        account=call.account,
-        object_type="invoice",
-        noun="invoice",
-        keep=keep,
-    )
+    return call.page("invoice", keep)
 
 
 def list_lines(call: Call) -> Obj:
     invoice = call.path_object("invoice", "invoice")
-    return paginate(
-        invoicing.all_lines(call.account, invoice),
-        call.params,
-        f"/v1/invoices/{invoice['id']}/lines",
-        account=call.account,
-        object_type="line_item",
-        noun="invoice line item",
-    )
+    return call.page("line_item", newest_first=invoicing.all_lines(call.account, invoice))
 
 
 AREA = Area(

@@ -8,7 +8,7 @@ from ..metering import Metering
 from ..routing import Area, Call, Endpoint
 from ..wire.errors import StripeError
 from ..wire.ids import new_id
-from ..wire.lists import PAGE_EXCLUSIVE, PAGE_PARAMS, paginate
+from ..wire.lists import PAGE_EXCLUSIVE, PAGE_PARAMS
 from ..wire.objects import ListOf, ObjectType
 from ..wire.params import Enum, Hash, String, endpoint
 
@@ -69,15 +69,7 @@ def update(call: Call) -> dict[str, Any]:
 
 def list_meters(call: Call) -> dict[str, Any]:
     status = call.params.get("status")
-    return paginate(
-        call.account.collection(METER.name).newest_first(),
-        call.params,
-        "/v1/billing/meters",
-        account=call.account,
-        object_type=METER.name,
-        noun=METER.noun,
-        keep=None if status is None else lambda meter: meter["status"] == status,
-    )
+    return call.page(METER.name, None if status is None else lambda meter: meter["status"] == status)
 
 
 def already(meter: dict[str, Any], status: str) -> StripeError:

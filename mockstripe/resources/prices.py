@@ -13,7 +13,7 @@ from typing import Any
 from ..routing import Area, Call, Endpoint
 from ..store import Account
 from ..wire.ids import new_id
-from ..wire.lists import PAGE_EXCLUSIVE, PAGE_PARAMS, in_range, paginate
+from ..wire.lists import PAGE_EXCLUSIVE, PAGE_PARAMS, in_range
 from ..wire.objects import ListOf, ObjectType
 from ..wire.params import (
     CREATED_FILTER,
@@ -359,15 +359,7 @@ def list_prices(call: Call) -> dict[str, Any]:
             and (created is None or in_range(price["created"], created))
         )
 
-    return paginate(
-        call.account.collection("price").newest_first(),
-        params,
-        "/v1/prices",
-        account=call.account,
-        object_type="price",
-        noun="price",
-        keep=keep,
-    )
+    return call.page("price", keep)
 
 
 AREA = Area(

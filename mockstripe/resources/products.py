@@ -10,7 +10,7 @@ from ..routing import Area, Call, Endpoint
 from ..store import Account
 from ..wire.errors import StripeError
 from ..wire.ids import new_id
-from ..wire.lists import PAGE_EXCLUSIVE, PAGE_PARAMS, in_range, paginate
+from ..wire.lists import PAGE_EXCLUSIVE, PAGE_PARAMS, in_range
 from ..wire.objects import ListOf, ObjectType
 from ..wire.params import (
     CREATED_FILTER,
@@ -203,15 +203,7 @@ def list_products(call: Call) -> dict[str, Any]:
             and (created is None or in_range(product["created"], created))
         )
 
-    return paginate(
-        call.account.collection("product").newest_first(),
-        params,
-        "/v1/products",
-        account=call.account,
-        object_type="product",
-        noun="product",
-        keep=keep,
-    )
+    return call.page("product", keep)
 
 
 AREA = Area(

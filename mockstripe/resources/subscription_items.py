@@ -17,7 +17,7 @@ from ..subscribing import (
     set_price,
 )
 from ..wire.errors import invalid
-from ..wire.lists import PAGE_EXCLUSIVE, PAGE_PARAMS, paginate
+from ..wire.lists import PAGE_EXCLUSIVE, PAGE_PARAMS
 from ..wire.objects import ListOf, ObjectType
 from ..wire.params import TIMESTAMP, Boolean, Integer, Map, Ref, endpoint, merge_metadata
 from .subscriptions import CANCELED_IS_FROZEN, ITEM_UNSUPPORTED, LAST_ITEM, PAYMENT_BEHAVIOR, PRORATION_BEHAVIOR
@@ -110,14 +110,7 @@ def list_items(call: Call) -> Obj:
     """A subscription's items in the order they were added, as its `items` list shows them."""
     subscription = call.account.find("subscription", call.params["subscription"])
     assert subscription is not None
-    return paginate(
-        subscription["items"]["data"],
-        call.params,
-        "/v1/subscription_items",
-        account=call.account,
-        object_type="subscription_item",
-        noun="subscription item",
-    )
+    return call.page("subscription_item", newest_first=subscription["items"]["data"])
 
 
 AREA = Area(

@@ -22,7 +22,7 @@ from ..subscribing import (
     set_price,
 )
 from ..wire.errors import StripeError, invalid, no_such
-from ..wire.lists import PAGE_EXCLUSIVE, PAGE_PARAMS, in_range, paginate
+from ..wire.lists import PAGE_EXCLUSIVE, PAGE_PARAMS, in_range
 from ..wire.objects import ListOf, ObjectType
 from ..wire.params import (
     CREATED_FILTER,
@@ -376,15 +376,7 @@ def list_subscriptions(call: Call) -> Obj:
             and periods_match(subscription, "current_period_end")
         )
 
-    return paginate(
-        call.account.collection("subscription").newest_first(),
-        params,
-        "/v1/subscriptions",
-        account=call.account,
-        object_type="subscription",
-        noun="subscription",
-        keep=keep,
-    )
+    return call.page("subscription", keep)
 
 
 AREA = Area(
