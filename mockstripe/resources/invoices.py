@@ -23,7 +23,6 @@ from ..wire.params import (
     Boolean,
     Enum,
     Hash,
-    Integer,
     List,
     Map,
     Ref,
@@ -32,7 +31,7 @@ from ..wire.params import (
     endpoint,
     missing,
 )
-from .subscriptions import ITEM_UNSUPPORTED, MAX_ITEMS
+from .subscriptions import MAX_ITEMS, NEW_ITEM
 
 Obj = dict[str, Any]
 
@@ -58,10 +57,7 @@ def _check_preview(values: Obj, path: str) -> None:
 
 PREVIEW_ITEM = Hash(
     fields={
-        "price": Ref(object_type="price", noun="price", required=True),
-        "quantity": Integer(minimum=0),
-        "metadata": Map(),
-        **ITEM_UNSUPPORTED,
+        **NEW_ITEM.fields,
         # Changes to the items of an existing subscription are not previewed.
         **{k: Unsupported() for k in ("clear_usage", "deleted", "id")},
     }
