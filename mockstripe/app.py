@@ -24,6 +24,7 @@ from .routing import Area, Call, Endpoint, is_v2
 from .store import Account, Store
 from .wire.decode import decode_form, decode_json
 from .wire.errors import StripeError, internal_error, unrecognized_url
+from .wire.expand import check as check_expand
 from .wire.expand import expand
 from .wire.ids import request_id
 from .wire.objects import ObjectType
@@ -110,7 +111,7 @@ async def _dispatch(request: web.Request, state: ServerState, endpoint: Endpoint
     headers = {"Stripe-Version": version}
     key = request.headers.get("Idempotency-Key") if request.method == "POST" and account else None
     if key is None:
-        params = validate(endpoint.params, await _read_params(request, endpoint), account)
+        params = _validate(state, endpoint, await _read_params(request, endpoint), account)
         outcome = _execute(request, state, endpoint, account, params)
     else:
         headers["Idempotency-Key"] = key
@@ -133,7 +134,7 @@ async def _run_once(
             if recorded.fingerprint != fingerprint:
                 raise mismatch(key)
             return recorded.outcome.replayed()
-        params = validate(endpoint.params, raw, account)
+        params = _validate(state, endpoint, raw, account)
     except BaseException:
         if recorded is None:
             records.abandon(key)  # nothing ran: the key is free for a corrected request
@@ -141,6 +142,15 @@ async def _run_once(
     outcome = _execute(request, state, endpoint, account, params)
     records.finish(key, Recorded(fingerprint, outcome, account.now()))
     return outcome
+
+
+def _validate(state: ServerState, endpoint: Endpoint, raw: dict[str, Any], account: Account | None) -> dict[str, Any]:
+    """Everything about the request that can be checked before it changes anything."""
+    params = validate(endpoint.params, raw, account)
+    paths = params.get("expand")
+    if paths:
+        check_expand(paths, endpoint.returns, state.types)
+    return params
 
 
 async def _read_params(request: web.Request, endpoint: Endpoint) -> dict[str, Any]:

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Callable, Literal, Mapping
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Literal, Mapping
 
 from .wire.errors import no_such
-from .wire.objects import ObjectType
+from .wire.lists import paginate
+from .wire.objects import ObjectType, Shape
 from .wire.params import Hash, endpoint
 
 if TYPE_CHECKING:
@@ -40,6 +41,23 @@ class Call:
             raise no_such(noun, object_id, name, status=404)
         return found
 
+    def page(
+        self,
+        object_type: str,
+        keep: Callable[[dict[str, Any]], bool] | None = None,
+        newest_first: Iterable[dict[str, Any]] | None = None,
+    ) -> dict[str, Any]:
+        """One page of this account's `object_type` objects (or of `newest_first`), listed at this URL."""
+        return paginate(
+            self.account.collection(object_type).newest_first() if newest_first is None else newest_first,
+            self.params,
+            self.path,
+            account=self.account,
+            object_type=object_type,
+            noun=self.server.types[object_type].noun,
+            keep=keep,
+        )
+
 
 Handler = Callable[[Call], Any]
 
@@ -57,6 +75,8 @@ class Endpoint:
     params: Hash = field(default_factory=endpoint)
     summary: str = ""
     auth: Auth = "secret_key"
+    # What the response holds, so `expand[]` paths can be checked before the handler runs.
+    returns: Shape | None = None
 
     @property
     def is_v2(self) -> bool:

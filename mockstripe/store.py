@@ -63,6 +63,11 @@ class Account:
         found = self.collections.get(object_type)
         return None if found is None else found.get(object_id)
 
+    def find_including_deleted(self, object_type: str, object_id: str) -> Obj | None:
+        """The object, or its deletion stub if it was deleted."""
+        found = self.collections.get(object_type)
+        return None if found is None else found.objects.get(object_id)
+
     def service(self, kind: Callable[[], T]) -> T:
         """Per-account state of one service (created on first use), keyed by its class."""
         state = self.services.get(kind)  # type: ignore[call-overload]

@@ -9,8 +9,8 @@ from typing import Any
 from ..routing import Area, Call, Endpoint
 from ..store import Account
 from ..wire.ids import new_id
-from ..wire.lists import PAGE_EXCLUSIVE, PAGE_PARAMS, in_range, list_object, paginate
-from ..wire.objects import ObjectType
+from ..wire.lists import PAGE_EXCLUSIVE, PAGE_PARAMS, in_range, list_object
+from ..wire.objects import ListOf, ObjectType
 from ..wire.params import (
     CREATED_FILTER,
     Boolean,
@@ -130,6 +130,7 @@ CUSTOMER = ObjectType(
             "provider": "stripe",
         },
     },
+    nested={"subscriptions": ListOf("subscription")},
 )
 
 
@@ -254,25 +255,17 @@ def list_customers(call: Call) -> dict[str, Any]:
             created is None or in_range(customer["created"], created)
         )
 
-    return paginate(
-        call.account.collection("customer").newest_first(),
-        params,
-        "/v1/customers",
-        account=call.account,
-        object_type="customer",
-        noun="customer",
-        keep=keep,
-    )
+    return call.page("customer", keep)
 
 
 AREA = Area(
     name="customers",
     types=(CUSTOMER,),
     endpoints=(
-        Endpoint("POST", "/v1/customers", create, CREATE, "Create a customer"),
-        Endpoint("GET", "/v1/customers", list_customers, LIST, "List customers, newest first"),
-        Endpoint("GET", "/v1/customers/{id}", retrieve, endpoint(), "Retrieve a customer (or its deletion stub)"),
-        Endpoint("POST", "/v1/customers/{id}", update, UPDATE, "Update a customer"),
-        Endpoint("DELETE", "/v1/customers/{id}", delete, endpoint(), "Delete a customer"),
+        Endpoint("POST", "/v1/customers", create, CREATE, "Create a customer", returns="customer"),
+        Endpoint("GET", "/v1/customers", list_customers, LIST, "List customers, newest first", returns=ListOf("customer")),
+        Endpoint("GET", "/v1/customers/{id}", retrieve, endpoint(), "Retrieve a customer (or its deletion stub)", returns="customer"),
+        Endpoint("POST", "/v1/customers/{id}", update, UPDATE, "Update a customer", returns="customer"),
+        Endpoint("DELETE", "/v1/customers/{id}", delete, endpoint(), "Delete a customer", returns="customer"),
     ),
 )

@@ -15,15 +15,14 @@ from ..subscribing import (
     lookup_price,
 )
 from ..wire.errors import invalid
-from ..wire.lists import PAGE_EXCLUSIVE, PAGE_PARAMS, in_range, list_object, paginate
-from ..wire.objects import ObjectType
+from ..wire.lists import PAGE_EXCLUSIVE, PAGE_PARAMS, in_range, list_object
+from ..wire.objects import ListOf, ObjectType
 from ..wire.params import (
     CREATED_FILTER,
     Currency,
     Boolean,
     Enum,
     Hash,
-    Integer,
     List,
     Map,
     Ref,
@@ -32,7 +31,7 @@ from ..wire.params import (
     endpoint,
     missing,
 )
-from .subscriptions import ITEM_UNSUPPORTED, MAX_ITEMS
+from .subscriptions import MAX_ITEMS, NEW_ITEM
 
 Obj = dict[str, Any]
 
@@ -58,10 +57,7 @@ def _check_preview(values: Obj, path: str) -> None:
 
 PREVIEW_ITEM = Hash(
     fields={
-        "price": Ref(object_type="price", noun="price", required=True),
-        "quantity": Integer(minimum=0),
-        "metadata": Map(),
-        **ITEM_UNSUPPORTED,
+        **NEW_ITEM.fields,
         # Changes to the items of an existing subscription are not previewed.
         **{k: Unsupported() for k in ("clear_usage", "deleted", "id")},
     }
@@ -131,6 +127,7 @@ INVOICE = ObjectType(
         "payments": lambda account, invoice: list_object([], False, f"/v1/invoices/{invoice['id']}/payments"),
         "confirmation_secret": lambda account, invoice: None,
     },
+    nested={"lines": ListOf("line_item"), "payments": ListOf("invoice_payment")},
 )
 LINE_ITEM = ObjectType(
     name="line_item",
@@ -206,27 +203,12 @@ def list_invoices(call: Call) -> Obj:
             )
         )
 
-    return paginate(
-        call.account.collection("invoice").newest_first(),
-        params,
-        "/v1/invoices",
-        account=call.account,
-        object_type="invoice",
-        noun="invoice",
-        keep=keep,
-    )
+    return call.page("invoice", keep)
 
 
 def list_lines(call: Call) -> Obj:
     invoice = call.path_object("invoice", "invoice")
-    return paginate(
-        invoicing.all_lines(call.account, invoice),
-        call.params,
-        f"/v1/invoices/{invoice['id']}/lines",
-        account=call.account,
-        object_type="line_item",
-        noun="invoice line item",
-    )
+    return call.page("line_item", newest_first=invoicing.all_lines(call.account, invoice))
 
 
 AREA = Area(
@@ -236,9 +218,13 @@ AREA = Area(
         Endpoint(
             "POST", "/v1/invoices/create_preview", create_preview, CREATE_PREVIEW,
             "Preview a subscription's next invoice (or a new subscription's first), without saving it",
+            returns="invoice",
         ),
-        Endpoint("GET", "/v1/invoices", list_invoices, LIST, "List invoices, newest first"),
-        Endpoint("GET", "/v1/invoices/{id}", retrieve, endpoint(), "Retrieve an invoice"),
-        Endpoint("GET", "/v1/invoices/{invoice}/lines", list_lines, LINES, "List an invoice's lines"),
+        Endpoint("GET", "/v1/invoices", list_invoices, LIST, "List invoices, newest first", returns=ListOf("invoice")),
+        Endpoint("GET", "/v1/invoices/{id}", retrieve, endpoint(), "Retrieve an invoice", returns="invoice"),
+        Endpoint(
+            "GET", "/v1/invoices/{invoice}/lines", list_lines, LINES, "List an invoice's lines",
+            returns=ListOf("line_item"),
+        ),
     ),
 )

@@ -13,7 +13,7 @@ from ..routing import Area, Call, Endpoint
 from ..wire.errors import invalid
 from ..wire.ids import stable_id
 from ..wire.lists import PAGE_EXCLUSIVE, PAGE_PARAMS, paginate_computed
-from ..wire.objects import ObjectType
+from ..wire.objects import ListOf, ObjectType
 from ..wire.params import Enum, Integer, Ref, endpoint
 from .meters import METER
 
@@ -104,6 +104,7 @@ AREA = Area(
             list_summaries,
             LIST,
             "Aggregate a customer's meter events over a range, or per hour or day",
+            returns=ListOf("billing.meter_event_summary"),
         ),
     ),
 )

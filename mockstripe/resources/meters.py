@@ -8,8 +8,8 @@ from ..metering import Metering
 from ..routing import Area, Call, Endpoint
 from ..wire.errors import StripeError
 from ..wire.ids import new_id
-from ..wire.lists import PAGE_EXCLUSIVE, PAGE_PARAMS, paginate
-from ..wire.objects import ObjectType
+from ..wire.lists import PAGE_EXCLUSIVE, PAGE_PARAMS
+from ..wire.objects import ListOf, ObjectType
 from ..wire.params import Enum, Hash, String, endpoint
 
 METER = ObjectType(name="billing.meter", noun="billing meter")
@@ -69,15 +69,7 @@ def update(call: Call) -> dict[str, Any]:
 
 def list_meters(call: Call) -> dict[str, Any]:
     status = call.params.get("status")
-    return paginate(
-        call.account.collection(METER.name).newest_first(),
-        call.params,
-        "/v1/billing/meters",
-        account=call.account,
-        object_type=METER.name,
-        noun=METER.noun,
-        keep=None if status is None else lambda meter: meter["status"] == status,
-    )
+    return call.page(METER.name, None if status is None else lambda meter: meter["status"] == status)
 
 
 def already(meter: dict[str, Any], status: str) -> StripeError:
@@ -111,11 +103,11 @@ AREA = Area(
     name="meters",
     types=(METER,),
     endpoints=(
-        Endpoint("POST", "/v1/billing/meters", create, CREATE, "Create a billing meter"),
-        Endpoint("GET", "/v1/billing/meters", list_meters, LIST, "List billing meters, newest first"),
-        Endpoint("GET", "/v1/billing/meters/{id}", retrieve, endpoint(), "Retrieve a billing meter"),
-        Endpoint("POST", "/v1/billing/meters/{id}", update, UPDATE, "Update a billing meter's display name"),
-        Endpoint("POST", "/v1/billing/meters/{id}/deactivate", deactivate, endpoint(), "Deactivate a billing meter"),
-        Endpoint("POST", "/v1/billing/meters/{id}/reactivate", reactivate, endpoint(), "Reactivate a billing meter"),
+        Endpoint("POST", "/v1/billing/meters", create, CREATE, "Create a billing meter", returns="billing.meter"),
+        Endpoint("GET", "/v1/billing/meters", list_meters, LIST, "List billing meters, newest first", returns=ListOf("billing.meter")),
+        Endpoint("GET", "/v1/billing/meters/{id}", retrieve, endpoint(), "Retrieve a billing meter", returns="billing.meter"),
+        Endpoint("POST", "/v1/billing/meters/{id}", update, UPDATE, "Update a billing meter's display name", returns="billing.meter"),
+        Endpoint("POST", "/v1/billing/meters/{id}/deactivate", deactivate, endpoint(), "Deactivate a billing meter", returns="billing.meter"),
+        Endpoint("POST", "/v1/billing/meters/{id}/reactivate", reactivate, endpoint(), "Reactivate a billing meter", returns="billing.meter"),
     ),
 )

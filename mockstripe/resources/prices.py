@@ -13,8 +13,8 @@ from typing import Any
 from ..routing import Area, Call, Endpoint
 from ..store import Account
 from ..wire.ids import new_id
-from ..wire.lists import PAGE_EXCLUSIVE, PAGE_PARAMS, in_range, paginate
-from ..wire.objects import ObjectType
+from ..wire.lists import PAGE_EXCLUSIVE, PAGE_PARAMS, in_range
+from ..wire.objects import ListOf, ObjectType
 from ..wire.params import (
     CREATED_FILTER,
     AnyOf,
@@ -359,24 +359,16 @@ def list_prices(call: Call) -> dict[str, Any]:
             and (created is None or in_range(price["created"], created))
         )
 
-    return paginate(
-        call.account.collection("price").newest_first(),
-        params,
-        "/v1/prices",
-        account=call.account,
-        object_type="price",
-        noun="price",
-        keep=keep,
-    )
+    return call.page("price", keep)
 
 
 AREA = Area(
     name="prices",
     types=(PRICE,),
     endpoints=(
-        Endpoint("POST", "/v1/prices", create, CREATE, "Create a price (and its product, with `product_data`)"),
-        Endpoint("GET", "/v1/prices", list_prices, LIST, "List prices, newest first"),
-        Endpoint("GET", "/v1/prices/{price}", retrieve, endpoint(), "Retrieve a price"),
-        Endpoint("POST", "/v1/prices/{price}", update, UPDATE, "Update a price's mutable fields"),
+        Endpoint("POST", "/v1/prices", create, CREATE, "Create a price (and its product, with `product_data`)", returns="price"),
+        Endpoint("GET", "/v1/prices", list_prices, LIST, "List prices, newest first", returns=ListOf("price")),
+        Endpoint("GET", "/v1/prices/{price}", retrieve, endpoint(), "Retrieve a price", returns="price"),
+        Endpoint("POST", "/v1/prices/{price}", update, UPDATE, "Update a price's mutable fields", returns="price"),
     ),
 )

@@ -10,8 +10,8 @@ from ..routing import Area, Call, Endpoint
 from ..store import Account
 from ..wire.errors import StripeError
 from ..wire.ids import new_id
-from ..wire.lists import PAGE_EXCLUSIVE, PAGE_PARAMS, in_range, paginate
-from ..wire.objects import ObjectType
+from ..wire.lists import PAGE_EXCLUSIVE, PAGE_PARAMS, in_range
+from ..wire.objects import ListOf, ObjectType
 from ..wire.params import (
     CREATED_FILTER,
     Boolean,
@@ -203,25 +203,17 @@ def list_products(call: Call) -> dict[str, Any]:
             and (created is None or in_range(product["created"], created))
         )
 
-    return paginate(
-        call.account.collection("product").newest_first(),
-        params,
-        "/v1/products",
-        account=call.account,
-        object_type="product",
-        noun="product",
-        keep=keep,
-    )
+    return call.page("product", keep)
 
 
 AREA = Area(
     name="products",
     types=(PRODUCT,),
     endpoints=(
-        Endpoint("POST", "/v1/products", create, CREATE, "Create a product"),
-        Endpoint("GET", "/v1/products", list_products, LIST, "List products, newest first"),
-        Endpoint("GET", "/v1/products/{id}", retrieve, endpoint(), "Retrieve a product"),
-        Endpoint("POST", "/v1/products/{id}", update, UPDATE, "Update a product"),
-        Endpoint("DELETE", "/v1/products/{id}", delete, endpoint(), "Delete a product that has no prices"),
+        Endpoint("POST", "/v1/products", create, CREATE, "Create a product", returns="product"),
+        Endpoint("GET", "/v1/products", list_products, LIST, "List products, newest first", returns=ListOf("product")),
+        Endpoint("GET", "/v1/products/{id}", retrieve, endpoint(), "Retrieve a product", returns="product"),
+        Endpoint("POST", "/v1/products/{id}", update, UPDATE, "Update a product", returns="product"),
+        Endpoint("DELETE", "/v1/products/{id}", delete, endpoint(), "Delete a product that has no prices", returns="product"),
     ),
 )

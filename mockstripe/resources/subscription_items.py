@@ -17,8 +17,8 @@ from ..subscribing import (
     set_price,
 )
 from ..wire.errors import invalid
-from ..wire.lists import PAGE_EXCLUSIVE, PAGE_PARAMS, paginate
-from ..wire.objects import ObjectType
+from ..wire.lists import PAGE_EXCLUSIVE, PAGE_PARAMS
+from ..wire.objects import ListOf, ObjectType
 from ..wire.params import TIMESTAMP, Boolean, Integer, Map, Ref, endpoint, merge_metadata
 from .subscriptions import CANCELED_IS_FROZEN, ITEM_UNSUPPORTED, LAST_ITEM, PAYMENT_BEHAVIOR, PRORATION_BEHAVIOR
 
@@ -50,7 +50,7 @@ LIST = endpoint(
     exclusive=PAGE_EXCLUSIVE,
 )
 
-SUBSCRIPTION_ITEM = ObjectType(name="subscription_item", noun="subscription item")
+SUBSCRIPTION_ITEM = ObjectType(name="subscription_item", noun="subscription item", nested={"price": "price"})
 
 
 def _live_subscription(call: Call, subscription_id: str) -> Obj:
@@ -110,24 +110,17 @@ def list_items(call: Call) -> Obj:
     """A subscription's items in the order they were added, as its `items` list shows them."""
     subscription = call.account.find("subscription", call.params["subscription"])
     assert subscription is not None
-    return paginate(
-        subscription["items"]["data"],
-        call.params,
-        "/v1/subscription_items",
-        account=call.account,
-        object_type="subscription_item",
-        noun="subscription item",
-    )
+    return call.page("subscription_item", newest_first=subscription["items"]["data"])
 
 
 AREA = Area(
     name="subscription_items",
     types=(SUBSCRIPTION_ITEM,),
     endpoints=(
-        Endpoint("POST", "/v1/subscription_items", create, CREATE, "Add an item to a subscription"),
-        Endpoint("GET", "/v1/subscription_items", list_items, LIST, "List a subscription's items"),
-        Endpoint("GET", "/v1/subscription_items/{id}", retrieve, endpoint(), "Retrieve a subscription item"),
-        Endpoint("POST", "/v1/subscription_items/{id}", update, UPDATE, "Update a subscription item"),
-        Endpoint("DELETE", "/v1/subscription_items/{id}", delete, DELETE, "Remove an item from its subscription"),
+        Endpoint("POST", "/v1/subscription_items", create, CREATE, "Add an item to a subscription", returns="subscription_item"),
+        Endpoint("GET", "/v1/subscription_items", list_items, LIST, "List a subscription's items", returns=ListOf("subscription_item")),
+        Endpoint("GET", "/v1/subscription_items/{id}", retrieve, endpoint(), "Retrieve a subscription item", returns="subscription_item"),
+        Endpoint("POST", "/v1/subscription_items/{id}", update, UPDATE, "Update a subscription item", returns="subscription_item"),
+        Endpoint("DELETE", "/v1/subscription_items/{id}", delete, DELETE, "Remove an item from its subscription", returns="subscription_item"),
     ),
 )

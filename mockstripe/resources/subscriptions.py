@@ -22,8 +22,8 @@ from ..subscribing import (
     set_price,
 )
 from ..wire.errors import StripeError, invalid, no_such
-from ..wire.lists import PAGE_EXCLUSIVE, PAGE_PARAMS, in_range, paginate
-from ..wire.objects import ObjectType
+from ..wire.lists import PAGE_EXCLUSIVE, PAGE_PARAMS, in_range
+from ..wire.objects import ListOf, ObjectType
 from ..wire.params import (
     CREATED_FILTER,
     TIMESTAMP,
@@ -189,6 +189,7 @@ SUBSCRIPTION = ObjectType(
         "pending_setup_intent": "setup_intent",
         "schedule": "subscription_schedule",
     },
+    nested={"items": ListOf("subscription_item")},
 )
 
 
@@ -375,25 +376,17 @@ def list_subscriptions(call: Call) -> Obj:
             and periods_match(subscription, "current_period_end")
         )
 
-    return paginate(
-        call.account.collection("subscription").newest_first(),
-        params,
-        "/v1/subscriptions",
-        account=call.account,
-        object_type="subscription",
-        noun="subscription",
-        keep=keep,
-    )
+    return call.page("subscription", keep)
 
 
 AREA = Area(
     name="subscriptions",
     types=(SUBSCRIPTION,),
     endpoints=(
-        Endpoint("POST", "/v1/subscriptions", create, CREATE, "Create a subscription (and its first invoice)"),
-        Endpoint("GET", "/v1/subscriptions", list_subscriptions, LIST, "List subscriptions, newest first"),
-        Endpoint("GET", "/v1/subscriptions/{id}", retrieve, endpoint(), "Retrieve a subscription"),
-        Endpoint("POST", "/v1/subscriptions/{id}", update, UPDATE, "Update a subscription and its items"),
-        Endpoint("DELETE", "/v1/subscriptions/{id}", cancel, CANCEL, "Cancel a subscription"),
+        Endpoint("POST", "/v1/subscriptions", create, CREATE, "Create a subscription (and its first invoice)", returns="subscription"),
+        Endpoint("GET", "/v1/subscriptions", list_subscriptions, LIST, "List subscriptions, newest first", returns=ListOf("subscription")),
+        Endpoint("GET", "/v1/subscriptions/{id}", retrieve, endpoint(), "Retrieve a subscription", returns="subscription"),
+        Endpoint("POST", "/v1/subscriptions/{id}", update, UPDATE, "Update a subscription and its items", returns="subscription"),
+        Endpoint("DELETE", "/v1/subscriptions/{id}", cancel, CANCEL, "Cancel a subscription", returns="subscription"),
     ),
 )

@@ -8,9 +8,9 @@ import pytest
 
 from mockstripe.store import Account
 from mockstripe.wire.errors import StripeError
-from mockstripe.wire.expand import expand
+from mockstripe.wire.expand import check, expand
 from mockstripe.wire.lists import list_object
-from mockstripe.wire.objects import ObjectType
+from mockstripe.wire.objects import ListOf, ObjectType, Shape
 
 TYPES = {
     t.name: t
@@ -19,7 +19,9 @@ TYPES = {
         ObjectType("product", "product"),
         ObjectType("price", "price", expandable={"product": "product"}),
         ObjectType("subscription_item", "subscription item", expandable={"price": "price"}),
-        ObjectType("subscription", "subscription", expandable={"customer": "customer"}),
+        ObjectType(
+            "subscription", "subscription", expandable={"customer": "customer"}, nested={"items": ListOf("subscription_item")}
+        ),
         # A line's price sits in nested hashes that carry no `object` of their own.
         ObjectType("line_item", "line item", expandable={"pricing.price_details.price": "price"}),
     )
@@ -54,9 +56,10 @@ def line() -> dict:
     }
 
 
-def cannot(value: dict, paths: list[str], account: Account) -> str:
+def cannot(shape: Shape, paths: list[str]) -> str:
+    """The error `check` raises for paths on a response of this shape."""
     with pytest.raises(StripeError) as caught:
-        expand(value, paths, TYPES, account)
+        check(paths, shape, TYPES)
     assert (caught.value.status, caught.value.param) == (400, "expand")
     return caught.value.message
 
@@ -125,22 +128,28 @@ def test_deleted_objects_expand_to_their_stub(account):
 
 
 @pytest.mark.parametrize("path", ["bogus", "id", "items.data.bogus", "customer.name", "data.customer"])
-def test_paths_that_cannot_be_expanded(account, path):
-    assert cannot(subscription(), [path], account) == f"This property cannot be expanded ({path})."
+def test_paths_that_cannot_be_expanded(path):
+    assert cannot("subscription", [path]) == f"This property cannot be expanded ({path})."
 
 
-def test_a_list_needs_data_and_the_hint_says_where(account):
-    page = list_object([subscription()], False, "/v1/subscriptions")
-    assert cannot(page, ["customer"], account) == (
+def test_a_list_needs_data_and_the_hint_says_where():
+    assert cannot(ListOf("subscription"), ["customer"]) == (
         "This property cannot be expanded (customer). You may want to try expanding 'data.customer' instead."
     )
-    assert cannot(subscription(), ["items.price"], account) == (
+    assert cannot("subscription", ["items.price"]) == (
         "This property cannot be expanded (items.price). You may want to try expanding 'items.data.price' instead."
     )
 
 
+def test_declared_paths_pass_the_check():
+    check(["customer", "items.data.price.product"], "subscription", TYPES)
+    check(["pricing.price_details.price.product"], "line_item", TYPES)
+    check(["data.customer", "data.items.data.price"], ListOf("subscription"), TYPES)
+    check(["greeting"], "customer", TYPES)
+
+
 def test_at_most_four_levels(account):
-    message = cannot(line(), ["pricing.price_details.price.product.x"], account)
+    message = cannot("line_item", ["pricing.price_details.price.product.x"])
     assert message == "You cannot expand more than 4 levels of a property. Property: pricing.price_details.price.product.x"
     # `data` segments of lists do not count as levels.
     page = list_object([subscription()], False, "/v1/subscriptions")
@@ -178,10 +187,11 @@ def test_bogus_expansion(raw):
     assert reply.error["param"] == "expand"
 
 
-def test_a_failed_expansion_on_create_is_reported(raw):
+def test_a_failed_expansion_on_create_changes_nothing(raw):
     reply = raw.post("/v1/customers", "name=x&expand[]=bogus")
     assert reply.status == 400
     assert reply.error["message"] == "This property cannot be expanded (bogus)."
+    assert raw.get("/v1/customers").body["data"] == []
 
 
 def test_lists_need_data(raw):

@@ -6,7 +6,7 @@ import pytest
 
 from mockstripe.store import Account
 from mockstripe.wire.errors import StripeError
-from mockstripe.wire.expand import expand
+from mockstripe.wire.expand import check, expand
 from mockstripe.wire.objects import ObjectType
 
 TYPES = {
@@ -23,10 +23,11 @@ def invoice(**fields: object) -> dict:
 
 
 def test_a_null_hash_on_a_declared_path_stays_null() -> None:
+    check(["from_invoice.invoice"], "invoice", TYPES)
     assert expand(invoice(), ["from_invoice.invoice"], TYPES, Account(key="sk_test_x")) == invoice()
 
 
 def test_a_path_that_is_not_declared_is_still_refused() -> None:
     with pytest.raises(StripeError) as caught:
-        expand(invoice(), ["from_invoice.customer"], TYPES, Account(key="sk_test_x"))
+        check(["from_invoice.customer"], "invoice", TYPES)
     assert caught.value.message == "This property cannot be expanded (from_invoice.customer)."
