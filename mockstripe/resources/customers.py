@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import random
-import string
-from typing import Any
+from typing import Any, Callable
 
 from ..routing import Area, Call, Endpoint
 from ..store import Account
-from ..wire.ids import new_id
+from ..wire.ids import new_id, random_upper
 from ..wire.lists import PAGE_EXCLUSIVE, PAGE_PARAMS, in_range, list_object
 from ..wire.objects import ListOf, ObjectType
 from ..wire.params import (
@@ -134,10 +132,6 @@ CUSTOMER = ObjectType(
 )
 
 
-def _invoice_prefix() -> str:
-    return "".join(random.choices(string.ascii_uppercase + string.digits, k=8))
-
-
 def _address(value: dict[str, Any] | None) -> dict[str, Any] | None:
     if value is None:
         return None
@@ -166,27 +160,24 @@ def _invoice_settings(current: dict[str, Any], given: dict[str, Any] | None) -> 
     return settings
 
 
+# How a param is written onto the customer when it needs more than a copy.
+_WRITERS: dict[str, Callable[[dict[str, Any], Any], Any]] = {
+    "metadata": lambda customer, value: merge_metadata(customer["metadata"], value),
+    "address": lambda customer, value: _address(value),
+    "shipping": lambda customer, value: _shipping(value),
+    "invoice_settings": lambda customer, value: _invoice_settings(customer["invoice_settings"], value),
+    "preferred_locales": lambda customer, value: value or [],
+    "tax_exempt": lambda customer, value: value or "none",
+}
+_NOT_STORED = frozenset({"expand", "validate"})
+
+
 def _apply(customer: dict[str, Any], params: dict[str, Any]) -> None:
     """Write the writable params given in a create or update onto the customer."""
     for key, value in params.items():
-        if key in ("expand", "validate"):
-            continue
-        if key == "metadata":
-            customer["metadata"] = merge_metadata(customer["metadata"], value)
-        elif key == "address":
-            customer["address"] = _address(value)
-        elif key == "shipping":
-            customer["shipping"] = _shipping(value)
-        elif key == "invoice_settings":
-            customer["invoice_settings"] = _invoice_settings(customer["invoice_settings"], value)
-        elif key == "preferred_locales":
-            customer["preferred_locales"] = value or []
-        elif key == "tax_exempt":
-            customer["tax_exempt"] = value or "none"
-        elif key == "balance":
-            customer["balance"] = value
-        else:
-            customer[key] = value
+        if key not in _NOT_STORED:
+            writer = _WRITERS.get(key)
+            customer[key] = value if writer is None else writer(customer, value)
 
 
 def create(call: Call) -> dict[str, Any]:
@@ -205,7 +196,7 @@ def create(call: Call) -> dict[str, Any]:
         "discount": None,
         "email": None,
         "individual_name": None,
-        "invoice_prefix": _invoice_prefix(),
+        "invoice_prefix": random_upper(8),
         "invoice_settings": {
             "custom_fields": None,
             "default_payment_method": None,

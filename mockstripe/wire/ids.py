@@ -11,6 +11,8 @@ _ALPHABET = string.ascii_letters + string.digits
 # than random.choices on this hot path. The slight skew towards the first characters does not
 # matter for ids that only need to be unique and look like Stripe's.
 _BYTE_TO_CHAR = bytes(ord(_ALPHABET[i % len(_ALPHABET)]) for i in range(256))
+_UPPER = string.ascii_uppercase + string.digits
+_BYTE_TO_UPPER = bytes(ord(_UPPER[i % len(_UPPER)]) for i in range(256))
 
 # prefix -> (fixed head after the prefix, random tail length), as seen on Stripe's objects.
 _FORMATS: dict[str, tuple[str, int]] = {
@@ -36,6 +38,11 @@ _FORMATS: dict[str, tuple[str, int]] = {
 
 def random_tail(length: int) -> str:
     return os.urandom(length).translate(_BYTE_TO_CHAR).decode("ascii")
+
+
+def random_upper(length: int) -> str:
+    """Upper-case letters and digits, as in a customer's `invoice_prefix`."""
+    return os.urandom(length).translate(_BYTE_TO_UPPER).decode("ascii")
 
 
 def new_id(prefix: str) -> str:
