@@ -36,6 +36,7 @@ log = logging.getLogger("mockstripe")
 
 _VERSION = re.compile(r"^\d{4}-\d{2}-\d{2}(\.[a-z]+)?$")
 JSON = "application/json"
+_MAX_REMEMBERED_HEADERS = 10_000
 
 
 @dataclass
@@ -46,6 +47,8 @@ class ServerState:
     areas: tuple[Area, ...]
     store: Store = field(default_factory=Store)
     types: dict[str, ObjectType] = field(default_factory=dict)
+    # Authorization header -> the key it carries: parsing the header is measurable per request.
+    keys_by_header: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         for area in self.areas:
@@ -112,7 +115,12 @@ def _account(request: web.Request, state: ServerState, endpoint: Endpoint) -> Ac
     header = request.headers.get("Authorization")
     if callable(endpoint.auth):
         return endpoint.auth(state.store, auth.bearer_token(header))
-    key = auth.secret_key(header)
+    key = state.keys_by_header.get(header) if header is not None else None
+    if key is None:
+        key = auth.secret_key(header)
+        if len(state.keys_by_header) >= _MAX_REMEMBERED_HEADERS:
+            state.keys_by_header.clear()
+        state.keys_by_header[header] = key  # type: ignore[index]
     connected = request.headers.get("Stripe-Account") or None
     if connected is not None and not connected.startswith("acct_"):
         raise StripeError(

@@ -51,18 +51,30 @@ def parse_form(text: bytes | str) -> list[tuple[str, str]]:
 def assemble(pairs: list[tuple[str, str]]) -> dict[str, Any]:
     """Nest bracket keys into dicts and lists; `a[0][b]` and `a[]` build lists."""
     root: dict[str, Any] = {}
+    nested = False
     for key, value in pairs:
         if "[" not in key:
             if isinstance(root.get(key), dict):
                 raise _mixed(key)
             root[key] = value
             continue
+        head, _, rest = key.partition("[")
+        inner = rest[:-1]
+        if head and rest[-1:] == "]" and inner and "[" not in inner and "]" not in inner and not _INDEX.match(inner):
+            # Fast path for the common `a[b]=v` (metadata, payload): one level of hash.
+            node = root.setdefault(head, {})
+            if type(node) is not dict or isinstance(node.get(inner), dict):
+                raise _mixed(head if type(node) is not dict else key)
+            node[inner] = value
+            continue
         match = _KEY.match(key)
         if match is None:
             raise invalid(f"Invalid parameter name: {key}", param=key)
         path = [match.group(1), *_SEGMENT.findall(match.group(2))]
         _insert(root, path, value, key)
-    return _finish(root, "")
+        nested = True
+    # Flat params (the common case) have no lists under construction to finish.
+    return _finish(root, "") if nested else root
 
 
 def _insert(root: dict, path: list[str], value: str, key: str) -> None:
@@ -98,7 +110,7 @@ def _finish(node: Any, path: str) -> Any:
             raise invalid(f"Invalid array: the indexes of {path} must run from 0 with no gaps.", param=path)
         return [_finish(node[i], f"{path}[{i}]") for i in range(len(node))]
     if isinstance(node, dict):
-        return {k: _finish(v, f"{path}[{k}]" if path else k) for k, v in node.items()}
+        return {k: v if type(v) is str else _finish(v, f"{path}[{k}]" if path else k) for k, v in node.items()}
     return node
 
 
