@@ -55,6 +55,16 @@ class ServerState:
             for object_type in area.types:
                 self.types[object_type.name] = object_type
 
+    def secret_key(self, header: str | None) -> str:
+        """The key an Authorization header carries, parsed once per distinct header."""
+        key = self.keys_by_header.get(header) if header is not None else None
+        if key is None:
+            key = auth.secret_key(header)
+            if len(self.keys_by_header) >= _MAX_REMEMBERED_HEADERS:
+                self.keys_by_header.clear()
+            self.keys_by_header[header] = key  # type: ignore[index]
+        return key
+
 
 STATE = web.AppKey("mockstripe", ServerState)
 REQUEST_ID = web.RequestKey("request_id", str)
@@ -115,12 +125,7 @@ def _account(request: web.Request, state: ServerState, endpoint: Endpoint) -> Ac
     header = request.headers.get("Authorization")
     if callable(endpoint.auth):
         return endpoint.auth(state.store, auth.bearer_token(header))
-    key = state.keys_by_header.get(header) if header is not None else None
-    if key is None:
-        key = auth.secret_key(header)
-        if len(state.keys_by_header) >= _MAX_REMEMBERED_HEADERS:
-            state.keys_by_header.clear()
-        state.keys_by_header[header] = key  # type: ignore[index]
+    key = state.secret_key(header)
     connected = request.headers.get("Stripe-Account") or None
     if connected is not None and not connected.startswith("acct_"):
         raise StripeError(
