@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 
 class Clock(Protocol):
@@ -26,3 +26,13 @@ class FrozenClock:
 
     def now(self) -> int:
         return self.frozen_time
+
+
+@dataclass
+class TestClockTime:
+    """The time of a `test_helpers.test_clock` object, read live: advancing the clock moves it."""
+
+    test_clock: dict[str, Any]
+
+    def now(self) -> int:
+        return self.test_clock["frozen_time"]

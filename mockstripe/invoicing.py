@@ -30,6 +30,12 @@ Obj = dict[str, Any]
 CHARGES_SUCCEED = True
 # How long after its creation a subscription invoice is finalized and charged (Stripe's default).
 FINALIZATION_DELAY = 3600
+# The smallest amount a charge may be, per currency: a smaller amount due is not charged but carried to
+# the customer's balance (a debit the next invoice collects), and the invoice is marked paid.
+MINIMUM_CHARGES = {"usd": 50}
+# What the invoice a subscription ending at its period end (`cancel_at_period_end`) leaves for the
+# usage of its last period reports as its billing reason. UNSURE: Stripe's reason for it.
+FINAL_USAGE_BILLING_REASON = "subscription_cycle"
 # The 0 line a classic first invoice carries for a metered item covers no time (there is no usage
 # before the subscription started), rather than the whole first period.
 EMPTY_USAGE_PERIOD = True
@@ -141,11 +147,14 @@ def creation_lines(
     return lines
 
 
-def next_lines(account: Account, subscription: Obj, *, invoice_id: str, id_prefix: str) -> list[Obj]:
+def next_lines(
+    account: Account, subscription: Obj, *, invoice_id: str, id_prefix: str, items: list[Obj] | None = None
+) -> list[Obj]:
     """The lines of the invoice due when the current period ends: each metered item's usage in its
-    current period so far, then each licensed item's next period (none if the subscription ends)."""
+    current period so far, then each licensed item's next period (none if the subscription ends).
+    `items` narrows them to the items whose period ends then (all by default)."""
     lines = []
-    for item in subscription["items"]["data"]:
+    for item in subscription["items"]["data"] if items is None else items:
         period = (item["current_period_start"], item["current_period_end"])
         if is_metered(item["price"]):
             used = usage(account, subscription["customer"], item["price"], *period)
@@ -280,10 +289,14 @@ def finalize(invoice: Obj, customer: Obj, now: int) -> None:
     invoice["automatically_finalizes_at"] = None
     invoice["next_payment_attempt"] = None
     automatic = invoice["collection_method"] == "charge_automatically"
-    if invoice["amount_due"] == 0 or (automatic and CHARGES_SUCCEED):
+    due = invoice["amount_due"]
+    carried = automatic and 0 < due < MINIMUM_CHARGES.get(invoice["currency"], 0)
+    if carried:
+        invoice["ending_balance"] = customer["balance"] = customer["balance"] + due
+    if due == 0 or carried or (automatic and CHARGES_SUCCEED):
         invoice["attempted"] = True
-        invoice["attempt_count"] = 1 if invoice["amount_due"] else 0
-        invoice["amount_paid"], invoice["amount_remaining"] = invoice["amount_due"], 0
+        invoice["attempt_count"] = 0 if due == 0 or carried else 1
+        invoice["amount_paid"], invoice["amount_remaining"] = (0 if carried else due), 0
         invoice["status"] = "paid"
         invoice["status_transitions"]["paid_at"] = now
 
@@ -303,6 +316,46 @@ def first_invoice(account: Account, subscription: Obj, customer: Obj, now: int, 
     for entry in lines:
         account.collection("line_item").add(entry)
     return account.collection("invoice").add(invoice, lines=lines)
+
+
+def cycle_invoice(account: Account, subscription: Obj, customer: Obj, items: list[Obj], now: int) -> Obj | None:
+    """Create and store the draft invoice due as `items`' periods end, at `now`: their usage in the
+    period that ended (arrears) and licensed items' next period (advance). None if it has no lines.
+    It finalizes `FINALIZATION_DELAY` later (`finalize_when_due`)."""
+    invoice_id = new_id("in")
+    lines = next_lines(account, subscription, invoice_id=invoice_id, id_prefix="il", items=items)
+    if not lines:
+        return None
+    cycling = not subscription["cancel_at_period_end"]
+    invoice = build_invoice(
+        invoice_id, subscription, lines,
+        billing_reason="subscription_cycle" if cycling else FINAL_USAGE_BILLING_REASON,
+        created=now, period=(min(i["current_period_start"] for i in items), now), customer=customer,
+    )
+    invoice["auto_advance"] = True
+    invoice["automatically_finalizes_at"] = now + FINALIZATION_DELAY
+    for entry in lines:
+        account.collection("line_item").add(entry)
+    return account.collection("invoice").add(invoice, lines=lines)
+
+
+def finalize_when_due(account: Account, invoice: Obj, customer: Obj, now: int) -> None:
+    """Finalize a draft subscription invoice whose time came. Usage is counted again first: events
+    that arrived late for the period it bills still count until then."""
+    lines = all_lines(account, invoice)
+    for entry in lines:
+        details = entry["parent"]["subscription_item_details"]
+        price = account.find("price", entry["pricing"]["price_details"]["price"])
+        subscription = account.find("subscription", details["subscription"])
+        if price is None or subscription is None or not is_metered(price):
+            continue
+        period = (entry["period"]["start"], entry["period"]["end"])
+        used = usage(account, invoice["customer"], price, *period)
+        item = {"id": details["subscription_item"], "price": price}
+        recounted = line(account, subscription, item, used, period, invoice_id=invoice["id"], id_prefix="il")
+        entry.update(recounted, id=entry["id"])
+    invoice.update(invoice_totals((entry["amount"] for entry in lines), customer["balance"]).as_fields())
+    finalize(invoice, customer, now)
 
 
 def all_lines(account: Account, invoice: Obj) -> list[Obj]:

@@ -135,9 +135,10 @@ class Metering:
         self, account: Account, event: MeterEvent, now: int
     ) -> tuple[Obj | None, str | None, StripeError | None]:
         """The event's meter, its value and why it would be dropped (None if it counts); raises
-        what Stripe refuses a single event for on receipt."""
-        _check_timestamp(event.timestamp, now)
+        what Stripe refuses a single event for on receipt. The timestamp window is relative to the
+        event's customer's clock (a test clock's frozen time), not to `now`, the receipt time."""
         meter = self._active.get(event.event_name)
+        _check_timestamp(event.timestamp, self._customer_now(account, meter, event.payload))
         value: str | None = None
         numeric = False
         if meter is not None and meter["default_aggregation"]["formula"] != "count":
@@ -146,6 +147,16 @@ class Metering:
             numeric = value is not None and _is_number(value, key)
         problem = self._why_dropped(account, meter, event.event_name, event.payload, value, numeric)
         return meter, value, problem
+
+    def now_for(self, account: Account, event_name: str, payload: dict[str, str]) -> int:
+        """The time where the event's customer lives: its test clock's, else the account's."""
+        return self._customer_now(account, self._active.get(event_name), payload)
+
+    @staticmethod
+    def _customer_now(account: Account, meter: Obj | None, payload: dict[str, str]) -> int:
+        customer_id = payload.get(meter["customer_mapping"]["event_payload_key"]) if meter is not None else None
+        customer = account.find("customer", customer_id) if customer_id is not None else None
+        return account.clock_for(customer).now()
 
     def _store(
         self, event: MeterEvent, meter: Obj | None, value: str | None, problem: StripeError | None, now: int

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterator, TypeVar
 
-from .clock import Clock, SystemClock
+from .clock import Clock, SystemClock, TestClockTime
 
 Obj = dict[str, Any]
 T = TypeVar("T")
@@ -77,6 +77,13 @@ class Account:
 
     def now(self) -> int:
         return self.clock.now()
+
+    def clock_for(self, obj: Obj | None) -> Clock:
+        """The clock `obj` (a customer, or a subscription or invoice of one) lives in: its test
+        clock's frozen time when it carries a `test_clock`, else the account's clock."""
+        clock_id = obj.get("test_clock") if obj is not None else None
+        test_clock = self.find("test_helpers.test_clock", clock_id) if clock_id is not None else None
+        return self.clock if test_clock is None else TestClockTime(test_clock)
 
 
 class Store:

@@ -98,6 +98,14 @@ def following_period(subscription: Obj, price: Obj, period_end: int) -> tuple[in
     return current_period(subscription, price, period_end)
 
 
+def end(subscription: Obj, now: int) -> None:
+    """Cancel the subscription as of `now`, at the customer's request."""
+    subscription["status"] = "canceled"
+    subscription["canceled_at"] = subscription["canceled_at"] or now
+    subscription["ended_at"] = now
+    subscription["cancellation_details"]["reason"] = "cancellation_requested"
+
+
 def natural_period_end(start: int, price: Obj) -> int:
     """When a period starting at `start` would end under this price's interval."""
     recurring = price["recurring"]

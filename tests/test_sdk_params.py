@@ -54,6 +54,11 @@ SDK_PARAMS: dict[tuple[str, str], str | None] = {
     ("GET", "/v1/invoices/{id}"): "InvoiceRetrieveParams",
     ("GET", "/v1/invoices/{invoice}/lines"): "InvoiceLineItemListParams",
     ("POST", "/v1/invoices/create_preview"): "InvoiceCreatePreviewParams",
+    ("POST", "/v1/test_helpers/test_clocks"): "test_helpers.TestClockCreateParams",
+    ("GET", "/v1/test_helpers/test_clocks"): "test_helpers.TestClockListParams",
+    ("GET", "/v1/test_helpers/test_clocks/{id}"): "test_helpers.TestClockRetrieveParams",
+    ("DELETE", "/v1/test_helpers/test_clocks/{id}"): "test_helpers.TestClockDeleteParams",
+    ("POST", "/v1/test_helpers/test_clocks/{id}/advance"): "test_helpers.TestClockAdvanceParams",
 }
 
 # Per-call options the SDK accepts next to the params; they travel as headers, not params.

@@ -11,6 +11,7 @@ from . import (
     products,
     subscription_items,
     subscriptions,
+    test_clocks,
 )
 
 AREAS = (
@@ -24,4 +25,5 @@ AREAS = (
     subscriptions.AREA,
     subscription_items.AREA,
     invoices.AREA,
+    test_clocks.AREA,
 )

@@ -17,6 +17,7 @@ from ..wire.params import (
     Integer,
     List,
     Map,
+    Ref,
     String,
     Unsupported,
     endpoint,
@@ -86,7 +87,7 @@ CREATE = endpoint(
     **WRITABLE,
     payment_method=Unsupported(),
     tax_id_data=Unsupported(),
-    test_clock=Unsupported(),
+    test_clock=Ref(object_type="test_helpers.test_clock", noun="test clock"),
     checks=(_check_invoice_prefix,),
 )
 UPDATE = endpoint(**WRITABLE, default_source=Unsupported(), checks=(_check_invoice_prefix,))
@@ -94,7 +95,7 @@ LIST = endpoint(
     **PAGE_PARAMS,
     created=CREATED_FILTER,
     email=String(max_length=512),
-    test_clock=Unsupported(),
+    test_clock=String(nullable=False),
     exclusive=PAGE_EXCLUSIVE,
 )
 
@@ -187,7 +188,7 @@ def create(call: Call) -> dict[str, Any]:
         "address": None,
         "balance": 0,
         "business_name": None,
-        "created": call.now(),
+        "created": 0,  # set below, from the customer's clock
         "currency": None,
         "customer_account": None,
         "default_source": None,
@@ -214,6 +215,7 @@ def create(call: Call) -> dict[str, Any]:
         "test_clock": None,
     }
     _apply(customer, call.params)
+    customer["created"] = call.account.clock_for(customer).now()
     return call.account.collection("customer").add(customer)
 
 
@@ -239,11 +241,13 @@ def delete(call: Call) -> dict[str, Any]:
 
 def list_customers(call: Call) -> dict[str, Any]:
     params = call.params
-    email, created = params.get("email"), params.get("created")
+    email, created, test_clock = params.get("email"), params.get("created"), params.get("test_clock")
 
     def keep(customer: dict[str, Any]) -> bool:
-        return (email is None or customer["email"] == email) and (
-            created is None or in_range(customer["created"], created)
+        return (
+            (email is None or customer["email"] == email)
+            and (created is None or in_range(customer["created"], created))
+            and test_clock in (None, customer["test_clock"])
         )
 
     return call.page("customer", keep)

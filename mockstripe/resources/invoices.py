@@ -137,7 +137,7 @@ LINE_ITEM = ObjectType(
 
 
 def create_preview(call: Call) -> Obj:
-    params, account, now = call.params, call.account, call.now()
+    params, account = call.params, call.account
     recurring = params.get("preview_mode") == "recurring"
     if params.get("subscription") is not None:
         subscription = account.find("subscription", params["subscription"])
@@ -145,16 +145,19 @@ def create_preview(call: Call) -> Obj:
         customer = account.find("customer", subscription["customer"])
         if customer is None:  # deleted since: nothing will be invoiced
             raise invoicing.no_upcoming_invoice(subscription["customer"])
-        return invoicing.preview(account, subscription, customer, new=False, now=now)
+        return invoicing.preview(account, subscription, customer, new=False, now=account.clock_for(customer).now())
     customer = account.find("customer", params["customer"])
     assert customer is not None
     subscription = _unsaved_subscription(call, customer, params["subscription_details"])
-    return invoicing.preview(account, subscription, customer, new=not recurring, now=now)
+    return invoicing.preview(
+        account, subscription, customer, new=not recurring, now=account.clock_for(customer).now()
+    )
 
 
 def _unsaved_subscription(call: Call, customer: Obj, details: Obj) -> Obj:
     """The subscription `subscription_details` describes, built as creating it would, never stored."""
-    account, now = call.account, call.now()
+    account = call.account
+    now = account.clock_for(customer).now()
     requests = [
         ItemRequest(
             f"subscription_details[items][{i}]", lookup_price(account, item["price"]), item.get("quantity"),

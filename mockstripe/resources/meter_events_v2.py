@@ -111,13 +111,16 @@ ADJUST = Hash(
 )
 
 
-def _event(params: dict[str, Any], now: int) -> MeterEvent:
+def _event(account: Account, params: dict[str, Any]) -> tuple[MeterEvent, int]:
+    """The event, and the time where its customer lives (a test clock's, else the account's),
+    which is its default timestamp."""
     payload = params["payload"]
     if None in payload.values():  # the validator reads "" as unset; a payload keeps it as sent
         payload = {key: value or "" for key, value in payload.items()}
+    now = account.service(Metering).now_for(account, params["event_name"], payload)
     moment = params.get("timestamp")
     timestamp = now if moment is None else unix_seconds(moment)
-    return MeterEvent(params["event_name"], payload, timestamp, params.get("identifier"))
+    return MeterEvent(params["event_name"], payload, timestamp, params.get("identifier")), now
 
 
 def create_session(call: Call) -> dict[str, Any]:
@@ -133,15 +136,13 @@ def create_session(call: Call) -> dict[str, Any]:
 
 
 def stream(call: Call) -> dict[str, Any]:
-    now = call.now()
-    events = [_event(params, now) for params in call.params["events"]]
+    events = [_event(call.account, params)[0] for params in call.params["events"]]
     call.account.service(Metering).record_stream(call.account, events, call.server.config.strict_meter_events)
     return {}
 
 
 def create(call: Call) -> dict[str, Any]:
-    now = call.now()
-    event = _event(call.params, now)
+    event, now = _event(call.account, call.params)
     identifier = call.account.service(Metering).record(
         call.account,
         event.event_name,

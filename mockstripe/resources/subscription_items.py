@@ -70,7 +70,7 @@ def create(call: Call) -> Obj:
     subscription = _live_subscription(call, params["subscription"])
     request = ItemRequest("", lookup_price(account, params["price"]), params.get("quantity"), params.get("metadata"))
     check_items([request], subscription["currency"], _taken_prices(subscription))
-    item = build_item(subscription, request, call.now())
+    item = build_item(subscription, request, account.clock_for(subscription).now())
     attach(account, subscription, item)
     return item
 
@@ -90,7 +90,7 @@ def update(call: Call) -> Obj:
         raise invalid(METERED_QUANTITY, param="quantity")
 
     if price is not item["price"]:
-        set_price(subscription, item, price, call.now())
+        set_price(subscription, item, price, account.clock_for(subscription).now())
     if params.get("quantity") is not None:
         item["quantity"] = params["quantity"]
     if "metadata" in params:

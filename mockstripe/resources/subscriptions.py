@@ -16,6 +16,7 @@ from ..subscribing import (
     check_customer_currency,
     check_items,
     detach,
+    end,
     is_metered,
     lookup_price,
     natural_period_end,
@@ -215,9 +216,10 @@ def _check_anchor(anchor: int | None, requests: list[ItemRequest], now: int) -> 
 
 
 def create(call: Call) -> Obj:
-    params, account, now = call.params, call.account, call.now()
+    params, account = call.params, call.account
     customer = account.find("customer", params["customer"])
     assert customer is not None
+    now = account.clock_for(customer).now()
     requests = _requests(account, params["items"])
     currency = params.get("currency") or requests[0].price["currency"]
     check_items(requests, currency)
@@ -290,7 +292,7 @@ def _plan_item_changes(call: Call, subscription: Obj) -> list[tuple[str, Obj, Ob
 
 def update(call: Call) -> Obj:
     subscription = call.path_object("subscription")
-    params, account, now = call.params, call.account, call.now()
+    params, account, now = call.params, call.account, call.account.clock_for(subscription).now()
     if subscription["status"] == "canceled" and set(params) - {"metadata", "cancellation_details", "expand"}:
         raise invalid(CANCELED_IS_FROZEN)
     collection_method = params.get("collection_method") or subscription["collection_method"]
@@ -337,10 +339,7 @@ def cancel(call: Call) -> Obj:
     subscription = call.path_object("subscription")
     if subscription["status"] == "canceled":
         raise StripeError(ALREADY_CANCELED)
-    now = call.now()
-    subscription["status"] = "canceled"
-    subscription["canceled_at"] = subscription["ended_at"] = now
-    subscription["cancellation_details"]["reason"] = "cancellation_requested"
+    end(subscription, call.account.clock_for(subscription).now())
     _apply_cancellation_details(subscription, call.params.get("cancellation_details"))
     return subscription
 

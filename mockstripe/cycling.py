@@ -1,0 +1,96 @@
+"""Time passing on a test clock: its subscriptions cycle at each period end and their draft invoices
+finalize when due, one moment at a time, in the order these moments come.
+
+At a period end the ended period is billed in arrears (usage) with the next licensed period in
+advance, on a draft invoice that finalizes an hour later; the items' periods then roll forward. A
+subscription set to cancel at period end ends there instead, leaving an invoice for its last usage.
+While a moment is handled the clock reads that moment, so whatever it creates is dated then.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Iterator
+
+from . import invoicing
+from .billing.periods import boundary
+from .store import Account
+from .subscribing import end, following_period
+
+Obj = dict[str, Any]
+
+# How far one advance may go: two intervals of the shortest subscription interval on the clock, or
+# this many years when it has no subscriptions.
+MAX_INTERVALS_AHEAD = 2
+
+
+def furthest(account: Account, test_clock: Obj) -> int:
+    """The latest `frozen_time` the clock may advance to from where it stands."""
+    now = test_clock["frozen_time"]
+    reachable = [
+        boundary(now, item["price"]["recurring"]["interval"], item["price"]["recurring"]["interval_count"], MAX_INTERVALS_AHEAD)
+        for subscription in _live_subscriptions(account, test_clock["id"])
+        for item in subscription["items"]["data"]
+    ]
+    return min(reachable, default=boundary(now, "year", 1, MAX_INTERVALS_AHEAD))
+
+
+def advance(account: Account, test_clock: Obj, target: int) -> None:
+    """Move the clock to `target`, handling every period end and due invoice on the way."""
+    clock_id = test_clock["id"]
+    while (moment := _next_moment(account, clock_id, target)) is not None:
+        test_clock["frozen_time"] = moment
+        # A draft that fell due goes before a new period's invoice, which may need its balance.
+        for invoice in _due_drafts(account, clock_id, moment):
+            customer = account.find("customer", invoice["customer"])
+            if customer is not None:
+                invoicing.finalize_when_due(account, invoice, customer, moment)
+        for subscription in list(_live_subscriptions(account, clock_id)):
+            _cycle(account, subscription, moment)
+    test_clock["frozen_time"] = target
+
+
+def _next_moment(account: Account, clock_id: str, target: int) -> int | None:
+    """The earliest period end or invoice finalization due by `target`, or None."""
+    moments = [
+        item["current_period_end"]
+        for subscription in _live_subscriptions(account, clock_id)
+        for item in subscription["items"]["data"]
+    ]
+    moments += [invoice["automatically_finalizes_at"] for invoice in _drafts(account, clock_id)]
+    due = [moment for moment in moments if moment <= target]
+    return min(due, default=None)
+
+
+def _cycle(account: Account, subscription: Obj, now: int) -> None:
+    """Bill the items whose period ended by `now`, then roll their periods or end the subscription."""
+    ended = [item for item in subscription["items"]["data"] if item["current_period_end"] <= now]
+    customer = account.find("customer", subscription["customer"])
+    if not ended or customer is None:
+        return
+    invoice = invoicing.cycle_invoice(account, subscription, customer, ended, now)
+    if invoice is not None:
+        subscription["latest_invoice"] = invoice["id"]
+    if subscription["cancel_at_period_end"]:
+        end(subscription, now)
+        return
+    for item in ended:
+        item["current_period_start"], item["current_period_end"] = following_period(
+            subscription, item["price"], item["current_period_end"]
+        )
+
+
+def _live_subscriptions(account: Account, clock_id: str) -> Iterator[Obj]:
+    for subscription in account.collection("subscription").newest_first():
+        if subscription["test_clock"] == clock_id and subscription["status"] != "canceled":
+            yield subscription
+
+
+def _drafts(account: Account, clock_id: str) -> Iterator[Obj]:
+    for invoice in account.collection("invoice").newest_first():
+        if invoice["test_clock"] == clock_id and invoice["status"] == "draft" and invoice["automatically_finalizes_at"]:
+            yield invoice
+
+
+def _due_drafts(account: Account, clock_id: str, now: int) -> list[Obj]:
+    """Drafts due by `now`, oldest first."""
+    return [invoice for invoice in reversed(list(_drafts(account, clock_id))) if invoice["automatically_finalizes_at"] <= now]
