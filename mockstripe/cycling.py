@@ -26,11 +26,12 @@ MAX_INTERVALS_AHEAD = 2
 def furthest(account: Account, test_clock: Obj) -> int:
     """The latest `frozen_time` the clock may advance to from where it stands."""
     now = test_clock["frozen_time"]
-    reachable = [
-        boundary(now, item["price"]["recurring"]["interval"], item["price"]["recurring"]["interval_count"], MAX_INTERVALS_AHEAD)
+    intervals = {
+        (item["price"]["recurring"]["interval"], item["price"]["recurring"]["interval_count"])
         for subscription in _live_subscriptions(account, test_clock["id"])
         for item in subscription["items"]["data"]
-    ]
+    }
+    reachable = [boundary(now, interval, count, MAX_INTERVALS_AHEAD) for interval, count in intervals]
     return min(reachable, default=boundary(now, "year", 1, MAX_INTERVALS_AHEAD))
 
 
@@ -87,10 +88,12 @@ def _live_subscriptions(account: Account, clock_id: str) -> Iterator[Obj]:
 
 def _drafts(account: Account, clock_id: str) -> Iterator[Obj]:
     for invoice in account.collection("invoice").newest_first():
-        if invoice["test_clock"] == clock_id and invoice["status"] == "draft" and invoice["automatically_finalizes_at"]:
+        due_at = invoice["automatically_finalizes_at"]
+        if invoice["test_clock"] == clock_id and invoice["status"] == "draft" and due_at is not None:
             yield invoice
 
 
 def _due_drafts(account: Account, clock_id: str, now: int) -> list[Obj]:
     """Drafts due by `now`, oldest first."""
-    return [invoice for invoice in reversed(list(_drafts(account, clock_id))) if invoice["automatically_finalizes_at"] <= now]
+    drafts = reversed(list(_drafts(account, clock_id)))
+    return [invoice for invoice in drafts if invoice["automatically_finalizes_at"] <= now]
