@@ -14,7 +14,7 @@ from typing import Any, Iterator
 from . import invoicing
 from .billing.periods import boundary
 from .store import Account
-from .subscribing import end, following_period
+from .subscribing import end_subscription, following_period
 
 Obj = dict[str, Any]
 
@@ -42,9 +42,7 @@ def advance(account: Account, test_clock: Obj, target: int) -> None:
         test_clock["frozen_time"] = moment
         # A draft that fell due goes before a new period's invoice, which may need its balance.
         for invoice in _due_drafts(account, clock_id, moment):
-            customer = account.find("customer", invoice["customer"])
-            if customer is not None:
-                invoicing.finalize_when_due(account, invoice, customer, moment)
+            invoicing.finalize_when_due(account, invoice, _customer(account, invoice), moment)
         for subscription in list(_live_subscriptions(account, clock_id)):
             _cycle(account, subscription, moment)
     test_clock["frozen_time"] = target
@@ -65,14 +63,13 @@ def _next_moment(account: Account, clock_id: str, target: int) -> int | None:
 def _cycle(account: Account, subscription: Obj, now: int) -> None:
     """Bill the items whose period ended by `now`, then roll their periods or end the subscription."""
     ended = [item for item in subscription["items"]["data"] if item["current_period_end"] <= now]
-    customer = account.find("customer", subscription["customer"])
-    if not ended or customer is None:
+    if not ended:
         return
-    invoice = invoicing.cycle_invoice(account, subscription, customer, ended, now)
+    invoice = invoicing.cycle_invoice(account, subscription, _customer(account, subscription), ended, now)
     if invoice is not None:
         subscription["latest_invoice"] = invoice["id"]
     if subscription["cancel_at_period_end"]:
-        end(subscription, now)
+        end_subscription(subscription, now)
         return
     for item in ended:
         item["current_period_start"], item["current_period_end"] = following_period(
@@ -81,16 +78,27 @@ def _cycle(account: Account, subscription: Obj, now: int) -> None:
 
 
 def _live_subscriptions(account: Account, clock_id: str) -> Iterator[Obj]:
+    """The clock's subscriptions that still bill: not canceled, and their customer not deleted."""
     for subscription in account.collection("subscription").newest_first():
         if subscription["test_clock"] == clock_id and subscription["status"] != "canceled":
-            yield subscription
+            if account.find("customer", subscription["customer"]) is not None:
+                yield subscription
 
 
 def _drafts(account: Account, clock_id: str) -> Iterator[Obj]:
+    """The clock's draft invoices that will finalize, newest first (none of a deleted customer)."""
     for invoice in account.collection("invoice").newest_first():
         due_at = invoice["automatically_finalizes_at"]
         if invoice["test_clock"] == clock_id and invoice["status"] == "draft" and due_at is not None:
-            yield invoice
+            if account.find("customer", invoice["customer"]) is not None:
+                yield invoice
+
+
+def _customer(account: Account, obj: Obj) -> Obj:
+    """The customer of a subscription or invoice `_live_subscriptions` or `_drafts` gave."""
+    customer = account.find("customer", obj["customer"])
+    assert customer is not None
+    return customer
 
 
 def _due_drafts(account: Account, clock_id: str, now: int) -> list[Obj]:

@@ -98,7 +98,7 @@ def following_period(subscription: Obj, price: Obj, period_end: int) -> tuple[in
     return current_period(subscription, price, period_end)
 
 
-def end(subscription: Obj, now: int) -> None:
+def end_subscription(subscription: Obj, now: int) -> None:
     """Cancel the subscription as of `now`, at the customer's request."""
     subscription["status"] = "canceled"
     subscription["canceled_at"] = subscription["canceled_at"] or now

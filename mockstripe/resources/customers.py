@@ -188,7 +188,8 @@ def create(call: Call) -> dict[str, Any]:
         "address": None,
         "balance": 0,
         "business_name": None,
-        "created": 0,  # set below, from the customer's clock
+        # A customer created on a test clock lives in the clock's time from the start.
+        "created": call.account.clock_for(call.params).now(),
         "currency": None,
         "customer_account": None,
         "default_source": None,
@@ -215,7 +216,6 @@ def create(call: Call) -> dict[str, Any]:
         "test_clock": None,
     }
     _apply(customer, call.params)
-    customer["created"] = call.account.clock_for(customer).now()
     return call.account.collection("customer").add(customer)
 
 

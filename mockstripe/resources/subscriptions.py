@@ -16,7 +16,7 @@ from ..subscribing import (
     check_customer_currency,
     check_items,
     detach,
-    end,
+    end_subscription,
     is_metered,
     lookup_price,
     natural_period_end,
@@ -339,7 +339,7 @@ def cancel(call: Call) -> Obj:
     subscription = call.path_object("subscription")
     if subscription["status"] == "canceled":
         raise StripeError(ALREADY_CANCELED)
-    end(subscription, call.account.clock_for(subscription).now())
+    end_subscription(subscription, call.account.clock_for(subscription).now())
     _apply_cancellation_details(subscription, call.params.get("cancellation_details"))
     return subscription
 

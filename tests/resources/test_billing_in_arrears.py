@@ -177,3 +177,19 @@ def test_customers_off_the_clock_are_unaffected(flow, catalog) -> None:
     after = flow.client.v1.subscriptions.retrieve(subscription.id)
     assert after["items"].data[0].to_dict() == subscription["items"].data[0].to_dict()
     assert catalog.preview(subscription).amount_due == 12
+
+
+def test_a_deleted_customer_is_no_longer_billed(flow) -> None:
+    flow.use(250, at=T0 + 10)
+    flow.client.v1.customers.delete(flow.customer.id)
+    assert flow.advance(P1 + HOUR + 1).frozen_time == P1 + HOUR + 1
+    assert flow.invoices() == []
+
+
+def test_a_deleted_customer_leaves_its_draft_unfinalized(flow) -> None:
+    flow.use(250, at=T0 + 10)
+    flow.advance(P1 + 600)
+    flow.client.v1.customers.delete(flow.customer.id)
+    flow.advance(P1 + HOUR + 1)
+    [draft] = flow.invoices()
+    assert (draft.status, draft.automatically_finalizes_at) == ("draft", P1 + HOUR)
