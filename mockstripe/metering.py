@@ -99,7 +99,7 @@ class Metering:
         `strict`."""
         now = account.now()
         event = MeterEvent(event_name, payload, timestamp, identifier)
-        meter, value, problem = self._assess(account, event, now)
+        meter, value, problem = self._assess(account, event)
         if identifier is not None:
             self._identifiers.check_unused(identifier, now)
         if problem is not None and strict:
@@ -122,7 +122,7 @@ class Metering:
                     continue
                 seen.add(event.identifier)
             try:
-                meter, value, problem = self._assess(account, event, now)
+                meter, value, problem = self._assess(account, event)
             except _Refused as refused:
                 meter, value, problem = None, None, refused.dropped()
             if problem is not None and strict:
@@ -131,12 +131,10 @@ class Metering:
         for event, meter, value, problem in assessed:
             self._store(event, meter, value, problem, now)
 
-    def _assess(
-        self, account: Account, event: MeterEvent, now: int
-    ) -> tuple[Obj | None, str | None, StripeError | None]:
+    def _assess(self, account: Account, event: MeterEvent) -> tuple[Obj | None, str | None, StripeError | None]:
         """The event's meter, its value and why it would be dropped (None if it counts); raises
         what Stripe refuses a single event for on receipt. The timestamp window is relative to the
-        event's customer's clock (a test clock's frozen time), not to `now`, the receipt time."""
+        time of the event's customer (a test clock's frozen time), not to the account's."""
         meter = self._active.get(event.event_name)
         _check_timestamp(event.timestamp, self._customer_now(account, meter, event.payload))
         value: str | None = None
