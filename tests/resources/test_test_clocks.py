@@ -167,6 +167,8 @@ def test_subscriptions_and_invoices_follow_the_clock(stripe_client, catalog) -> 
     invoice = stripe_client.v1.invoices.retrieve(subscription.latest_invoice)
     assert (invoice.test_clock, invoice.created, invoice.status_transitions.finalized_at) == (clock.id, T0, T0)
     assert stripe_client.v1.subscriptions.list({"test_clock": clock.id}).data[0].id == subscription.id
+    expanded = stripe_client.v1.subscriptions.retrieve(subscription.id, {"expand": ["test_clock", "latest_invoice.test_clock"]})
+    assert expanded.test_clock.frozen_time == expanded.latest_invoice.test_clock.frozen_time == T0
 
     stripe_client.v1.test_helpers.test_clocks.advance(clock.id, {"frozen_time": T0 + DAY})
     canceled = stripe_client.v1.subscriptions.cancel(subscription.id)
