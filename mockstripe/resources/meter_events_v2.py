@@ -111,16 +111,19 @@ ADJUST = Hash(
 )
 
 
-def _event(account: Account, params: dict[str, Any]) -> tuple[MeterEvent, int]:
-    """The event, and the time where its customer lives (a test clock's, else the account's),
-    which is its default timestamp."""
+def _event(account: Account, params: dict[str, Any], now: int | None = None) -> MeterEvent:
+    """The event; without a timestamp it happens at `now`, or else at the time where its customer
+    lives (a test clock's, else the account's). Looked up only when needed: this runs per event
+    of a stream."""
     payload = params["payload"]
     if None in payload.values():  # the validator reads "" as unset; a payload keeps it as sent
         payload = {key: value or "" for key, value in payload.items()}
-    now = account.service(Metering).now_for(account, params["event_name"], payload)
     moment = params.get("timestamp")
-    timestamp = now if moment is None else unix_seconds(moment)
-    return MeterEvent(params["event_name"], payload, timestamp, params.get("identifier")), now
+    if moment is not None:
+        timestamp = unix_seconds(moment)
+    else:
+        timestamp = now if now is not None else account.service(Metering).now_for(account, params["event_name"], payload)
+    return MeterEvent(params["event_name"], payload, timestamp, params.get("identifier"))
 
 
 def create_session(call: Call) -> dict[str, Any]:
@@ -136,13 +139,15 @@ def create_session(call: Call) -> dict[str, Any]:
 
 
 def stream(call: Call) -> dict[str, Any]:
-    events = [_event(call.account, params)[0] for params in call.params["events"]]
+    events = [_event(call.account, params) for params in call.params["events"]]
     call.account.service(Metering).record_stream(call.account, events, call.server.config.strict_meter_events)
     return {}
 
 
 def create(call: Call) -> dict[str, Any]:
-    event, now = _event(call.account, call.params)
+    params = call.params
+    now = call.account.service(Metering).now_for(call.account, params["event_name"], params["payload"])
+    event = _event(call.account, params, now)
     identifier = call.account.service(Metering).record(
         call.account,
         event.event_name,
