@@ -98,8 +98,7 @@ class Metering:
         (unknown meter or customer, bad value) is recorded in `dropped` instead, or raised when
         `strict`."""
         now = account.now()
-        event = MeterEvent(event_name, payload, timestamp, identifier)
-        meter, value, problem = self._assess(account, event)
+        event, meter, value, problem = self._assess(account, MeterEvent(event_name, payload, timestamp, identifier))
         if identifier is not None:
             self._identifiers.check_unused(identifier, now)
         if problem is not None and strict:
@@ -122,7 +121,7 @@ class Metering:
                     continue
                 seen.add(event.identifier)
             try:
-                meter, value, problem = self._assess(account, event)
+                event, meter, value, problem = self._assess(account, event)
             except _Refused as refused:
                 meter, value, problem = None, None, refused.dropped()
             if problem is not None and strict:
@@ -131,30 +130,31 @@ class Metering:
         for event, meter, value, problem in assessed:
             self._store(event, meter, value, problem, now)
 
-    def _assess(self, account: Account, event: MeterEvent) -> tuple[Obj | None, str | None, StripeError | None]:
-        """The event's meter, its value and why it would be dropped (None if it counts); raises
-        what Stripe refuses a single event for on receipt. The timestamp window is relative to the
-        time of the event's customer (a test clock's frozen time), not to the account's."""
+    def _assess(
+        self, account: Account, event: MeterEvent
+    ) -> tuple[MeterEvent, Obj | None, str | None, StripeError | None]:
+        """The event with its timestamp, its meter, its value and why it would be dropped (None if
+        it counts); raises what Stripe refuses a single event for on receipt. Time is the time of
+        the event's customer (a test clock's frozen time), not the account's."""
         meter = self._active.get(event.event_name)
-        _check_timestamp(event.timestamp, self._customer_now(account, meter, event.payload))
+        customer = _customer(account, meter, event.payload)
+        now = account.clock_for(customer).now()
+        if event.timestamp is None:
+            event = MeterEvent(event.event_name, event.payload, now, event.identifier)
+        else:
+            _check_timestamp(event.timestamp, now)
         value: str | None = None
         numeric = False
         if meter is not None and meter["default_aggregation"]["formula"] != "count":
             key = meter["value_settings"]["event_payload_key"]
             value = event.payload.get(key)
             numeric = value is not None and _is_number(value, key)
-        problem = self._why_dropped(account, meter, event.event_name, event.payload, value, numeric)
-        return meter, value, problem
+        problem = self._why_dropped(account, meter, event.event_name, event.payload, value, numeric, customer)
+        return event, meter, value, problem
 
     def now_for(self, account: Account, event_name: str, payload: dict[str, str]) -> int:
         """The time where the event's customer lives: its test clock's, else the account's."""
-        return self._customer_now(account, self._active.get(event_name), payload)
-
-    @staticmethod
-    def _customer_now(account: Account, meter: Obj | None, payload: dict[str, str]) -> int:
-        customer_id = payload.get(meter["customer_mapping"]["event_payload_key"]) if meter is not None else None
-        customer = account.find("customer", customer_id) if customer_id is not None else None
-        return account.clock_for(customer).now()
+        return account.clock_for(_customer(account, self._active.get(event_name), payload)).now()
 
     def _store(
         self, event: MeterEvent, meter: Obj | None, value: str | None, problem: StripeError | None, now: int
@@ -193,6 +193,7 @@ class Metering:
         payload: dict[str, str],
         value: str | None,
         numeric: bool,
+        customer: Obj | None,
     ) -> StripeError | None:
         """Why Stripe would drop this event after accepting it, or None if it counts."""
         if meter is None:
@@ -205,15 +206,15 @@ class Metering:
                     )
             return _dropped("no_meter", f"No active meter was found for event_name {event_name}.", "event_name")
         key = meter["customer_mapping"]["event_payload_key"]
-        customer = payload.get(key)
-        if customer is None:
+        customer_id = payload.get(key)
+        if customer_id is None:
             return _dropped(
                 "meter_event_no_customer_defined",
                 f"Customer mapping key {key} not found in payload.",
                 f"payload[{key}]",
             )
-        if account.find("customer", customer) is None:
-            return _dropped("meter_event_customer_not_found", f"No such customer: '{customer}'", f"payload[{key}]")
+        if customer is None:
+            return _dropped("meter_event_customer_not_found", f"No such customer: '{customer_id}'", f"payload[{key}]")
         if meter["default_aggregation"]["formula"] == "count":
             return None
         key = meter["value_settings"]["event_payload_key"]
@@ -266,7 +267,7 @@ class MeterEvent(NamedTuple):
 
     event_name: str
     payload: dict[str, str]
-    timestamp: int
+    timestamp: int | None  # None: at receipt, in the time where its customer lives
     identifier: str | None
 
 
@@ -287,6 +288,14 @@ def _within(error: StripeError, prefix: str) -> StripeError:
     head, bracket, rest = (error.param or "").partition("[")
     param = f"{prefix}[{head}]{bracket}{rest}" if head else prefix
     return StripeError(error.message, status=error.status, code=error.code, param=param, headers=error.headers)
+
+
+def _customer(account: Account, meter: Obj | None, payload: dict[str, str]) -> Obj | None:
+    """The live customer the event's payload names through its meter's mapping, if any."""
+    if meter is None:
+        return None
+    customer_id = payload.get(meter["customer_mapping"]["event_payload_key"])
+    return account.find("customer", customer_id) if customer_id is not None else None
 
 
 def _check_timestamp(timestamp: int, now: int) -> None:

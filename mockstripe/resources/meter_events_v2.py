@@ -111,18 +111,14 @@ ADJUST = Hash(
 )
 
 
-def _event(account: Account, params: dict[str, Any], now: int | None = None) -> MeterEvent:
-    """The event; without a timestamp it happens at `now`, or else at the time where its customer
-    lives (a test clock's, else the account's). Looked up only when needed: this runs per event
-    of a stream."""
+def _event(params: dict[str, Any], now: int | None = None) -> MeterEvent:
+    """The event; without a timestamp it happens at `now` (None: when Metering receives it, in its
+    customer's time)."""
     payload = params["payload"]
     if None in payload.values():  # the validator reads "" as unset; a payload keeps it as sent
         payload = {key: value or "" for key, value in payload.items()}
     moment = params.get("timestamp")
-    if moment is not None:
-        timestamp = unix_seconds(moment)
-    else:
-        timestamp = now if now is not None else account.service(Metering).now_for(account, params["event_name"], payload)
+    timestamp = now if moment is None else unix_seconds(moment)
     return MeterEvent(params["event_name"], payload, timestamp, params.get("identifier"))
 
 
@@ -139,7 +135,7 @@ def create_session(call: Call) -> dict[str, Any]:
 
 
 def stream(call: Call) -> dict[str, Any]:
-    events = [_event(call.account, params) for params in call.params["events"]]
+    events = [_event(params) for params in call.params["events"]]
     call.account.service(Metering).record_stream(call.account, events, call.server.config.strict_meter_events)
     return {}
 
@@ -147,7 +143,7 @@ def stream(call: Call) -> dict[str, Any]:
 def create(call: Call) -> dict[str, Any]:
     params = call.params
     now = call.account.service(Metering).now_for(call.account, params["event_name"], params["payload"])
-    event = _event(call.account, params, now)
+    event = _event(params, now)
     identifier = call.account.service(Metering).record(
         call.account,
         event.event_name,
