@@ -6,6 +6,7 @@ from typing import Any, Callable
 
 from ..routing import Area, Call, Endpoint
 from ..store import Account
+from ..subscribing import end_subscription
 from ..wire.ids import new_id, random_upper
 from ..wire.lists import PAGE_EXCLUSIVE, PAGE_PARAMS, in_range, list_object
 from ..wire.objects import ListOf, ObjectType
@@ -234,6 +235,11 @@ def update(call: Call) -> dict[str, Any]:
 
 def delete(call: Call) -> dict[str, Any]:
     customer = call.path_object("customer")
+    # As on Stripe, deleting a customer cancels its subscriptions at once.
+    now = call.account.clock_for(customer).now()
+    for subscription in call.account.collection("subscription").newest_first():
+        if subscription["customer"] == customer["id"] and subscription["status"] != "canceled":
+            end_subscription(subscription, now)
     stub = {"id": customer["id"], "object": "customer", "deleted": True}
     call.account.collection("customer").objects[customer["id"]] = stub
     return stub

@@ -453,3 +453,16 @@ class TestList:
 
         assert ([s.id for s in page.data], page.has_more, page.url) == (made[:0:-1], True, "/v1/subscriptions")
         assert ([s.id for s in rest.data], rest.has_more) == ([made[0]], False)
+
+
+def test_deleting_the_customer_cancels_its_subscriptions(catalog, stripe_client) -> None:
+    customer = catalog.customer()
+    subscription = catalog.subscribe(customer, catalog.metered_price())
+    other = catalog.subscribe(catalog.customer(), catalog.metered_price())
+
+    stripe_client.v1.customers.delete(customer.id)
+
+    canceled = stripe_client.v1.subscriptions.retrieve(subscription.id)
+    assert canceled.status == "canceled"
+    assert canceled.ended_at is not None and canceled.canceled_at == canceled.ended_at
+    assert stripe_client.v1.subscriptions.retrieve(other.id).status == "active"
