@@ -49,6 +49,7 @@ class Account:
     """Everything one API key (or one connected account under it) can see."""
 
     key: str
+    connected: str | None = None  # the `Stripe-Account` namespace inside the key, if any
     clock: Clock = field(default_factory=SystemClock)
     collections: dict[str, Collection] = field(default_factory=dict)
     services: dict[type, Any] = field(default_factory=dict)
@@ -104,8 +105,12 @@ class Store:
     def account(self, key: str, connected: str | None = None) -> Account:
         found = self.accounts.get((key, connected))
         if found is None:
-            found = self.accounts[(key, connected)] = Account(key=key)
+            found = self.accounts[(key, connected)] = Account(key=key, connected=connected)
         return found
+
+    def holds(self, account: Account) -> bool:
+        """Whether `account` is still this store's (a reset forgets accounts)."""
+        return self.accounts.get((account.key, account.connected)) is account
 
     def reset(self, key: str | None = None) -> int:
         """Forget every account (and all server-wide state), or only those of one secret key.

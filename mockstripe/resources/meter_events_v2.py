@@ -83,7 +83,11 @@ class MeterEventSessions:
 
 
 def session_account(store: Store, token: str) -> Account:
-    return store.service(MeterEventSessions).account_for(token)
+    account = store.service(MeterEventSessions).account_for(token)
+    if not store.holds(account):
+        # The account was reset since the session began: its tokens went with it.
+        raise unauthorized(f"Invalid meter event session token provided: {mask(token)}")
+    return account
 
 
 EVENT = dict(

@@ -147,6 +147,18 @@ def test_stream_refuses_secret_keys_and_unknown_tokens(
     assert caught.value.user_message == "Invalid meter event session token provided: **************nope"
 
 
+def test_resetting_the_account_voids_its_session_tokens(
+    stream_client: stripe.StripeClient, stripe_api_key: str, raw
+) -> None:
+    batch = {"events": [event("cus_x", "1")]}
+    stream_client.v2.billing.meter_event_stream.create(batch)  # accepted: raises otherwise
+    assert raw.post("/_mock/reset", {"api_key": stripe_api_key}, auth=False).status == 200
+    with pytest.raises(stripe.AuthenticationError) as caught:
+        stream_client.v2.billing.meter_event_stream.create(batch)
+    assert caught.value.http_status == 401
+    assert caught.value.user_message.startswith("Invalid meter event session token provided:")
+
+
 def test_session_token_is_not_an_api_key(stream_client: stripe.StripeClient) -> None:
     with pytest.raises(stripe.AuthenticationError):
         stream_client.v1.customers.create()
