@@ -114,6 +114,17 @@ UNSUPPORTED_ON_BOTH = {
     )
 }
 
+# What both create and update set on a subscription.
+WRITABLE_ON_BOTH = dict(
+    cancel_at_period_end=Boolean(),
+    collection_method=COLLECTION_METHOD,
+    days_until_due=Integer(minimum=0),
+    description=String(max_length=500),
+    metadata=Map(),
+    off_session=Boolean(),
+    payment_behavior=PAYMENT_BEHAVIOR,
+    proration_behavior=PRORATION_BEHAVIOR,
+)
 CREATE = endpoint(
     customer=Ref(object_type="customer", noun="customer", required=True),
     items=List(item=NEW_ITEM, max_items=MAX_ITEMS, required=True),
@@ -124,15 +135,8 @@ CREATE = endpoint(
         }
     ),
     billing_cycle_anchor=TIMESTAMP,
-    cancel_at_period_end=Boolean(),
-    collection_method=COLLECTION_METHOD,
     currency=Currency(),
-    days_until_due=Integer(minimum=0),
-    description=String(max_length=500),
-    metadata=Map(),
-    off_session=Boolean(),
-    payment_behavior=PAYMENT_BEHAVIOR,
-    proration_behavior=PRORATION_BEHAVIOR,
+    **WRITABLE_ON_BOTH,
     backdate_start_date=Unsupported(),
     billing_cycle_anchor_config=Unsupported(),
     customer_account=Unsupported(),
@@ -142,15 +146,8 @@ CREATE = endpoint(
 )
 UPDATE = endpoint(
     items=List(item=CHANGED_ITEM, max_items=MAX_ITEMS),
-    cancel_at_period_end=Boolean(),
     cancellation_details=CANCELLATION_DETAILS,
-    collection_method=COLLECTION_METHOD,
-    days_until_due=Integer(minimum=0),
-    description=String(max_length=500),
-    metadata=Map(),
-    off_session=Boolean(),
-    payment_behavior=PAYMENT_BEHAVIOR,
-    proration_behavior=PRORATION_BEHAVIOR,
+    **WRITABLE_ON_BOTH,
     proration_date=TIMESTAMP,
     billing_cycle_anchor=Unsupported(),
     pause_collection=Unsupported(),
