@@ -1,12 +1,16 @@
-"""Builders for the objects billing tests need, made through the SDK as a user would."""
+"""Builders for the objects billing tests need, made through the SDK as a user would, and the
+servers and switches the meter event tests share."""
 
 from __future__ import annotations
 
 import itertools
-from typing import Any
+from typing import Any, Iterator
 
 import pytest
 import stripe
+
+from mockstripe.config import Config
+from mockstripe.server import serve_in_thread
 
 _names = itertools.count()
 
@@ -114,3 +118,17 @@ class AsyncCatalog:
 @pytest.fixture
 def catalog_async(in_process: Any) -> AsyncCatalog:
     return AsyncCatalog(in_process.client)
+
+
+@pytest.fixture
+def lenient(request: pytest.FixtureRequest) -> None:
+    """Skips tests of dropped meter events when the session's server runs in strict mode."""
+    if request.config.getoption("--mockstripe-strict-meter-events"):
+        pytest.skip("the session's server rejects dropped meter events (strict mode)")
+
+
+@pytest.fixture(scope="session")
+def strict_url() -> Iterator[str]:
+    """A second server, in strict meter event mode."""
+    with serve_in_thread(Config(port=0, strict_meter_events=True)) as url:
+        yield url

@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import time
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 import stripe
 
-from mockstripe.config import Config
-from mockstripe.server import serve_in_thread
 
 DAY = 86400
 EVENT_FIELDS = {"object", "created", "event_name", "identifier", "livemode", "payload", "timestamp"}
@@ -47,18 +45,6 @@ def invalid_request(call) -> stripe.InvalidRequestError:
     with pytest.raises(stripe.InvalidRequestError) as caught:
         call()
     return caught.value
-
-
-@pytest.fixture
-def lenient(request: pytest.FixtureRequest) -> None:
-    if request.config.getoption("--mockstripe-strict-meter-events"):
-        pytest.skip("the session's server rejects dropped meter events (strict mode)")
-
-
-@pytest.fixture(scope="module")
-def strict_url() -> Iterator[str]:
-    with serve_in_thread(Config(port=0, strict_meter_events=True)) as url:
-        yield url
 
 
 @pytest.fixture

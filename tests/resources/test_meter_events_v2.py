@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import json
 import time
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 import stripe
 
 from mockstripe.clock import FrozenClock
-from mockstripe.config import Config
-from mockstripe.server import serve_in_thread
 
 DAY = 86400
 T0 = 1_717_243_200  # 2024-06-01T12:00:00Z
@@ -46,18 +44,6 @@ def streaming(client: stripe.StripeClient, url: str) -> stripe.StripeClient:
 @pytest.fixture
 def stream_client(stripe_client: stripe.StripeClient, mockstripe_url: str) -> stripe.StripeClient:
     return streaming(stripe_client, mockstripe_url)
-
-
-@pytest.fixture
-def lenient(request: pytest.FixtureRequest) -> None:
-    if request.config.getoption("--mockstripe-strict-meter-events"):
-        pytest.skip("the session's server rejects dropped meter events (strict mode)")
-
-
-@pytest.fixture(scope="module")
-def strict_url() -> Iterator[str]:
-    with serve_in_thread(Config(port=0, strict_meter_events=True)) as url:
-        yield url
 
 
 def post_json(raw, path: str, body: Any, token: str | None = None):
