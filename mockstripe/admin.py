@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from . import __version__
-from .metering import Metering
+from .domain.metering import Metering
 from .routing import Area, Call, Endpoint
 from .wire.lists import list_object
 from .wire.params import Integer, String, endpoint

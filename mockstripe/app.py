@@ -12,7 +12,6 @@ from __future__ import annotations
 import logging
 import re
 import time
-from dataclasses import dataclass, field
 from typing import Any, Awaitable, Callable
 
 import orjson
@@ -22,48 +21,19 @@ from . import admin, auth
 from .config import DEFAULT_API_VERSION, MAX_BODY_BYTES, Config
 from .idempotency import IdempotencyRecords, Outcome, Recorded, mismatch
 from .resources import AREAS
-from .routing import Area, Call, Endpoint, is_v2
-from .store import Account, Store
+from .routing import Area, Call, Endpoint, ServerState, is_v2
+from .store import Account
 from .wire.decode import decode_form, decode_json
 from .wire.errors import StripeError, internal_error, unrecognized_url
 from .wire.expand import check as check_expand
 from .wire.expand import expand
 from .wire.ids import request_id
-from .wire.objects import ObjectType
 from .wire.params import validate
 
 log = logging.getLogger("mockstripe")
 
 _VERSION = re.compile(r"^\d{4}-\d{2}-\d{2}(\.[a-z]+)?$")
 JSON = "application/json"
-_MAX_REMEMBERED_HEADERS = 10_000
-
-
-@dataclass
-class ServerState:
-    """Everything one server owns; nothing lives at module level."""
-
-    config: Config
-    areas: tuple[Area, ...]
-    store: Store = field(default_factory=Store)
-    types: dict[str, ObjectType] = field(default_factory=dict)
-    # Authorization header -> the key it carries: parsing the header is measurable per request.
-    keys_by_header: dict[str, str] = field(default_factory=dict)
-
-    def __post_init__(self) -> None:
-        for area in self.areas:
-            for object_type in area.types:
-                self.types[object_type.name] = object_type
-
-    def secret_key(self, header: str | None) -> str:
-        """The key an Authorization header carries, parsed once per distinct header."""
-        key = self.keys_by_header.get(header) if header is not None else None
-        if key is None:
-            key = auth.secret_key(header)
-            if len(self.keys_by_header) >= _MAX_REMEMBERED_HEADERS:
-                self.keys_by_header.clear()
-            self.keys_by_header[header] = key  # type: ignore[index]
-        return key
 
 
 STATE = web.AppKey("mockstripe", ServerState)

@@ -3,20 +3,21 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Callable, Iterable, Literal, Mapping
+from typing import Any, Callable, Iterable, Literal, Mapping
 
+from . import auth
+from .config import Config
+from .store import Account, Store
 from .wire.errors import no_such
 from .wire.lists import paginate
 from .wire.objects import ObjectType, Shape
 from .wire.params import Hash, endpoint
 
-if TYPE_CHECKING:
-    from .app import ServerState
-    from .store import Account, Store
+_MAX_REMEMBERED_HEADERS = 10_000
 
 # How a request names its account: a secret key, nothing (admin), or a custom token check
 # (the v2 meter event stream authenticates with a session token).
-Auth = Literal["secret_key", "none"] | Callable[["Store", str], "Account"]
+Auth = Literal["secret_key", "none"] | Callable[[Store, str], Account]
 
 
 @dataclass
@@ -90,6 +91,34 @@ class Area:
     name: str
     types: tuple[ObjectType, ...]
     endpoints: tuple[Endpoint, ...]
+
+
+@dataclass
+class ServerState:
+    """Everything one server owns; nothing lives at module level."""
+
+    config: Config
+    areas: tuple[Area, ...]
+    store: Store = field(default_factory=Store)
+    types: dict[str, ObjectType] = field(default_factory=dict)
+    # Authorization header -> the key it carries: parsing the header is measurable per request.
+    keys_by_header: dict[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        for area in self.areas:
+            for object_type in area.types:
+                self.types[object_type.name] = object_type
+
+    def secret_key(self, header: str | None) -> str:
+        """The key an Authorization header carries, parsed once per distinct header."""
+        key = self.keys_by_header.get(header) if header is not None else None
+        if key is None:
+            key = auth.secret_key(header)
+            if len(self.keys_by_header) >= _MAX_REMEMBERED_HEADERS:
+                self.keys_by_header.clear()
+            self.keys_by_header[header] = key  # type: ignore[index]
+        return key
+
 
 
 def markdown_table(areas: tuple[Area, ...]) -> str:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from .. import invoicing
+from ..domain import invoices as invoicing
 from ..routing import Area, Call, Endpoint
-from ..subscribing import (
+from ..domain.subscriptions import (
     ItemRequest,
     build_item,
     build_subscription,

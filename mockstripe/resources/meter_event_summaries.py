@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..metering import Metering
+from ..domain.metering import Metering
 from ..routing import Area, Call, Endpoint
 from ..wire.errors import invalid
 from ..wire.ids import stable_id

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..metering import Metering
+from ..domain.metering import Metering
 from ..routing import Area, Call, Endpoint
 from ..wire.objects import ObjectType
 from ..wire.params import TIMESTAMP, Enum, Hash, Map, String, endpoint, missing

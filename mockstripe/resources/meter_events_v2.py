@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..auth import mask, unauthorized
-from ..metering import MeterEvent, Metering
+from ..domain.metering import MeterEvent, Metering
 from ..routing import Area, Call, Endpoint
 from ..store import Account, Store
 from ..wire.errors import StripeError

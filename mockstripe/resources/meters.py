@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..metering import Metering
+from ..domain.metering import Metering
 from ..routing import Area, Call, Endpoint
 from ..wire.errors import StripeError
 from ..wire.ids import new_id

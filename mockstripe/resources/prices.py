@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from ..domain.prices import price_tiers
 from ..routing import Area, Call, Endpoint
 from ..store import Account
 from ..wire.ids import new_id
@@ -208,12 +209,6 @@ LIST = endpoint(
     type=Enum("one_time", "recurring"),
     exclusive=PAGE_EXCLUSIVE,
 )
-
-
-def price_tiers(account: Account, price_id: str) -> list[dict[str, Any]] | None:
-    """The rendered tiers of a tiered price (`up_to: None` is the last, unbounded one), else None."""
-    tiers = account.collection("price").private.get(price_id, {}).get("tiers")
-    return None if tiers is None else [dict(tier) for tier in tiers]
 
 
 def _currency_options(account: Account, price: dict[str, Any]) -> dict[str, Any]:

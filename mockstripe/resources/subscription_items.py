@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..routing import Area, Call, Endpoint
-from ..subscribing import (
+from ..domain.subscriptions import (
     METERED_QUANTITY,
     ItemRequest,
     attach,

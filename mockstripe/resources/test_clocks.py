@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .. import cycling
+from ..domain import test_clocks as cycling
 from ..routing import Area, Call, Endpoint
 from ..store import Account
 from ..wire.errors import invalid

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 import stripe
 
-from mockstripe.resources.prices import price_tiers
+from mockstripe.domain.prices import price_tiers
 from mockstripe.store import Account
 
 METERED_WITHOUT_METER = (

@@ -6,7 +6,7 @@ from datetime import datetime, timezone
 
 import pytest
 
-from mockstripe.subscribing import current_period, natural_period_end
+from mockstripe.domain.subscriptions import current_period, natural_period_end
 
 
 def _utc(year: int, month: int, day: int) -> int:

@@ -11,10 +11,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Iterable
 
-from .billing.periods import boundary, period_containing
-from .store import Account
-from .wire.errors import StripeError, invalid
-from .wire.ids import new_id
+from ..billing.periods import boundary, period_containing
+from ..store import Account
+from ..wire.errors import StripeError, invalid
+from ..wire.ids import new_id
 
 Obj = dict[str, Any]
 

@@ -11,10 +11,10 @@ from __future__ import annotations
 
 from typing import Any, Iterator
 
-from . import invoicing
-from .billing.periods import boundary
-from .store import Account
-from .subscribing import end_subscription, following_period
+from . import invoices as invoicing
+from ..billing.periods import boundary
+from ..store import Account
+from .subscriptions import end_subscription, following_period
 
 Obj = dict[str, Any]
 

@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 
 from mockstripe.clock import FrozenClock
-from mockstripe.metering import Metering
+from mockstripe.domain.metering import Metering
 from mockstripe.store import Account
 from mockstripe.wire.errors import StripeError
 

@@ -19,12 +19,12 @@ from collections import deque
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, NamedTuple, Sequence
 
-from .billing.aggregation import UsageLog
-from .wire.errors import StripeError, invalid
-from .wire.ids import random_tail
+from ..billing.aggregation import UsageLog
+from ..wire.errors import StripeError, invalid
+from ..wire.ids import random_tail
 
 if TYPE_CHECKING:
-    from .store import Account
+    from ..store import Account
 
 Obj = dict[str, Any]
 

@@ -12,16 +12,16 @@ from __future__ import annotations
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from .billing.invoice import invoice_totals
-from .billing.periods import boundary
-from .billing.pricing import amount_for, billed_quantity
+from ..billing.invoice import invoice_totals
+from ..billing.periods import boundary
+from ..billing.pricing import amount_for, billed_quantity
 from .metering import Metering
-from .resources.prices import price_tiers
-from .store import Account
-from .subscribing import following_period, is_metered
-from .wire.errors import StripeError
-from .wire.ids import new_id
-from .wire.lists import list_object
+from .prices import price_tiers
+from ..store import Account
+from .subscriptions import following_period, is_metered
+from ..wire.errors import StripeError
+from ..wire.ids import new_id
+from ..wire.lists import list_object
 
 Obj = dict[str, Any]
 
