@@ -22,7 +22,7 @@ from .config import DEFAULT_API_VERSION, MAX_BODY_BYTES, Config
 from .idempotency import IdempotencyRecords, Outcome, Recorded, mismatch
 from .resources import AREAS
 from .routing import Area, Call, Endpoint, ServerState, is_v2
-from .store import Account
+from .store import BY_THE_SERVER, Account, Cause
 from .wire.decode import decode_form, decode_json
 from .wire.errors import StripeError, internal_error, unrecognized_url
 from .wire.expand import check as check_expand
@@ -115,16 +115,16 @@ async def _dispatch(request: web.Request, state: ServerState, endpoint: Endpoint
     key = request.headers.get("Idempotency-Key") if request.method == "POST" and account else None
     if key is None:
         params = _validate(state, endpoint, await _read_params(request, endpoint), account)
-        outcome = _execute(request, state, endpoint, account, params)
+        outcome = _execute(request, state, endpoint, account, params, Cause(rid))
     else:
         headers["Idempotency-Key"] = key
-        outcome = await _run_once(request, state, endpoint, account, key)
+        outcome = await _run_once(request, state, endpoint, account, key, rid)
     headers.update(outcome.headers)
     return web.Response(body=outcome.body, status=outcome.status, headers=headers, content_type=JSON)
 
 
 async def _run_once(
-    request: web.Request, state: ServerState, endpoint: Endpoint, account: Account, key: str
+    request: web.Request, state: ServerState, endpoint: Endpoint, account: Account, key: str, rid: str
 ) -> Outcome:
     """An idempotent POST: replay the outcome recorded for `key`, or run and record this one."""
     records = account.service(IdempotencyRecords)
@@ -142,7 +142,7 @@ async def _run_once(
         if recorded is None:
             records.abandon(key)  # nothing ran: the key is free for a corrected request
         raise
-    outcome = _execute(request, state, endpoint, account, params)
+    outcome = _execute(request, state, endpoint, account, params, Cause(rid, key))
     records.finish(key, Recorded(fingerprint, outcome, account.now()))
     return outcome
 
@@ -164,12 +164,20 @@ async def _read_params(request: web.Request, endpoint: Endpoint) -> dict[str, An
 
 
 def _execute(
-    request: web.Request, state: ServerState, endpoint: Endpoint, account: Any, params: dict[str, Any]
+    request: web.Request, state: ServerState, endpoint: Endpoint, account: Any, params: dict[str, Any], cause: Cause
 ) -> Outcome:
-    """Run the handler; its errors, crashes included, become the (recordable) response."""
+    """Run the handler; its errors, crashes included, become the (recordable) response. The changes
+    it makes are the request's doing."""
     call = Call(account=account, params=params, path_params=request.match_info, path=request.path, server=state)
     try:
-        result = endpoint.handler(call)
+        if account is None:
+            result = endpoint.handler(call)
+        else:
+            account.cause = cause
+            try:
+                result = endpoint.handler(call)
+            finally:
+                account.cause = BY_THE_SERVER
         paths = params.get("expand")
         if paths:
             result = expand(result, paths, state.types, account)

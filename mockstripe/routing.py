@@ -6,7 +6,9 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, Literal, Mapping
 
 from . import auth
-from .config import Config
+from .config import DEFAULT_API_VERSION, Config
+from .domain.event_types import EVENT_TYPES
+from .domain.events import Events
 from .store import Account, Store
 from .wire.errors import no_such
 from .wire.lists import paginate
@@ -99,12 +101,14 @@ class ServerState:
 
     config: Config
     areas: tuple[Area, ...]
-    store: Store = field(default_factory=Store)
+    events: Events = field(default_factory=lambda: Events(DEFAULT_API_VERSION, EVENT_TYPES))
+    store: Store = field(init=False)
     types: dict[str, ObjectType] = field(default_factory=dict)
     # Authorization header -> the key it carries: parsing the header is measurable per request.
     keys_by_header: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
+        self.store = Store(recorder=self.events)
         for area in self.areas:
             for object_type in area.types:
                 self.types[object_type.name] = object_type

@@ -3,10 +3,15 @@
 An account holds a `Collection` per object type, created on first use, plus a private slot
 per service for state that is not an object (meter event logs, idempotency records). Nothing
 here is global: the `Store` belongs to one application.
+
+Every change to a stored object goes through `Account.create`, `Account.update` or
+`Account.delete` (or `Account.announce`, for news about an object that changes nothing), which
+hand a `Change` to the store's recorder: that is where events come from.
 """
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterator, TypeVar
 
@@ -14,6 +19,55 @@ from .clock import Clock, SystemClock, TestClockTime
 
 Obj = dict[str, Any]
 T = TypeVar("T")
+
+
+@dataclass(frozen=True, slots=True)
+class Cause:
+    """What made a change: an API request (its id and idempotency key), or the server itself."""
+
+    request_id: str | None = None
+    idempotency_key: str | None = None
+
+
+BY_THE_SERVER = Cause()
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    """One change to a stored object, as the recorder sees it.
+
+    `action` is what happened (`created`, `updated`, `deleted`, or a named step such as
+    `finalized`); `previous` holds the old values of what an update changed (for a nested hash,
+    only its changed keys)."""
+
+    account: "Account"
+    object_type: str
+    action: str
+    obj: Obj
+    previous: Obj | None
+    cause: Cause
+
+
+Recorder = Callable[[Change], None]
+
+
+def _ignore(change: Change) -> None:
+    pass
+
+
+def differences(obj: Obj, changes: Obj) -> Obj:
+    """The old values of the fields `changes` would change: for a hash that stays a hash, only its
+    changed keys."""
+    previous: Obj = {}
+    for key, new in changes.items():
+        old = obj.get(key)
+        if old == new:
+            continue
+        if isinstance(old, dict) and isinstance(new, dict):
+            previous[key] = {k: old.get(k) for k in old.keys() | new.keys() if old.get(k) != new.get(k)}
+        else:
+            previous[key] = old
+    return previous
 
 
 class Collection:
@@ -29,6 +83,11 @@ class Collection:
         if private:
             self.private[obj["id"]] = private
         return obj
+
+    def remove(self, object_id: str) -> None:
+        """Forget an object entirely (an event past its retention), leaving no stub."""
+        self.objects.pop(object_id, None)
+        self.private.pop(object_id, None)
 
     def get(self, object_id: str) -> Obj | None:
         """The live object, or None if unknown or deleted."""
@@ -53,6 +112,53 @@ class Account:
     clock: Clock = field(default_factory=SystemClock)
     collections: dict[str, Collection] = field(default_factory=dict)
     services: dict[type, Any] = field(default_factory=dict)
+    recorder: Recorder = _ignore
+    # The request being handled, if any: changes made meanwhile are its doing.
+    cause: Cause = BY_THE_SERVER
+
+    # Changes
+
+    def create(self, obj: Obj, *, action: str = "created", **private: Any) -> Obj:
+        """Store a new object (its type is its `object` field)."""
+        self.collection(obj["object"]).add(obj, **private)
+        self.recorder(Change(self, obj["object"], action, obj, None, self.cause))
+        return obj
+
+    def update(self, obj: Obj, changes: Obj, *, action: str = "updated", previous: Obj | None = None) -> Obj:
+        """Apply `changes` to a stored object. `previous` adds old values of what changed in place
+        beforehand (a subscription's items, changed through their own objects). Nothing is
+        recorded when nothing changed."""
+        changed = differences(obj, changes)
+        if previous:
+            changed.update(previous)
+        obj.update(changes)
+        if changed or action != "updated":
+            self.recorder(Change(self, obj["object"], action, obj, changed, self.cause))
+        return obj
+
+    def delete(self, obj: Obj, *, action: str = "deleted") -> Obj:
+        """Replace an object by its deletion stub; the change carries the object as it was."""
+        object_type = obj["object"]
+        stub = {"id": obj["id"], "object": object_type, "deleted": True}
+        self.collection(object_type).objects[obj["id"]] = stub
+        self.recorder(Change(self, object_type, action, obj, None, self.cause))
+        return stub
+
+    def announce(self, obj: Obj, action: str) -> None:
+        """News about an object that changes nothing in it (an upcoming invoice, a trial ending)."""
+        self.recorder(Change(self, obj["object"], action, obj, None, self.cause))
+
+    @contextlib.contextmanager
+    def caused_by(self, cause: Cause) -> Iterator[None]:
+        """Attribute the changes made inside to `cause` (`BY_THE_SERVER` for billing a test clock
+        does on its own)."""
+        outer, self.cause = self.cause, cause
+        try:
+            yield
+        finally:
+            self.cause = outer
+
+    # Reading
 
     def collection(self, object_type: str) -> Collection:
         found = self.collections.get(object_type)
@@ -91,9 +197,10 @@ class Store:
     """All accounts of one server, keyed by (secret key, connected account), and the server-wide
     state of services that span accounts (meter event session tokens)."""
 
-    def __init__(self) -> None:
+    def __init__(self, recorder: Recorder = _ignore) -> None:
         self.accounts: dict[tuple[str, str | None], Account] = {}
         self.services: dict[type, Any] = {}
+        self.recorder = recorder
 
     def service(self, kind: Callable[[], T]) -> T:
         """Server-wide state of one service (created on first use), keyed by its class."""
@@ -105,7 +212,7 @@ class Store:
     def account(self, key: str, connected: str | None = None) -> Account:
         found = self.accounts.get((key, connected))
         if found is None:
-            found = self.accounts[(key, connected)] = Account(key=key, connected=connected)
+            found = self.accounts[(key, connected)] = Account(key=key, connected=connected, recorder=self.recorder)
         return found
 
     def holds(self, account: Account) -> bool:

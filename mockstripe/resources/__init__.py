@@ -2,6 +2,7 @@
 
 from . import (
     customers,
+    events,
     invoices,
     meter_event_summaries,
     meter_events,
@@ -26,4 +27,5 @@ AREAS = (
     subscription_items.AREA,
     invoices.AREA,
     test_clocks.AREA,
+    events.AREA,
 )
