@@ -59,6 +59,8 @@ SDK_PARAMS: dict[tuple[str, str], str | None] = {
     ("GET", "/v1/test_helpers/test_clocks/{id}"): "test_helpers.TestClockRetrieveParams",
     ("DELETE", "/v1/test_helpers/test_clocks/{id}"): "test_helpers.TestClockDeleteParams",
     ("POST", "/v1/test_helpers/test_clocks/{id}/advance"): "test_helpers.TestClockAdvanceParams",
+    ("GET", "/v1/events"): "EventListParams",
+    ("GET", "/v1/events/{id}"): "EventRetrieveParams",
 }
 
 # Per-call options the SDK accepts next to the params; they travel as headers, not params.
