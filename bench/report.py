@@ -203,6 +203,10 @@ def render(results: Results) -> str:
                           f"{drain['webhooks_per_s']:,.0f}/s over {drain['drain_s']:.1f} s; lost {drain['lost']:,}, "
                           f"duplicated {drain['duplicates']:,}, unverified {drain['unverified']:,} "
                           f"(queued at {drain['load_events_per_s']:,.0f} req/s)"])
+        per_webhook = {side: drain[f"{side}_cpu"] / drain["webhooks_per_s"] * 1e6 for side in ("mockstripe", "receiver")}
+        hook_rows.append(["  (cpu per webhook", f"mockstripe {per_webhook['mockstripe']:.0f} µs at "
+                                                f"{drain['mockstripe_cpu']:.0%} of a core, receiver "
+                                                f"{per_webhook['receiver']:.0f} µs at {drain['receiver_cpu']:.0%})"])
     else:
         hook_rows.append(["delivery of queued webhooks", _na(drain)])
     parts.append(_table(["webhooks", "mockstripe"], hook_rows, left=2))
