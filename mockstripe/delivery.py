@@ -71,43 +71,53 @@ class Connection:
     def close(self) -> None:
         self.writer.close()
 
-    async def answer(self) -> tuple[int, bool]:
-        """The next answer's status, and whether the connection stays usable after it."""
+    async def _head(self) -> bytes:
         try:
-            head = await self.reader.readuntil(b"\r\n\r\n")
+            return await self.reader.readuntil(b"\r\n\r\n")
         except asyncio.IncompleteReadError as error:
             if not error.partial:
                 raise NoAnswer() from None
             raise ConnectionError("the connection closed in the middle of the answer") from None
         except asyncio.LimitOverrunError:
             raise ConnectionError(f"the answer's headers exceed {MAX_ANSWER_BYTES} bytes") from None
-        lines = head.split(b"\r\n")
-        parts = lines[0].split(b" ", 2)
-        if len(parts) < 2 or not parts[0].startswith(b"HTTP/1.") or not parts[1].isdigit():
-            raise ConnectionError(f"not an HTTP answer: {lines[0][:80]!r}")
-        status = int(parts[1])
-        keep_alive = parts[0] == b"HTTP/1.1"
-        length: int | None = None
-        chunked = False
-        for line in lines[1:]:
-            name, _, value = line.partition(b":")
-            name = name.strip().lower()
-            if name == b"content-length":
-                length = int(value) if value.strip().isdigit() else None
-            elif name == b"transfer-encoding":
-                chunked = True
-            elif name == b"connection":
-                keep_alive = value.strip().lower() == b"keep-alive" or (
-                    keep_alive and value.strip().lower() != b"close"
-                )
-        if status in (204, 304) or 100 <= status < 200:
+
+    async def answer(self) -> tuple[int, bool]:
+        """The next answer's status, and whether the connection stays usable after it."""
+        while True:
+            lines = (await self._head())[:-4].split(b"\r\n")
+            parts = lines[0].split(b" ", 2)
+            if len(parts) < 2 or not parts[0].startswith(b"HTTP/1.") or not parts[1].isdigit():
+                raise ConnectionError(f"not an HTTP answer: {lines[0][:80]!r}")
+            status = int(parts[1])
+            if not 100 <= status < 200 or status == 101:
+                break  # an interim answer (100 Continue, 103 Early Hints) precedes the real one
+        headers = _headers(lines)
+        length_text = headers.get(b"content-length")
+        length = int(length_text) if length_text is not None and length_text.isdigit() else None
+        chunked = b"transfer-encoding" in headers
+        connection = headers.get(b"connection", b"").lower()
+        keep_alive = connection == b"keep-alive" or (parts[0] == b"HTTP/1.1" and connection != b"close")
+        if status in (101, 204, 304):
             length = 0
+            keep_alive = keep_alive and status != 101
         if chunked or length is None or length > MAX_ANSWER_BYTES:
             return status, False  # the body is left unread: the connection cannot be reused
         if length:
-            await self.reader.readexactly(length)
+            try:
+                await self.reader.readexactly(length)
+            except asyncio.IncompleteReadError:
+                raise ConnectionError("the connection closed in the middle of the answer") from None
         self.answered = True
         return status, keep_alive
+
+
+def _headers(lines: list[bytes]) -> dict[bytes, bytes]:
+    """An answer's header lines by lower-case name (the last of repeated ones)."""
+    found = {}
+    for line in lines[1:]:
+        name, _, value = line.partition(b":")
+        found[name.strip().lower()] = value.strip()
+    return found
 
 
 def _origin(url: str) -> tuple[str, str, int]:
@@ -125,6 +135,8 @@ def _request_head(url: str) -> bytes:
 def _describe(error: BaseException) -> str:
     if isinstance(error, ConnectionRefusedError):
         return "connection refused"
+    if isinstance(error, TimeoutError):
+        return "timed out connecting"
     if isinstance(error, NoAnswer):
         return "the connection closed without an answer"
     if isinstance(error, OSError) and error.strerror:
@@ -234,7 +246,7 @@ class Deliveries:
             started = time.perf_counter()
             try:
                 connection = await self._connect(origin)
-            except (OSError, TimeoutError, ssl.SSLError) as error:
+            except Exception as error:  # whatever stops the connection (DNS, TLS, ...) fails the attempt
                 self._settle(batch[0][0], url, started, None, _describe(error))
                 return
             self.connections[key] = connection
@@ -262,31 +274,34 @@ class Deliveries:
             chunks.append(body)
         started = time.perf_counter()
         connection.writer.write(b"".join(chunks))
-        for index, (delivery, url, _) in enumerate(batch):
-            try:
-                async with asyncio.timeout(self.timeout):
-                    await connection.writer.drain()
+        loop = asyncio.get_running_loop()
+        # Each answer has `timeout` seconds from the one before it: one timer, moved along.
+        deadline = asyncio.timeout_at(loop.time() + self.timeout)
+        index = 0
+        try:
+            async with deadline:
+                await connection.writer.drain()
+                for index, (delivery, url, _) in enumerate(batch):
+                    if index:
+                        deadline.reschedule(loop.time() + self.timeout)
                     status, keep_alive = await connection.answer()
-            except NoAnswer:
-                if connection.answered:
-                    # A kept-alive connection the receiver has since closed: send again on a new one.
-                    self._drop_connection(key)
-                    queue.extendleft(d for d, _, _ in reversed(batch[index:]))
-                    return
-                self._fail_rest(key, batch, index, queue, started, _describe(NoAnswer()))
-                return
-            except TimeoutError:
-                self._fail_rest(key, batch, index, queue, started, f"timed out after {self.timeout:g} s")
-                return
-            except (OSError, ValueError, ssl.SSLError) as error:
-                self._fail_rest(key, batch, index, queue, started, _describe(error))
-                return
-            self._settle(delivery, url, started, status, None)
-            started = time.perf_counter()
-            if not keep_alive:
+                    self._settle(delivery, url, started, status, None)
+                    started = time.perf_counter()
+                    if not keep_alive:
+                        self._drop_connection(key)
+                        queue.extendleft(d for d, _, _ in reversed(batch[index + 1 :]))
+                        return
+        except NoAnswer:
+            if connection.answered:
+                # A kept-alive connection the receiver has since closed: send again on a new one.
                 self._drop_connection(key)
-                queue.extendleft(d for d, _, _ in reversed(batch[index + 1 :]))
+                queue.extendleft(d for d, _, _ in reversed(batch[index:]))
                 return
+            self._fail_rest(key, batch, index, queue, started, _describe(NoAnswer()))
+        except TimeoutError:
+            self._fail_rest(key, batch, index, queue, started, f"timed out after {self.timeout:g} s")
+        except Exception as error:  # a broken connection or a garbled answer fails the attempt
+            self._fail_rest(key, batch, index, queue, started, _describe(error))
 
     def _fail_rest(
         self, key: str, batch: list[tuple[Delivery, str, str]], index: int, queue: deque[Delivery], started: float,

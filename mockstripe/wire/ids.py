@@ -34,7 +34,6 @@ _FORMATS: dict[str, tuple[str, int]] = {
     "mtr_event_adj": ("61", 30),
     "req": ("", 14),
     "we": ("1", 23),
-    "whdel": ("", 24),
 }
 
 
