@@ -30,7 +30,7 @@ import orjson
 
 from .config import Config
 from .domain.events import Events
-from .domain.webhooks import DeliveryLog, Forwarding, Outcome, Target, destination, pending, sign, targets
+from .domain.webhooks import DeliveryLog, Forwarding, Outcome, Signer, Target, destination, pending, targets
 from .store import Account, Store
 
 log = logging.getLogger("mockstripe.webhooks")
@@ -153,7 +153,7 @@ class Deliveries:
         self.schedule = config.webhook_retry_schedule
         self.timeout = config.webhook_timeout
         self.forwarding = (
-            Forwarding(config.forward_to, config.webhook_secret or "") if config.forward_to else None
+            Forwarding(config.forward_to, Signer(config.webhook_secret or "")) if config.forward_to else None
         )
         self.queues: dict[str, deque[Delivery]] = {}
         self.workers: dict[str, asyncio.Task[None]] = {}
@@ -222,17 +222,17 @@ class Deliveries:
         one the receiver has kept alive."""
         connection = self.connections.get(key)
         depth = PIPELINE_DEPTH if connection is not None else 1
-        batch: list[tuple[Delivery, str, str]] = []
+        batch: list[tuple[Delivery, str, Signer]] = []
         while queue and len(batch) < depth:
             delivery = queue.popleft()
             found = destination(self.store, delivery.target, self.forwarding)
             if found is None:
                 continue  # the endpoint went away or was disabled: nothing left to deliver to
-            url, secret = found
+            url, signer = found
             if batch and url != batch[0][1]:
                 queue.appendleft(delivery)
                 break
-            batch.append((delivery, url, secret))
+            batch.append((delivery, url, signer))
         if not batch:
             return
         url = batch[0][1]
@@ -260,17 +260,18 @@ class Deliveries:
         return Connection(origin, reader, writer)
 
     async def _exchange(
-        self, key: str, connection: Connection, batch: list[tuple[Delivery, str, str]], queue: deque[Delivery]
+        self, key: str, connection: Connection, batch: list[tuple[Delivery, str, Signer]], queue: deque[Delivery]
     ) -> None:
         """Write the batch at once, then read the answers in order. Deliveries left unanswered when
         the connection ends go back to the front of the queue, not counted as attempts."""
         timestamp = int(time.time())
         head = _request_head(batch[0][1])
         chunks = []
-        for delivery, _, secret in batch:
+        for delivery, _, signer in batch:
             body = orjson.dumps(delivery.event)
             chunks.append(head)
-            chunks.append(b"Stripe-Signature: %s\r\nContent-Length: %d\r\n\r\n" % (sign(secret, timestamp, body).encode(), len(body)))
+            signature = signer.header(timestamp, body).encode()
+            chunks.append(b"Stripe-Signature: %s\r\nContent-Length: %d\r\n\r\n" % (signature, len(body)))
             chunks.append(body)
         started = time.perf_counter()
         connection.writer.write(b"".join(chunks))
@@ -304,7 +305,7 @@ class Deliveries:
             self._fail_rest(key, batch, index, queue, started, _describe(error))
 
     def _fail_rest(
-        self, key: str, batch: list[tuple[Delivery, str, str]], index: int, queue: deque[Delivery], started: float,
+        self, key: str, batch: list[tuple[Delivery, str, Signer]], index: int, queue: deque[Delivery], started: float,
         error: str,
     ) -> None:
         """The attempt at `batch[index]` failed and the connection with it: the later ones go back."""

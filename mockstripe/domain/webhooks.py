@@ -8,7 +8,7 @@ decides and keeps the books: `pending_webhooks`, the account's failed events and
 
 from __future__ import annotations
 
-import hmac
+import hashlib
 import itertools
 from collections import deque
 from dataclasses import dataclass
@@ -30,19 +30,39 @@ def new_secret() -> str:
     return SECRET_PREFIX + random_tail(32)
 
 
-def sign(secret: str, timestamp: int, body: bytes) -> str:
-    """The `Stripe-Signature` header: HMAC-SHA256 keyed with the whole secret string, over
-    `"{timestamp}.{body}"`."""
-    digest = hmac.digest(secret.encode(), b"%d.%s" % (timestamp, body), "sha256").hex()
-    return f"t={timestamp},v1={digest}"
+class Signer:
+    """Signs webhook bodies with one secret: the `Stripe-Signature` header is HMAC-SHA256 keyed
+    with the whole secret string, over `"{timestamp}.{body}"`. The keyed inner and outer hash
+    states are computed once, which makes each signature about twice as cheap as `hmac.digest`."""
+
+    def __init__(self, secret: str) -> None:
+        key = secret.encode()
+        if len(key) > _SHA256_BLOCK:
+            key = hashlib.sha256(key).digest()
+        key = key.ljust(_SHA256_BLOCK, b"\0")
+        self.inner = hashlib.sha256(key.translate(_IPAD))
+        self.outer = hashlib.sha256(key.translate(_OPAD))
+
+    def header(self, timestamp: int, body: bytes) -> str:
+        inner = self.inner.copy()
+        inner.update(b"%d." % timestamp)
+        inner.update(body)
+        outer = self.outer.copy()
+        outer.update(inner.digest())
+        return f"t={timestamp},v1={outer.hexdigest()}"
+
+
+_SHA256_BLOCK = 64
+_IPAD = bytes(byte ^ 0x36 for byte in range(256))
+_OPAD = bytes(byte ^ 0x5C for byte in range(256))
 
 
 @dataclass(frozen=True, slots=True)
 class Forwarding:
-    """The server's `--forward-to` URL and the secret it signs with, for every account."""
+    """The server's `--forward-to` URL and the signer of its secret, for every account."""
 
     url: str
-    secret: str
+    signer: Signer
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,18 +91,18 @@ def targets(account: Account, event_type: str, forwarding: Forwarding | None) ->
     return found
 
 
-def destination(store: Store, target: Target, forwarding: Forwarding | None) -> tuple[str, str] | None:
-    """The URL and secret to deliver to now, or None when the target no longer takes deliveries
-    (its endpoint was deleted or disabled, or its account was reset)."""
+def destination(store: Store, target: Target, forwarding: Forwarding | None) -> tuple[str, Signer] | None:
+    """The URL to deliver to now and how to sign for it, or None when the target no longer takes
+    deliveries (its endpoint was deleted or disabled, or its account was reset)."""
     account = target.account
     if not store.holds(account):
         return None
     if target.endpoint_id is None:
-        return None if forwarding is None else (forwarding.url, forwarding.secret)
+        return None if forwarding is None else (forwarding.url, forwarding.signer)
     endpoint = account.find("webhook_endpoint", target.endpoint_id)
     if endpoint is None or endpoint["status"] != "enabled":
         return None
-    return endpoint["url"], account.collection("webhook_endpoint").private[endpoint["id"]]["secret"]
+    return endpoint["url"], account.collection("webhook_endpoint").private[endpoint["id"]]["signer"]
 
 
 def pending(event: Obj) -> None:
