@@ -12,7 +12,7 @@ import hashlib
 import itertools
 from collections import deque
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from ..store import Account, Store
 from ..wire.ids import random_tail
@@ -65,8 +65,7 @@ class Forwarding:
     signer: Signer
 
 
-@dataclass(frozen=True, slots=True)
-class Target:
+class Target(NamedTuple):
     """Where one account's events go: one of its webhook endpoints (`endpoint_id`), or the
     forwarding URL (`endpoint_id` None). `key` names the target across accounts; deliveries to one
     key go out in event order."""
@@ -111,8 +110,7 @@ def pending(event: Obj) -> None:
     event["pending_webhooks"] += 1
 
 
-@dataclass(frozen=True, slots=True)
-class Outcome:
+class Outcome(NamedTuple):
     """What one attempt came to: an HTTP status, or why there was none."""
 
     status: int | None
