@@ -155,7 +155,6 @@ class DeliveryLog:
                 "webhook_endpoint": target.endpoint_id,
             }
         )
-        failed = account.service(EventLog).failed
         failing = self.failing.get(event_id)
         if outcome.succeeded:
             event["pending_webhooks"] -= 1
@@ -163,9 +162,9 @@ class DeliveryLog:
                 failing.discard(target.key)
                 if not failing:
                     del self.failing[event_id]
-                    failed.discard(event_id)
+                    account.service(EventLog).failed.discard(event_id)
         else:
             if failing is None:
                 failing = self.failing[event_id] = set()
             failing.add(target.key)
-            failed.add(event_id)
+            account.service(EventLog).failed.add(event_id)
