@@ -18,7 +18,7 @@ from typing import Any, Awaitable, Callable
 import orjson
 from aiohttp import web
 
-from . import admin, auth
+from . import admin, auth, dashboard
 from .config import DEFAULT_API_VERSION, MAX_BODY_BYTES, Config
 from .devtools import endpoints as devtools
 from .devtools.faults import AFTER, BEFORE, ConnectionDropped, Fault, Faults, fault_error
@@ -58,6 +58,7 @@ def create_app(config: Config | None = None, areas: tuple[Area, ...] | None = No
     for area in state.areas:
         for endpoint in area.endpoints:
             app.router.add_route(endpoint.method, endpoint.path, _handler(state, endpoint))
+    dashboard.add_routes(app, state)
     # Registered last and indexed under "/", so it only answers what no endpoint matched,
     # including a known path with the wrong method.
     app.router.add_route("*", "/{unknown:.*}", _unrecognized)
@@ -117,6 +118,8 @@ async def _log(
 
 
 async def _unrecognized(request: web.Request) -> web.Response:
+    if request.path == "/" and request.method == "GET" and "text/html" in request.headers.get("Accept", ""):
+        return web.Response(text=dashboard.pages.home(), content_type="text/html", charset="utf-8")  # a browser
     state = request.app[STATE]
     request[REQUEST_ID] = request_id(state.request_ids)
     return _error_response(unrecognized_url(request.method, request.path), request, state)

@@ -84,6 +84,15 @@ class UsageLog:
         positions = [bisect_left(series.sorted_ts, edge) for edge in edges]
         return [series.reduce(lo, hi, formula) for lo, hi in pairwise(positions)]
 
+    def spans(self) -> dict[str, tuple[int, int]]:
+        """Each customer's earliest and latest event timestamp (cancelled events included)."""
+        found = {}
+        for customer, slot in self._slots.items():
+            series = self._series[slot]
+            series.refresh()
+            found[customer] = (series.sorted_ts[0], series.sorted_ts[-1])
+        return found
+
     def _fresh_series(self, customer: str, formula: Formula) -> _Series | None:
         """The customer's events with an up-to-date index, or None if there are none."""
         if formula not in _FORMULAS:
