@@ -28,6 +28,8 @@ from .usage import usage_charts
 # How many of the newest events and requests a page lists.
 SHOWN = 100
 
+FORM = web.RequestKey("dashboard_form", dict)
+
 Page = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
@@ -78,7 +80,7 @@ def _account_page(state: ServerState) -> Callable[[AccountView], Page]:
                 return _html(pages.not_found("No such account on this server (it may have been reset)."), 404)
             if request.method == "POST":
                 form = await request.post()
-                request["form"] = {k: str(v) for k, v in form.items()}
+                request[FORM] = {k: str(v) for k, v in form.items()}
             return view(request, state, account, wanted)
 
         return show
@@ -139,7 +141,7 @@ def _advance(request: web.Request, state: ServerState, account: Account, tok: st
     clock_id = request.match_info["id"]
     clocks = list(account.collection("test_helpers.test_clock").newest_first())
     try:
-        target = _form_time(request["form"].get("frozen_time", ""))
+        target = _form_time(request[FORM].get("frozen_time", ""))
         call = Call(
             account=account,
             params={"frozen_time": target},

@@ -67,7 +67,8 @@ def money(amount: int | None, currency: str | None) -> str:
 
 
 def pretty(value: Any) -> str:
-    return orjson.dumps(value, option=orjson.OPT_INDENT_2).decode()
+    # Through bytes and back: stored events hold pre-encoded fragments, which indenting leaves as they are.
+    return orjson.dumps(orjson.loads(orjson.dumps(value)), option=orjson.OPT_INDENT_2).decode()
 
 
 def page(title: str, body: str, token: str | None = None, section: str | None = None) -> str:
@@ -140,7 +141,7 @@ def subscriptions(token: str, found: Sequence[Obj]) -> str:
     rows = []
     for s in found:
         items = "".join(
-            f"<div><code>{esc(item['price']['id'])}</code> × {esc(item.get('quantity'))} "
+            f"<div><code>{esc(item['price']['id'])}</code> {_quantity(item)} "
             f"<span class=muted>{esc(when(item.get('current_period_start')))} → "
             f"{esc(when(item.get('current_period_end')))}</span></div>"
             for item in s["items"]["data"]
@@ -156,10 +157,15 @@ def subscriptions(token: str, found: Sequence[Obj]) -> str:
         )
     return page(
         "Subscriptions",
-        table(("Id", "Customer", "Status", "Items (price × quantity, current period)", "Created"), rows),
+        table(("Id", "Customer", "Status", "Items (price, quantity, current period)", "Created"), rows),
         token,
         "subscriptions",
     )
+
+
+def _quantity(item: Obj) -> str:
+    quantity = item.get("quantity")
+    return "metered" if quantity is None else f"× {esc(quantity)}"
 
 
 def invoices(token: str, found: Sequence[Obj]) -> str:
