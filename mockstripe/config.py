@@ -8,6 +8,7 @@ DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 12111
 DEFAULT_API_VERSION = "2026-10-28.endive"
 MAX_BODY_BYTES = 1024 * 1024
+DEFAULT_REQUEST_LOG_SIZE = 1000
 
 # UNSURE: Stripe's sandbox retries a failed webhook 3 times over a few hours; a local server keeps
 # that shape on a compressed schedule: seconds after each failed attempt before the next one.
@@ -29,3 +30,12 @@ class Config:
     # `webhook_secret`.
     forward_to: str | None = None
     webhook_secret: str | None = None
+    # How many requests each account's log (`/_mock/requests`) keeps; 0 keeps none.
+    request_log_size: int = DEFAULT_REQUEST_LOG_SIZE
+    # Draw ids, secrets and tokens from this seed (per account, in the order accounts are first
+    # used) instead of the OS's randomness.
+    seed: int | None = None
+    # Every account's clock stands at this Unix time until `/_mock/clock/advance` moves it.
+    freeze_time: int | None = None
+    # Answer 429 beyond Stripe's test-mode request rates (devtools/throttle.py).
+    rate_limit: bool = False
