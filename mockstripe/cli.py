@@ -66,6 +66,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "env MOCKSTRIPE_STRICT_METER_EVENTS=1",
     )
     parser.add_argument(
+        "--strict-endpoints",
+        action="store_true",
+        default=env("MOCKSTRIPE_STRICT_ENDPOINTS", "").lower() in _TRUE,
+        help="answer only the endpoints built by hand: the spec's other operations 404 instead of "
+        "answering generically; env MOCKSTRIPE_STRICT_ENDPOINTS=1",
+    )
+    parser.add_argument(
         "--endpoints",
         nargs="?",
         const="-",
@@ -82,7 +89,11 @@ def main(argv: list[str] | None = None) -> int:
         return _endpoints(args.endpoints)
     logging.basicConfig(level=args.log_level.upper(), format="%(levelname)s %(name)s: %(message)s")
     config = Config(
-        host=args.host, port=args.port, strict_meter_events=args.strict_meter_events, log_level=args.log_level
+        host=args.host,
+        port=args.port,
+        strict_meter_events=args.strict_meter_events,
+        strict_endpoints=args.strict_endpoints,
+        log_level=args.log_level,
     )
     return asyncio.run(serve(config))
 

@@ -17,3 +17,6 @@ class Config:
     # Reject meter events Stripe would accept and drop asynchronously (unknown meter, customer, ...).
     strict_meter_events: bool = False
     log_level: str = "info"
+    # Answer only the hand-built endpoints: the spec's other operations 404 instead of answering
+    # generically, so a suite cannot pass by accident on a plausible answer.
+    strict_endpoints: bool = False

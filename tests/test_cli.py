@@ -79,11 +79,18 @@ def test_port_in_use_is_a_clear_error(busy_port, source_env):
 
 
 def test_defaults(monkeypatch):
-    for name in ("MOCKSTRIPE_HOST", "MOCKSTRIPE_PORT", "MOCKSTRIPE_LOG_LEVEL", "MOCKSTRIPE_STRICT_METER_EVENTS"):
+    for name in (
+        "MOCKSTRIPE_HOST",
+        "MOCKSTRIPE_PORT",
+        "MOCKSTRIPE_LOG_LEVEL",
+        "MOCKSTRIPE_STRICT_METER_EVENTS",
+        "MOCKSTRIPE_STRICT_ENDPOINTS",
+    ):
         monkeypatch.delenv(name, raising=False)
 
     args = parse_args([])
     assert (args.host, args.port, args.log_level, args.strict_meter_events) == ("127.0.0.1", 12111, "info", False)
+    assert args.strict_endpoints is False
 
 
 def test_environment_sets_defaults(monkeypatch):
@@ -91,9 +98,12 @@ def test_environment_sets_defaults(monkeypatch):
     monkeypatch.setenv("MOCKSTRIPE_PORT", "8420")
     monkeypatch.setenv("MOCKSTRIPE_LOG_LEVEL", "WARNING")
     monkeypatch.setenv("MOCKSTRIPE_STRICT_METER_EVENTS", "true")
+    monkeypatch.setenv("MOCKSTRIPE_STRICT_ENDPOINTS", "1")
 
     args = parse_args([])
     assert (args.host, args.port, args.log_level, args.strict_meter_events) == ("0.0.0.0", 8420, "warning", True)
+    assert args.strict_endpoints is True
+    assert parse_args(["--strict-endpoints"]).strict_endpoints is True
 
 
 def test_flags_override_the_environment(monkeypatch):
