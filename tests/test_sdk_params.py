@@ -61,6 +61,12 @@ SDK_PARAMS: dict[tuple[str, str], str | None] = {
     ("POST", "/v1/test_helpers/test_clocks/{id}/advance"): "test_helpers.TestClockAdvanceParams",
     ("GET", "/v1/events"): "EventListParams",
     ("GET", "/v1/events/{id}"): "EventRetrieveParams",
+    ("GET", "/v1/account"): "AccountRetrieveCurrentParams",
+    ("GET", "/v1/accounts/{account}"): "AccountRetrieveParams",
+    ("GET", "/v1/plans"): "PlanListParams",
+    ("GET", "/v1/plans/{plan}"): "PlanRetrieveParams",
+    ("GET", "/v1/customers/{id}/sources"): "CustomerPaymentSourceListParams",
+    ("GET", "/v1/products/{id}/features"): "ProductFeatureListParams",
 }
 
 # Per-call options the SDK accepts next to the params; they travel as headers, not params.

@@ -1,6 +1,7 @@
 """The API areas this server implements, one module each."""
 
 from . import (
+    accounts,
     customers,
     events,
     invoices,
@@ -8,6 +9,7 @@ from . import (
     meter_events,
     meter_events_v2,
     meters,
+    plans,
     prices,
     products,
     subscription_items,
@@ -28,4 +30,6 @@ AREAS = (
     invoices.AREA,
     test_clocks.AREA,
     events.AREA,
+    accounts.AREA,
+    plans.AREA,
 )

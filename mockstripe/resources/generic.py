@@ -134,7 +134,15 @@ def _new_object(op: Operation, call: Call) -> Obj:
 def create(op: Operation, call: Call) -> Obj:
     _check_parents(call, op.path_params, op.object if op.kind == "action" else None)
     obj = _new_object(op, call)
-    return call.account.create(obj) if "id" in obj and op.object else obj
+    if "id" not in obj or not op.object:
+        return obj
+    # The objects the path names (a product's feature names its product only there).
+    return call.account.create(obj, parents=dict(call.path_params))
+
+
+def parents_of(account: Account, obj: Obj) -> dict[str, str]:
+    """The path parameters of the request that created `obj` (`{"product": "prod_..."}`)."""
+    return account.collection(obj["object"]).private.get(obj["id"], {}).get("parents", {})
 
 
 def retrieve(op: Operation, call: Call) -> Obj:
@@ -164,7 +172,8 @@ def _matches(call: Call, op: Operation) -> Callable[[Obj], bool]:
             wanted[key] = value
 
     def keep(obj: Obj) -> bool:
-        return all(obj.get(k, v) == v for k, v in wanted.items()) and (
+        parents = parents_of(call.account, obj)
+        return all(obj.get(k, parents.get(k, v)) == v for k, v in wanted.items()) and (
             created is None or in_range(obj.get("created", 0), created)
         )
 

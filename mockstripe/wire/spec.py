@@ -281,9 +281,10 @@ def default_value(schema: Schema, depth: int = 0) -> Any:
     return {} if kind == "object" else None
 
 
-def shaped(example: Any, schema: Schema, depth: int = 0) -> Any:
-    """`example` made to fit `schema`: the fields the schema requires, each from the example where
-    it fits, else a default; fields the schema does not know are dropped."""
+def shaped(example: Any, schema: Schema, depth: int = 0, every_field: bool = False) -> Any:
+    """`example` made to fit `schema`: the fields the schema requires (with `every_field`, all it
+    declares), each from the example where it fits, else a default; fields the schema does not
+    know are dropped."""
     schema = resolve(schema) if not schema.get("nullable") else schema
     target = resolve(schema)
     properties = target.get("properties")
@@ -293,11 +294,14 @@ def shaped(example: Any, schema: Schema, depth: int = 0) -> Any:
     result = {}
     for key, sub in properties.items():
         if key in example:
-            result[key] = shaped(example[key], sub, depth + 1) if example[key] is not None else (
+            result[key] = shaped(example[key], sub, depth + 1, every_field) if example[key] is not None else (
                 None if _nullable(sub) else default_value(sub, depth + 1)
             )
-        elif key in required:
-            result[key] = default_value(sub, depth + 1)
+        elif every_field and _nullable(sub):
+            result[key] = None
+        elif key in required or every_field:
+            value = default_value(sub, depth + 1)
+            result[key] = shaped(value, sub, depth + 1, every_field) if isinstance(value, dict) else value
     return result
 
 
@@ -348,6 +352,12 @@ def _scrubbed(value: Any, schema: Schema, key: str, depth: int = 0) -> Any:
 def blank_object(object_type: str) -> Obj:
     """A fresh copy of an object type's blank object."""
     return orjson.loads(_template(object_type))
+
+
+def complete_object(object_type: str) -> Obj:
+    """An object type's blank object with every field its schema declares, optional ones too."""
+    schema = schema_of(object_type) or {}
+    return shaped(blank_object(object_type), schema, every_field=True)
 
 
 @functools.cache
