@@ -9,6 +9,7 @@ from .domain.metering import Metering
 from .routing import Area, Call, Endpoint
 from .wire.lists import list_object
 from .wire.params import Integer, String, endpoint
+from .wire.spec import operations, route_key, source
 
 
 def health(call: Call) -> dict[str, Any]:
@@ -26,6 +27,21 @@ def meter_event_errors(call: Call) -> dict[str, Any]:
     limit = call.params.get("limit") or 10
     data = [error for _, error in zip(range(limit), dropped)]
     return list_object(data, len(dropped) > limit, "/_mock/meter_event_errors")
+
+
+def coverage(call: Call) -> dict[str, Any]:
+    """Which of the spec's v1 operations this server answers: by hand, generically, or not at all."""
+    answered = {
+        route_key(e.method, e.path): "generic" if e.fidelity == "generic" else "hand_built"
+        for area in call.server.areas
+        for e in area.endpoints
+    }
+    rows = [
+        {"method": op.method, "path": op.path, "answered_by": answered.get(op.route_key, "missing")}
+        for op in operations()
+    ]
+    counts = {kind: sum(1 for row in rows if row["answered_by"] == kind) for kind in ("hand_built", "generic", "missing")}
+    return {"spec": source()["spec"], "operations": len(rows), **counts, "data": rows}
 
 
 AREA = Area(
@@ -47,6 +63,14 @@ AREA = Area(
             meter_event_errors,
             endpoint(limit=Integer(minimum=1, maximum=100)),
             "Meter events the caller's account accepted and then dropped (no meter, unknown customer, ...)",
+        ),
+        Endpoint(
+            "GET",
+            "/_mock/coverage",
+            coverage,
+            endpoint(),
+            "Which of the spec's operations are answered by hand, generically, or not at all (no auth)",
+            auth="none",
         ),
     ),
 )

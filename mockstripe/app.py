@@ -50,10 +50,9 @@ def create_app(config: Config | None = None, areas: tuple[Area, ...] | None = No
     config = config or Config()
     if areas is None:
         built = default_areas()
-        by_hand = [endpoint for area in built for endpoint in area.endpoints]
         # The spec's other operations answer generically, after (so never instead of) those built
         # by hand; in strict mode only their object types stay, for what `expand[]` accepts.
-        areas = (*built, generic.area(by_hand, with_endpoints=not config.strict_endpoints))
+        areas = (*built, generic.area(built, with_endpoints=not config.strict_endpoints))
     state = ServerState(config=config, areas=areas)
     app = web.Application(client_max_size=MAX_BODY_BYTES)
     app[STATE] = state

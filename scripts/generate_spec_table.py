@@ -115,7 +115,8 @@ def main(spec_path: str, fixtures_path: str) -> None:
             if operation is None:
                 continue
             answers, is_list = answered_type(response_schema(operation), schemas)
-            names = [p["name"] for p in operation.get("parameters", []) if p["in"] == "path"]
+            # In the order the path names them (the spec lists them in any order).
+            names = [segment[1:-1] for segment in path.split("/") if segment.startswith("{")]
             listed = item.get("get")
             is_collection = listed is not None and answered_type(response_schema(listed), schemas)[1]
             kind = kind_of(method, path, is_list, bool(is_collection))

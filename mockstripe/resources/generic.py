@@ -14,7 +14,7 @@ from typing import Any, Callable, Iterable
 
 from ..routing import Area, Call, Endpoint
 from ..store import Account
-from ..wire.errors import no_such
+from ..wire.errors import invalid, no_such
 from ..wire.ids import random_tail, stable_id_like
 from ..wire.lists import in_range, list_object
 from ..wire.params import merge_metadata
@@ -51,6 +51,12 @@ PLAUSIBLE_STATUS: dict[str, str] = {
     "submit": "submitted",
 }
 
+# UNSURE: how to answer a request that would make an object of a hand-built type another way.
+CREATED_BY_HAND = (
+    "{method} {path} is not supported by mockstripe: it would make a {object} another way than "
+    "its own endpoint. Create it there instead, or see the README for what is implemented."
+)
+
 # Query parameters of a list that are paging, not filters.
 _NOT_FILTERS = frozenset({"limit", "starting_after", "ending_before", "expand", "page", "query"})
 
@@ -75,12 +81,32 @@ def _changes(obj: Obj, params: dict[str, Any], fields: dict[str, Any]) -> Obj:
         if key == "metadata" and isinstance(obj.get("metadata"), dict):
             changes[key] = merge_metadata(obj["metadata"], value)
         elif isinstance(value, dict) and isinstance(obj.get(key), dict):
-            merged = {**obj[key], **{k: v for k, v in value.items() if k in obj[key]}}
-            if fits(merged, schema):
-                changes[key] = merged
+            changes[key] = _merged(obj[key], value, schema)
         elif fits(value, schema):
             changes[key] = value
     return changes
+
+
+def _merged(current: Obj, given: dict[str, Any], schema: dict[str, Any]) -> Obj:
+    """`current` with the parts of a hash parameter that fit it, key by key."""
+    fields = _properties(schema)
+    merged = dict(current)
+    for key, value in given.items():
+        if key not in current or key not in fields:
+            continue
+        if isinstance(value, dict) and isinstance(current[key], dict):
+            merged[key] = _merged(current[key], value, fields[key])
+        elif fits(value, fields[key]):
+            merged[key] = value
+    return merged
+
+
+def _properties(schema: dict[str, Any]) -> dict[str, Any]:
+    schema = resolve(schema)
+    options = schema.get("anyOf") or ()
+    if len(options) == 1:
+        schema = resolve(options[0])
+    return schema.get("properties") or {}
 
 
 def _find_anywhere(account: Account, object_id: str) -> bool:
@@ -155,9 +181,13 @@ def update(op: Operation, call: Call) -> Obj:
 
 
 def delete(op: Operation, call: Call) -> Obj:
-    if not op.path_params or not op.object:
+    if not op.object or not op.path.endswith("}"):
+        # Something named by its owner alone (`/v1/customers/{customer}/discount`): nothing is
+        # kept of it here, so there is only the stub to answer.
         _check_parents(call, op.path_params)
-        return {"object": op.object, "deleted": True} if op.object else {}
+        if not op.object:
+            return {"deleted": True}
+        return {"id": stable_id_like(_new_id(op.object), call.path), "object": op.object, "deleted": True}
     return call.account.delete(_target(op, call))
 
 
@@ -249,8 +279,26 @@ HANDLERS: dict[str, Callable[[Operation, Call], Obj]] = {
 }
 
 
-def _endpoint(op: Operation) -> Endpoint:
+def unchanged(op: Operation, call: Call) -> Obj:
+    """A change to an object whose behaviour is built by hand (a subscription's `resume`): the
+    generic layer does not know its rules, so it answers the object as it is rather than risk
+    leaving it in a state the hand-built code never makes."""
+    return _target(op, call)
+
+
+def refused(op: Operation, call: Call) -> Obj:
+    """A new object of a type built by hand, made another way than its own endpoint: it would
+    lack what the hand-built code keeps beside it."""
+    raise invalid(CREATED_BY_HAND.format(method=op.method, path=op.path, object=op.object))
+
+
+def _endpoint(op: Operation, hand_built_types: frozenset[str]) -> Endpoint:
     run = HANDLERS[op.kind]
+    if op.object in hand_built_types:
+        if op.kind == "create":
+            run = refused
+        elif op.kind in ("update", "delete") or (op.kind == "action" and op.path_params):
+            run = unchanged
 
     def handle(call: Call) -> Obj:
         return run(op, call)
@@ -266,10 +314,15 @@ def _endpoint(op: Operation) -> Endpoint:
     )
 
 
-def area(built_by_hand: Iterable[Endpoint], with_endpoints: bool = True) -> Area:
-    """The spec's object types, and generic endpoints for every operation none of `built_by_hand`
-    answers."""
-    taken = {route_key(e.method, e.path) for e in built_by_hand}
-    endpoints = tuple(_endpoint(op) for op in operations() if op.route_key not in taken) if with_endpoints else ()
+def area(built_by_hand: Iterable[Area], with_endpoints: bool = True) -> Area:
+    """The spec's object types, and generic endpoints for every operation none of the areas
+    `built_by_hand` answers."""
+    taken = {route_key(e.method, e.path) for a in built_by_hand for e in a.endpoints}
+    hand_built_types = frozenset(t.name for a in built_by_hand for t in a.types)
+    endpoints = (
+        tuple(_endpoint(op, hand_built_types) for op in operations() if op.route_key not in taken)
+        if with_endpoints
+        else ()
+    )
     return Area(name="generic", types=object_types(), endpoints=endpoints)
 

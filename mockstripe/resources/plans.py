@@ -8,7 +8,7 @@ from typing import Any
 from ..domain.subscriptions import plan_of
 from ..routing import Area, Call, Endpoint
 from ..wire.errors import no_such
-from ..wire.lists import PAGE_EXCLUSIVE, PAGE_PARAMS, in_range, paginate
+from ..wire.lists import PAGE_EXCLUSIVE, PAGE_PARAMS, in_range, paginate_computed
 from ..wire.objects import ListOf
 from ..wire.params import CREATED_FILTER, Boolean, Ref, endpoint
 
@@ -26,9 +26,13 @@ LIST = endpoint(
 def retrieve(call: Call) -> Obj:
     plan_id = call.path_params["plan"]
     price = call.account.find("price", plan_id)
-    if price is None or price["recurring"] is None:
+    if price is not None and price["recurring"] is not None:
+        return plan_of(price)
+    # A plan made through `POST /v1/plans` (answered by the generic layer) is kept as itself.
+    made = call.account.find("plan", plan_id)
+    if made is None:
         raise no_such("plan", plan_id, "plan", status=404)
-    return plan_of(price)
+    return made
 
 
 def list_plans(call: Call) -> Obj:
@@ -41,9 +45,10 @@ def list_plans(call: Call) -> Obj:
             and (created is None or in_range(plan["created"], created))
         )
 
-    plans = (plan_of(p) for p in call.account.collection("price").newest_first() if p["recurring"] is not None)
-    # A plan's id is its price's: cursors are looked up among the prices.
-    return paginate(plans, call.params, call.path, account=call.account, object_type="price", noun="plan", keep=keep)
+    mirrored = [plan_of(p) for p in call.account.collection("price").newest_first() if p["recurring"] is not None]
+    made = list(call.account.collection("plan").newest_first())
+    plans = sorted(mirrored + made, key=lambda plan: plan["created"], reverse=True) if made else mirrored
+    return paginate_computed([p for p in plans if keep(p)], call.params, call.path, noun="plan")
 
 
 AREA = Area(

@@ -113,3 +113,20 @@ async def test_strict_endpoints_answer_only_the_hand_built_ones(aiohttp_client):
     auth = {"Authorization": "Bearer sk_test_strict"}
     assert (await client.get("/v1/coupons", headers=auth)).status == 404
     assert (await client.get("/v1/customers", headers=auth)).status == 200
+
+
+def test_coverage_lists_every_operation_of_the_spec(raw):
+    coverage = raw.get("/_mock/coverage", auth=False).body
+    assert (coverage["operations"], coverage["missing"]) == (594, 0)
+    assert coverage["hand_built"] + coverage["generic"] == 594
+    by_route = {(row["method"], row["path"]): row["answered_by"] for row in coverage["data"]}
+    assert by_route[("POST", "/v1/customers")] == "hand_built"
+    assert by_route[("GET", "/v1/customers/{customer}")] == "hand_built"
+    assert by_route[("POST", "/v1/coupons")] == "generic"
+
+
+async def test_coverage_in_strict_mode_shows_the_rest_missing(aiohttp_client):
+    client = await aiohttp_client(create_app(Config(strict_endpoints=True)))
+    coverage = await (await client.get("/_mock/coverage")).json()
+    assert coverage["generic"] == 0
+    assert coverage["missing"] == 594 - coverage["hand_built"]
