@@ -25,9 +25,9 @@ from .devtools import endpoints as devtools
 from .devtools.faults import AFTER, BEFORE, ConnectionDropped, Fault, Faults, fault_error
 from .devtools.requestlog import DROPPED, Logged, request_log
 from .idempotency import IdempotencyRecords, Outcome, Recorded, mismatch
-from .resources import AREAS
+from .resources import AREAS, generic
 from .routing import Area, Call, Endpoint, ServerState, is_v2
-from .store import BY_THE_SERVER, Account, Cause
+from .store import BY_THE_SERVER, Account, Cause, own_account_id
 from .wire.decode import decode_form, decode_json
 from .wire.errors import StripeError, internal_error, unrecognized_url
 from .wire.expand import check as check_expand
@@ -39,6 +39,7 @@ log = logging.getLogger("mockstripe")
 
 _VERSION = re.compile(r"^\d{4}-\d{2}-\d{2}(\.[a-z]+)?$")
 JSON = "application/json"
+FIDELITY_HEADER = "Mockstripe-Fidelity"
 
 
 STATE = web.AppKey("mockstripe", ServerState)
@@ -54,15 +55,24 @@ def default_areas() -> tuple[Area, ...]:
 
 
 def create_app(config: Config | None = None, areas: tuple[Area, ...] | None = None) -> web.Application:
-    state = ServerState(config=config or Config(), areas=areas or default_areas())
+    """The server; with `areas`, one that answers only theirs (no generic layer)."""
+    config = config or Config()
+    if areas is None:
+        built = default_areas()
+        # The spec's other operations answer generically, after (so never instead of) those built
+        # by hand; in strict mode only their object types stay, for what `expand[]` accepts.
+        areas = (*built, generic.area(built, with_endpoints=not config.strict_endpoints))
+    state = ServerState(config=config, areas=areas)
     app = web.Application(client_max_size=MAX_BODY_BYTES)
     app[STATE] = state
     app[DELIVERIES] = Deliveries(state.events, state.store, state.config)
     app.on_startup.append(_start_deliveries)
     app.on_cleanup.append(_stop_deliveries)
-    for area in state.areas:
-        for endpoint in area.endpoints:
-            app.router.add_route(endpoint.method, endpoint.path, _handler(state, endpoint))
+    endpoints = [endpoint for area in state.areas for endpoint in area.endpoints]
+    # aiohttp tries routes in the order they were added: a fixed segment (`/v1/customers/search`)
+    # goes before a parameter in its place (`/v1/customers/{id}`); otherwise hand-built first.
+    for endpoint in sorted(endpoints, key=_specificity):
+        app.router.add_route(endpoint.method, endpoint.path, _handler(state, endpoint))
     dashboard.add_routes(app, state)
     # Registered last and indexed under "/", so it only answers what no endpoint matched,
     # including a known path with the wrong method.
@@ -78,6 +88,10 @@ async def _stop_deliveries(app: web.Application) -> None:
     await app[DELIVERIES].stop()
 
 
+def _specificity(endpoint: Endpoint) -> tuple[bool, ...]:
+    return tuple(segment.startswith("{") for segment in endpoint.path.split("/"))
+
+
 def _handler(state: ServerState, endpoint: Endpoint) -> Callable[[web.Request], Awaitable[web.Response]]:
     # The server's own endpoints (`/_mock/...`) are never logged, faulted or throttled.
     tooling = endpoint.path.startswith("/_mock/")
@@ -89,6 +103,8 @@ def _handler(state: ServerState, endpoint: Endpoint) -> Callable[[web.Request], 
         try:
             response = await _dispatch(request, state, endpoint, rid, tooling)
         except StripeError as error:
+            if endpoint.fidelity is not None:
+                error.headers[FIDELITY_HEADER] = endpoint.fidelity
             response = _error_response(error, request, state)
         except ConnectionDropped:
             response = web.Response(status=500)  # never sent: the connection is gone
@@ -156,6 +172,8 @@ def _account(request: web.Request, state: ServerState, endpoint: Endpoint) -> Ac
         return endpoint.auth(state.store, auth.bearer_token(header))
     key = state.secret_key(header)
     connected = request.headers.get("Stripe-Account") or None
+    if connected is not None and connected == own_account_id(key):
+        connected = None  # the key's own account, named
     if connected is not None and not connected.startswith("acct_"):
         raise StripeError(
             f"The provided key '{auth.mask(key)}' does not have access to account '{connected}' "
@@ -173,6 +191,8 @@ async def _dispatch(
     version = _api_version(request)
     account = _account(request, state, endpoint)
     headers = {"Request-Id": rid, "Stripe-Version": version}
+    if endpoint.fidelity is not None:
+        headers[FIDELITY_HEADER] = endpoint.fidelity
     if account is None:
         return await _answer(request, state, endpoint, None, rid, headers)
     request[ACCOUNT] = account

@@ -212,6 +212,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "env MOCKSTRIPE_RATE_LIMIT=1",
     )
     parser.add_argument(
+        "--strict-endpoints",
+        action="store_true",
+        default=env("MOCKSTRIPE_STRICT_ENDPOINTS", "").lower() in _TRUE,
+        help="answer only the endpoints built by hand: the spec's other operations 404 instead of "
+        "answering generically; env MOCKSTRIPE_STRICT_ENDPOINTS=1",
+    )
+    parser.add_argument(
         "--endpoints",
         nargs="?",
         const="-",
@@ -244,6 +251,7 @@ def main(argv: list[str] | None = None) -> int:
         seed=args.seed,
         freeze_time=args.freeze_time,
         rate_limit=args.rate_limit,
+        strict_endpoints=args.strict_endpoints,
     )
     return asyncio.run(serve(config))
 

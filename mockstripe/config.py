@@ -39,3 +39,6 @@ class Config:
     freeze_time: int | None = None
     # Answer 429 beyond Stripe's test-mode request rates (devtools/throttle.py).
     rate_limit: bool = False
+    # Answer only the hand-built endpoints: the spec's other operations 404 instead of answering
+    # generically, so a suite cannot pass by accident on a plausible answer.
+    strict_endpoints: bool = False

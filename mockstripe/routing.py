@@ -85,6 +85,9 @@ class Endpoint:
     auth: Auth = "secret_key"
     # What the response holds, so `expand[]` paths can be checked before the handler runs.
     returns: Shape | None = None
+    # Set on answers that are plausible rather than faithful (the generic layer): the
+    # `Mockstripe-Fidelity` header says so.
+    fidelity: str | None = None
 
     @property
     def is_v2(self) -> bool:
@@ -124,7 +127,8 @@ class ServerState:
         self.throttle = Throttle() if config.rate_limit else None
         for area in self.areas:
             for object_type in area.types:
-                self.types[object_type.name] = object_type
+                known = self.types.get(object_type.name)
+                self.types[object_type.name] = object_type if known is None else merged(known, object_type)
 
     def secret_key(self, header: str | None) -> str:
         """The key an Authorization header carries, parsed once per distinct header."""
@@ -156,12 +160,25 @@ def _ids_maker(config: Config) -> Callable[[int], ByteSource | None]:
     return lambda ordinal: seeded_source(seed, f"account {ordinal}")
 
 
+def merged(first: ObjectType, second: ObjectType) -> ObjectType:
+    """One object type declared by two areas (by hand, and from the spec): the first's noun, and
+    the paths either can expand, the first's declaration winning."""
+    return ObjectType(
+        name=first.name,
+        noun=first.noun,
+        expandable={**second.expandable, **first.expandable},
+        expand_only={**second.expand_only, **first.expand_only},
+        nested={**second.nested, **first.nested},
+    )
+
+
 def markdown_table(areas: tuple[Area, ...]) -> str:
     """The README's table of supported endpoints."""
     rows = ["| Method | Path | What it does |", "|---|---|---|"]
     for area in areas:
         for e in area.endpoints:
-            rows.append(f"| `{e.method}` | `{e.path}` | {e.summary} |")
+            if e.fidelity is None:
+                rows.append(f"| `{e.method}` | `{e.path}` | {e.summary} |")
     return "\n".join(rows)
 
 

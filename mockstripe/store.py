@@ -12,6 +12,7 @@ hand a `Change` to the store's recorder: that is where events come from.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterator, NamedTuple, TypeVar
 
@@ -162,6 +163,12 @@ class Account:
 
     # Reading
 
+    @property
+    def own_id(self) -> str:
+        """This account's `acct_` id: the connected account's, or one derived from the key, so
+        it stays the same across restarts."""
+        return self.connected or own_account_id(self.key)
+
     def collection(self, object_type: str) -> Collection:
         found = self.collections.get(object_type)
         if found is None:
@@ -193,6 +200,12 @@ class Account:
         clock_id = obj.get("test_clock") if obj is not None else None
         test_clock = self.find("test_helpers.test_clock", clock_id) if clock_id is not None else None
         return self.clock if test_clock is None else TestClockTime(test_clock)
+
+
+def own_account_id(key: str) -> str:
+    """The `acct_` id of a secret key's own account (16 letters and digits, as Stripe's)."""
+    digest = hashlib.blake2b(key.encode(), digest_size=16, person=b"mockstripe-acct").hexdigest()
+    return "acct_1" + digest[:15].upper()
 
 
 class Store:
