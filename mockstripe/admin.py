@@ -38,8 +38,8 @@ AREA = Area(
             "/_mock/reset",
             reset,
             endpoint(api_key=String(nullable=False)),
-            "Forget all accounts, or only the one of `api_key`",
-            auth="none",
+            "Forget all accounts, or only the one of `api_key` (needs the admin token if one is set)",
+            auth="admin",
         ),
         Endpoint(
             "GET",

@@ -66,6 +66,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "env MOCKSTRIPE_STRICT_METER_EVENTS=1",
     )
     parser.add_argument(
+        "--admin-token",
+        default=env("MOCKSTRIPE_ADMIN_TOKEN") or None,
+        help="require `Authorization: Bearer TOKEN` on /_mock/reset (for a server others can reach); "
+        "env MOCKSTRIPE_ADMIN_TOKEN (default: none needed)",
+    )
+    parser.add_argument(
         "--endpoints",
         nargs="?",
         const="-",
@@ -82,7 +88,11 @@ def main(argv: list[str] | None = None) -> int:
         return _endpoints(args.endpoints)
     logging.basicConfig(level=args.log_level.upper(), format="%(levelname)s %(name)s: %(message)s")
     config = Config(
-        host=args.host, port=args.port, strict_meter_events=args.strict_meter_events, log_level=args.log_level
+        host=args.host,
+        port=args.port,
+        strict_meter_events=args.strict_meter_events,
+        log_level=args.log_level,
+        admin_token=args.admin_token,
     )
     return asyncio.run(serve(config))
 

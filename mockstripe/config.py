@@ -8,6 +8,9 @@ DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 12111
 DEFAULT_API_VERSION = "2026-10-28.endive"
 MAX_BODY_BYTES = 1024 * 1024
+# How long a stopping server lets in-flight requests finish (twice over at most: aiohttp waits, then
+# cancels and waits again), so SIGTERM exits well within 2 s.
+SHUTDOWN_GRACE_SECONDS = 0.5
 
 
 @dataclass(frozen=True)
@@ -17,3 +20,5 @@ class Config:
     # Reject meter events Stripe would accept and drop asynchronously (unknown meter, customer, ...).
     strict_meter_events: bool = False
     log_level: str = "info"
+    # When set, `/_mock/reset` requires `Authorization: Bearer <admin_token>` (for a server others can reach).
+    admin_token: str | None = None

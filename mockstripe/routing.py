@@ -17,9 +17,10 @@ from .wire.params import Hash, endpoint
 
 _MAX_REMEMBERED_HEADERS = 10_000
 
-# How a request names its account: a secret key, nothing (admin), or a custom token check
-# (the v2 meter event stream authenticates with a session token).
-Auth = Literal["secret_key", "none"] | Callable[[Store, str], Account]
+# How a request names its account: a secret key, nothing (admin), the admin token if the server has
+# one (admin operations that affect every account), or a custom token check (the v2 meter event
+# stream authenticates with a session token).
+Auth = Literal["secret_key", "none", "admin"] | Callable[[Store, str], Account]
 
 
 @dataclass

@@ -12,6 +12,8 @@ from ..wire.lists import PAGE_EXCLUSIVE, PAGE_PARAMS, in_range, list_object
 from ..wire.objects import ListOf, ObjectType
 from ..wire.params import (
     CREATED_FILTER,
+    MAX_AMOUNT,
+    MAX_INVOICE_SEQUENCE,
     Boolean,
     Enum,
     Hash,
@@ -64,7 +66,7 @@ def _check_invoice_prefix(values: dict[str, Any], path: str) -> None:
 
 WRITABLE = dict(
     address=ADDRESS,
-    balance=Integer(),
+    balance=Integer(minimum=-MAX_AMOUNT, maximum=MAX_AMOUNT),
     business_name=String(max_length=150),
     cash_balance=Unsupported(),
     description=String(),
@@ -74,7 +76,7 @@ WRITABLE = dict(
     invoice_settings=INVOICE_SETTINGS,
     metadata=Map(),
     name=String(max_length=256),
-    next_invoice_sequence=Integer(minimum=1),
+    next_invoice_sequence=Integer(minimum=1, maximum=MAX_INVOICE_SEQUENCE),
     phone=String(max_length=20),
     preferred_locales=List(item=String(), nullable=True),
     shipping=SHIPPING,

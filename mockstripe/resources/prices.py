@@ -7,7 +7,6 @@ object, in the collection's private slot; `price_tiers` hands them to billing.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from decimal import Decimal
 from typing import Any
 
 from ..domain.prices import price_tiers
@@ -17,11 +16,12 @@ from ..wire.ids import new_id
 from ..wire.lists import PAGE_EXCLUSIVE, PAGE_PARAMS, in_range
 from ..wire.objects import ListOf, ObjectType
 from ..wire.params import (
+    AMOUNT,
+    AMOUNT_DECIMAL,
     CREATED_FILTER,
     AnyOf,
     Boolean,
     Currency,
-    DecimalString,
     Enum,
     Hash,
     Integer,
@@ -135,8 +135,6 @@ def _tiers_ascend_to_inf(values: dict[str, Any], path: str) -> None:
             raise invalid(TIERS_NOT_ASCENDING, param=f"tiers[{i}][up_to]")
 
 
-AMOUNT = Integer(minimum=0)
-AMOUNT_DECIMAL = DecimalString(minimum=Decimal(0))
 TAX_BEHAVIOR = Enum("exclusive", "inclusive", "unspecified")
 LOOKUP_KEY = String(max_length=200)
 TIER = Hash(

@@ -27,6 +27,8 @@ from ..wire.lists import PAGE_EXCLUSIVE, PAGE_PARAMS, in_range
 from ..wire.objects import ListOf, ObjectType
 from ..wire.params import (
     CREATED_FILTER,
+    MAX_DAYS_UNTIL_DUE,
+    QUANTITY,
     TIMESTAMP,
     Boolean,
     Currency,
@@ -77,7 +79,7 @@ ITEM_UNSUPPORTED = {
 NEW_ITEM = Hash(
     fields={
         "price": Ref(object_type="price", noun="price", required=True),
-        "quantity": Integer(minimum=0),
+        "quantity": QUANTITY,
         "metadata": Map(),
         **ITEM_UNSUPPORTED,
     }
@@ -86,7 +88,7 @@ CHANGED_ITEM = Hash(
     fields={
         "id": Ref(object_type="subscription_item", noun="subscription item"),
         "price": Ref(object_type="price", noun="price"),
-        "quantity": Integer(minimum=0),
+        "quantity": QUANTITY,
         "metadata": Map(),
         "deleted": Boolean(),
         "clear_usage": Boolean(),
@@ -118,7 +120,7 @@ UNSUPPORTED_ON_BOTH = {
 WRITABLE_ON_BOTH = dict(
     cancel_at_period_end=Boolean(),
     collection_method=COLLECTION_METHOD,
-    days_until_due=Integer(minimum=0),
+    days_until_due=Integer(minimum=0, maximum=MAX_DAYS_UNTIL_DUE),
     description=String(max_length=500),
     metadata=Map(),
     off_session=Boolean(),

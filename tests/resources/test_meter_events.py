@@ -258,6 +258,7 @@ def test_dropped_events_are_accepted_recorded_and_not_counted(
         "timestamp": timestamp,
         "created": error["created"],
         "payload": payload(customer),
+        "payload_truncated": False,
     }
     assert usage(stripe_client, meter, customer) == 0.0
     assert usage(stripe_client, old, customer) == 0.0
