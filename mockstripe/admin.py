@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from itertools import islice
 from typing import Any
 
 from . import __version__
@@ -24,7 +25,7 @@ def meter_event_errors(call: Call) -> dict[str, Any]:
     """Meter events this account sent that Stripe would accept and then drop, newest first."""
     dropped = call.account.service(Metering).dropped
     limit = call.params.get("limit") or 10
-    data = [error for _, error in zip(range(limit), dropped)]
+    data = list(islice(dropped, limit))
     return list_object(data, len(dropped) > limit, "/_mock/meter_event_errors")
 
 

@@ -148,7 +148,7 @@ async def _dispatch(request: web.Request, state: ServerState, endpoint: Endpoint
     account = _account(request, state, endpoint)
     headers = {"Request-Id": rid, "Stripe-Version": version}
     key = request.headers.get("Idempotency-Key") if request.method == "POST" and account else None
-    if key is None:
+    if key is None or account is None:
         params = _validate(state, endpoint, await _read_params(request, endpoint), account)
         outcome = _execute(request, state, endpoint, account, params, Cause(rid))
     else:

@@ -132,7 +132,7 @@ def _reason(error: OSError) -> str:
 
 def _endpoints(destination: str) -> int:
     from .app import default_areas  # noqa: PLC0415 (only this path needs the route table)
-    from .routing import markdown_table, splice_table  # noqa: PLC0415
+    from .routing import markdown_table, splice_table  # noqa: PLC0415 (as above)
 
     table = markdown_table(default_areas())
     if destination == "-":

@@ -45,7 +45,7 @@ def mockstripe_url(mockstripe_config: Config) -> Iterator[str]:
     if external:
         yield external.rstrip("/")
         return
-    from .server import serve_in_thread  # noqa: PLC0415
+    from .server import serve_in_thread  # noqa: PLC0415 (pytest loads plugins early: import the server only when used)
 
     with serve_in_thread(mockstripe_config) as url:
         yield url
@@ -58,7 +58,7 @@ def stripe_api_key() -> str:
 
 
 @pytest.fixture
-def stripe_client(mockstripe_url: str, stripe_api_key: str) -> "stripe.StripeClient":
+def stripe_client(mockstripe_url: str, stripe_api_key: str) -> stripe.StripeClient:
     """An official `stripe.StripeClient` pointed at mockstripe, with its own empty account."""
     import stripe  # noqa: PLC0415 (the SDK is only needed by tests that use this fixture)
 

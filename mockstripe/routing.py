@@ -116,12 +116,14 @@ class ServerState:
 
     def secret_key(self, header: str | None) -> str:
         """The key an Authorization header carries, parsed once per distinct header."""
-        key = self.keys_by_header.get(header) if header is not None else None
+        if header is None:
+            return auth.secret_key(header)  # raises Stripe's 401 for a missing key
+        key = self.keys_by_header.get(header)
         if key is None:
             key = auth.secret_key(header)
             if len(self.keys_by_header) >= _MAX_REMEMBERED_HEADERS:
                 self.keys_by_header.clear()
-            self.keys_by_header[header] = key  # type: ignore[index]
+            self.keys_by_header[header] = key
         return key
 
 

@@ -40,7 +40,7 @@ class Change:
     `finalized`); `previous` holds the old values of what an update changed (for a nested hash,
     only its changed keys)."""
 
-    account: "Account"
+    account: Account
     object_type: str
     action: str
     obj: Obj
@@ -111,7 +111,7 @@ class Account:
     connected: str | None = None  # the `Stripe-Account` namespace inside the key, if any
     clock: Clock = field(default_factory=SystemClock)
     collections: dict[str, Collection] = field(default_factory=dict)
-    services: dict[type, Any] = field(default_factory=dict)
+    services: dict[Callable[[], Any], Any] = field(default_factory=dict)
     recorder: Recorder = _ignore
     # The request being handled, if any: changes made meanwhile are its doing.
     cause: Cause = BY_THE_SERVER
@@ -177,9 +177,9 @@ class Account:
 
     def service(self, kind: Callable[[], T]) -> T:
         """Per-account state of one service (created on first use), keyed by its class."""
-        state = self.services.get(kind)  # type: ignore[call-overload]
+        state = self.services.get(kind)
         if state is None:
-            state = self.services[kind] = kind()  # type: ignore[index]
+            state = self.services[kind] = kind()
         return state
 
     def now(self) -> int:
@@ -199,14 +199,14 @@ class Store:
 
     def __init__(self, recorder: Recorder = _ignore) -> None:
         self.accounts: dict[tuple[str, str | None], Account] = {}
-        self.services: dict[type, Any] = {}
+        self.services: dict[Callable[[], Any], Any] = {}
         self.recorder = recorder
 
     def service(self, kind: Callable[[], T]) -> T:
         """Server-wide state of one service (created on first use), keyed by its class."""
-        state = self.services.get(kind)  # type: ignore[call-overload]
+        state = self.services.get(kind)
         if state is None:
-            state = self.services[kind] = kind()  # type: ignore[index]
+            state = self.services[kind] = kind()
         return state
 
     def account(self, key: str, connected: str | None = None) -> Account:

@@ -65,7 +65,7 @@ def test_reset_without_a_key_forgets_every_account(raw_http):
         reset = raw_http(url, "").post("/_mock/reset", auth=False)
 
         assert (reset.status, reset.body) == (200, {"reset_accounts": 2})
-        for client, customer in zip(clients, customers):
+        for client, customer in zip(clients, customers, strict=True):
             with pytest.raises(stripe.InvalidRequestError) as missing:
                 client.v1.customers.retrieve(customer.id)
             assert missing.value.http_status == 404

@@ -80,7 +80,7 @@ def test_importing_the_package_and_plugin_leaves_the_server_unloaded(source_env)
 
 
 def test_unknown_public_names_raise_attribute_error():
-    import mockstripe  # noqa: PLC0415
+    import mockstripe  # noqa: PLC0415 (the module itself, not the names the test file imports from it)
 
     with pytest.raises(AttributeError, match="has no attribute 'serve'"):
-        mockstripe.serve  # noqa: B018
+        mockstripe.serve  # noqa: B018 (the attribute access is what is tested)

@@ -15,13 +15,13 @@ from typing import Any
 from ..billing.invoice import invoice_totals
 from ..billing.periods import boundary
 from ..billing.pricing import amount_for, billed_quantity
-from .metering import Metering
-from .prices import price_tiers
 from ..store import Account
-from .subscriptions import following_period, is_metered
 from ..wire.errors import StripeError
 from ..wire.ids import new_id
 from ..wire.lists import list_object
+from .metering import Metering
+from .prices import price_tiers
+from .subscriptions import following_period, is_metered
 
 Obj = dict[str, Any]
 

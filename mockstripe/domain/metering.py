@@ -102,7 +102,7 @@ class Metering:
         account: Account,
         event_name: str,
         payload: dict[str, str],
-        timestamp: int,
+        timestamp: int | None,
         identifier: str | None,
         strict: bool,
     ) -> str:
@@ -175,7 +175,7 @@ class Metering:
     ) -> str:
         """Count an assessed event, or record why it is dropped; returns its identifier."""
         if problem is None:
-            assert meter is not None
+            assert meter is not None and event.timestamp is not None  # both filled in by `_assess`
             customer = event.payload[meter["customer_mapping"]["event_payload_key"]]
             slot = self._slots.get(meter["id"])
             if slot is None:
@@ -273,7 +273,7 @@ class Metering:
         log = self._logs[slot]
         counts = log.buckets(customer_id, edges, "count")
         values = log.buckets(customer_id, edges, meter["default_aggregation"]["formula"])
-        return [value if count else None for value, count in zip(values, counts)]
+        return [value if count else None for value, count in zip(values, counts, strict=True)]
 
 
 class MeterEvent(NamedTuple):

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
+from ..domain.subscriptions import end_subscription
 from ..routing import Area, Call, Endpoint
 from ..store import Account
-from ..domain.subscriptions import end_subscription
 from ..wire.ids import new_id, random_upper
 from ..wire.lists import PAGE_EXCLUSIVE, PAGE_PARAMS, in_range, list_object
 from ..wire.objects import ListOf, ObjectType

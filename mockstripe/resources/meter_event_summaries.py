@@ -85,7 +85,7 @@ def list_summaries(call: Call) -> dict[str, Any]:
         edges = list(range(start, end + 1, WINDOW_SECONDS[window]))
         summaries = [
             _summary(meter["id"], customer, lo, hi, value or 0)
-            for lo, hi, value in zip(edges, edges[1:], metering.windows(meter, customer, edges))
+            for lo, hi, value in zip(edges, edges[1:], metering.windows(meter, customer, edges), strict=False)
             if value is not None or INCLUDE_EMPTY_WINDOWS
         ]
         if NEWEST_FIRST:

@@ -74,7 +74,8 @@ class ActiveMeter(Ref):
 
     def coerce(self, value: Any, path: str, account: Account | None) -> str:
         meter_id = super().coerce(value, path, account)
-        if account is not None and account.find(self.object_type, meter_id)["status"] != "active":
+        # `super().coerce` checked that the meter exists.
+        if account is not None and account.find(self.object_type, meter_id)["status"] != "active":  # type: ignore[index]
             raise invalid(INACTIVE_METER.format(meter_id), param=path)
         return meter_id
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..routing import Area, Call, Endpoint
 from ..domain.subscriptions import (
     METERED_QUANTITY,
     ItemRequest,
@@ -16,6 +15,7 @@ from ..domain.subscriptions import (
     lookup_price,
     set_price,
 )
+from ..routing import Area, Call, Endpoint
 from ..wire.errors import invalid
 from ..wire.lists import PAGE_EXCLUSIVE, PAGE_PARAMS
 from ..wire.objects import ListOf, ObjectType

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from ..domain import invoices as invoicing
-from ..routing import Area, Call, Endpoint
 from ..domain.subscriptions import (
     METERED_QUANTITY,
     SAME_PRICE_TWICE,
@@ -22,6 +21,7 @@ from ..domain.subscriptions import (
     natural_period_end,
     set_price,
 )
+from ..routing import Area, Call, Endpoint
 from ..wire.errors import StripeError, invalid, no_such
 from ..wire.lists import PAGE_EXCLUSIVE, PAGE_PARAMS, in_range
 from ..wire.objects import ListOf, ObjectType
@@ -306,7 +306,7 @@ def update(call: Call) -> Obj:
 
     for action, change, item in plan:
         if action == "delete":
-            detach(account, subscription, item)  # type: ignore[arg-type]
+            detach(account, subscription, item)  # type: ignore[arg-type]  # a deleted change always names its item
         elif action == "add":
             request = ItemRequest("", lookup_price(account, change["price"]), change.get("quantity"), change.get("metadata"))
             attach(account, subscription, build_item(subscription, request, now))

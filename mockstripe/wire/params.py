@@ -143,7 +143,8 @@ class DecimalString(Param):
         if not isinstance(text, str) or len(text) > _MAX_DECIMAL_CHARACTERS or not _DECIMAL.match(text):
             raise invalid(f"Invalid decimal: {_show(value)}", param=path)
         number = Decimal(text)
-        if -number.as_tuple().exponent > self.max_places:  # type: ignore[operator]
+        exponent = number.as_tuple().exponent  # an int: the pattern admits no NaN or Infinity
+        if isinstance(exponent, int) and -exponent > self.max_places:
             raise invalid(
                 f"Invalid decimal: {text}; must have at most {self.max_places} decimal places", param=path
             )
@@ -211,9 +212,9 @@ class AnyOf(Param):
             except StripeError as error:
                 errors.append((option, error))
         # A hash's own problem (`created[foo]`) says more than "Invalid integer: a hash".
-        for option, error in errors:
+        for option, failure in errors:
             if isinstance(option, Hash) == isinstance(value, dict):
-                raise error
+                raise failure
         raise errors[0][1]
 
 
@@ -401,7 +402,9 @@ def fields(**specs: Param) -> dict[str, Param]:
     return {**specs, "expand": EXPAND}
 
 
-def endpoint(*, exclusive: tuple[tuple[str, ...], ...] = (), checks: tuple = (), **specs: Param) -> Hash:
+def endpoint(*, exclusive: Any = (), checks: Any = (), **specs: Param) -> Hash:
+    """The top-level hash of an endpoint's params: `exclusive` and `checks` as `Hash` takes them.
+    (They are typed Any because a type checker matches a spread `**dict[str, Param]` against them too.)"""
     return Hash(fields=fields(**specs), exclusive=exclusive, checks=checks)
 
 

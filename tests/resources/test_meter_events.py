@@ -8,7 +8,6 @@ from typing import Any
 import pytest
 import stripe
 
-
 DAY = 86400
 EVENT_FIELDS = {"object", "created", "event_name", "identifier", "livemode", "payload", "timestamp"}
 
