@@ -99,6 +99,7 @@ def main(argv: list[str] | None = None) -> int:
 
 async def serve(config: Config) -> int:
     """Serve until SIGINT or SIGTERM; returns the exit code."""
+    from .collector import Collector  # noqa: PLC0415 (as below)
     from .server import base_url, start  # noqa: PLC0415 (keeps `--help` and `--endpoints` quick)
 
     loop = asyncio.get_running_loop()
@@ -111,8 +112,13 @@ async def serve(config: Config) -> int:
     except OSError as error:
         print(f"mockstripe: cannot listen on {config.host}:{config.port}: {_reason(error)}", file=sys.stderr)
         return 1
+    # This process is the server's own: keep the collector off the store.
+    collector = Collector(lambda: runner.server.requests_count if runner.server else 0)
+    collector.start()
+    freezing = asyncio.create_task(collector.run())
     print(f"mockstripe listening on {base_url(config.host, port)}", flush=True)
     signal_name = await stopped_by
+    freezing.cancel()
     await runner.cleanup()
     print(f"mockstripe stopped ({signal_name})", flush=True)
     return 0
