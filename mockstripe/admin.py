@@ -7,13 +7,21 @@ from typing import Any
 
 from . import __version__
 from .domain.metering import Metering
+from .memory import rss_bytes
 from .routing import Area, Call, Endpoint
 from .wire.lists import list_object
 from .wire.params import Integer, String, endpoint
 
 
 def health(call: Call) -> dict[str, Any]:
-    return {"status": "ok", "version": __version__}
+    store = call.server.store
+    return {
+        "status": "ok",
+        "version": __version__,
+        "accounts": len(store.accounts),
+        "objects": store.object_count(),
+        "rss_bytes": rss_bytes(),  # null where the platform does not say
+    }
 
 
 def reset(call: Call) -> dict[str, Any]:

@@ -178,7 +178,7 @@ async def _run_once(
             records.abandon(key)  # nothing ran: the key is free for a corrected request
         raise
     outcome = _execute(request, state, endpoint, account, params, Cause(rid, key))
-    records.finish(key, Recorded(fingerprint, outcome, account.now()))
+    records.finish(key, Recorded(fingerprint, outcome, account.now(), request.content_length or 0))
     return outcome
 
 

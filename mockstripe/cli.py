@@ -25,6 +25,16 @@ def _port(text: str) -> int:
     return port
 
 
+def _positive(text: str) -> int:
+    try:
+        number = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, not {number}")
+    return number
+
+
 def _log_level(text: str) -> str:
     # A type rather than `choices`: argparse checks choices on flags only, not on env defaults.
     if text.lower() not in LOG_LEVELS:
@@ -72,6 +82,14 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "env MOCKSTRIPE_ADMIN_TOKEN (default: none needed)",
     )
     parser.add_argument(
+        "--max-accounts",
+        type=_positive,
+        default=env("MOCKSTRIPE_MAX_ACCOUNTS") or None,
+        metavar="N",
+        help="keep at most N accounts (API keys, and connected accounts under them), forgetting the "
+        "least recently used; env MOCKSTRIPE_MAX_ACCOUNTS (default: no limit)",
+    )
+    parser.add_argument(
         "--endpoints",
         nargs="?",
         const="-",
@@ -93,6 +111,7 @@ def main(argv: list[str] | None = None) -> int:
         strict_meter_events=args.strict_meter_events,
         log_level=args.log_level,
         admin_token=args.admin_token,
+        max_accounts=args.max_accounts,
     )
     return asyncio.run(serve(config))
 

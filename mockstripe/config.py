@@ -22,3 +22,6 @@ class Config:
     log_level: str = "info"
     # When set, `/_mock/reset` requires `Authorization: Bearer <admin_token>` (for a server others can reach).
     admin_token: str | None = None
+    # At most this many accounts (key and connected account pairs) are kept; the least recently used
+    # one is forgotten for a new one. None: no limit.
+    max_accounts: int | None = None

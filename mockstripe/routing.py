@@ -109,7 +109,7 @@ class ServerState:
     keys_by_header: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        self.store = Store(recorder=self.events)
+        self.store = Store(recorder=self.events, max_accounts=self.config.max_accounts)
         for area in self.areas:
             for object_type in area.types:
                 self.types[object_type.name] = object_type

@@ -12,6 +12,7 @@ hand a `Change` to the store's recorder: that is where events come from.
 from __future__ import annotations
 
 import contextlib
+import logging
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterator, TypeVar
 
@@ -19,6 +20,8 @@ from .clock import Clock, SystemClock, TestClockTime
 
 Obj = dict[str, Any]
 T = TypeVar("T")
+
+log = logging.getLogger("mockstripe")
 
 
 @dataclass(frozen=True, slots=True)
@@ -197,10 +200,12 @@ class Store:
     """All accounts of one server, keyed by (secret key, connected account), and the server-wide
     state of services that span accounts (meter event session tokens)."""
 
-    def __init__(self, recorder: Recorder = _ignore) -> None:
+    def __init__(self, recorder: Recorder = _ignore, max_accounts: int | None = None) -> None:
+        # Least recently used first, when `max_accounts` caps them.
         self.accounts: dict[tuple[str, str | None], Account] = {}
         self.services: dict[Callable[[], Any], Any] = {}
         self.recorder = recorder
+        self.max_accounts = max_accounts
 
     def service(self, kind: Callable[[], T]) -> T:
         """Server-wide state of one service (created on first use), keyed by its class."""
@@ -210,10 +215,33 @@ class Store:
         return state
 
     def account(self, key: str, connected: str | None = None) -> Account:
-        found = self.accounts.get((key, connected))
+        name = (key, connected)
+        found = self.accounts.get(name)
         if found is None:
-            found = self.accounts[(key, connected)] = Account(key=key, connected=connected, recorder=self.recorder)
+            if self.max_accounts is not None and len(self.accounts) >= self.max_accounts:
+                self._forget_least_recently_used()
+            found = self.accounts[name] = Account(key=key, connected=connected, recorder=self.recorder)
+        elif self.max_accounts is not None:
+            # Most recently used last (re-inserting is the cheapest reordering a dict has).
+            del self.accounts[name]
+            self.accounts[name] = found
         return found
+
+    def _forget_least_recently_used(self) -> None:
+        (key, connected), account = next(iter(self.accounts.items()))
+        del self.accounts[(key, connected)]
+        objects = sum(len(collection) for collection in account.collections.values())
+        log.info(
+            "forgot the least recently used account (key ...%s%s, objects: %d): at most %d accounts are kept",
+            key[-4:],
+            f", connected account {connected}" if connected else "",
+            objects,
+            self.max_accounts,
+        )
+
+    def object_count(self) -> int:
+        """Objects stored in every account (deletion stubs and events included)."""
+        return sum(len(c) for account in self.accounts.values() for c in account.collections.values())
 
     def holds(self, account: Account) -> bool:
         """Whether `account` is still this store's (a reset forgets accounts)."""
