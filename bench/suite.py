@@ -311,7 +311,7 @@ def throughput(bench: Bench, results: Result) -> None:
         loop = "uvloop" if mock.uses_uvloop() else "asyncio"
     else:
         loop = default_loop()
-    results["meta"]["ceiling_loop"] = loop  # type: ignore[index]
+    results["meta"]["ceiling_loop"] = loop  # type: ignore[index]  # "meta" is always a dict
     had_state = LOCALSTRIPE_STATE.exists()
     running[CEILING] = start(bench.ceiling(loop))
     running[LOCALSTRIPE] = start(bench.localstripe())
@@ -624,7 +624,7 @@ def run_suite(args: argparse.Namespace, repo: Path, venv: Path) -> None:
         cold_start(bench, results)
         failed = False
     finally:
-        results["meta"]["elapsed_s"] = round(time.monotonic() - started, 1)  # type: ignore[index]
+        results["meta"]["elapsed_s"] = round(time.monotonic() - started, 1)  # type: ignore[index]  # "meta" is a dict
         if failed:
             progress(f"server logs kept in {scratch}")
         else:
