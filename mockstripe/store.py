@@ -14,7 +14,7 @@ from __future__ import annotations
 import contextlib
 import logging
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterator, TypeVar
+from typing import Any, Callable, Iterator, NamedTuple, TypeVar
 
 from .clock import Clock, SystemClock, TestClockTime
 
@@ -24,8 +24,7 @@ T = TypeVar("T")
 log = logging.getLogger("mockstripe")
 
 
-@dataclass(frozen=True, slots=True)
-class Cause:
+class Cause(NamedTuple):
     """What made a change: an API request (its id and idempotency key), or the server itself."""
 
     request_id: str | None = None
@@ -35,8 +34,7 @@ class Cause:
 BY_THE_SERVER = Cause()
 
 
-@dataclass(frozen=True, slots=True)
-class Change:
+class Change(NamedTuple):
     """One change to a stored object, as the recorder sees it.
 
     `action` is what happened (`created`, `updated`, `deleted`, or a named step such as

@@ -33,6 +33,8 @@ _FORMATS: dict[str, tuple[str, int]] = {
     "bmes": ("61", 30),
     "mtr_event_adj": ("61", 30),
     "req": ("", 14),
+    "we": ("1", 23),
+    "whdel": ("", 24),
 }
 
 
