@@ -10,6 +10,7 @@ import stripe
 
 from mockstripe import Config, idempotency, serve_in_thread
 from mockstripe.cli import parse_args
+from mockstripe.domain import events
 from mockstripe.idempotency import IdempotencyRecords, Outcome, Recorded
 
 
@@ -79,3 +80,12 @@ def test_idempotency_records_are_capped_in_bytes(monkeypatch):
         records.begin(f"k{n}", now=0)
         records.finish(f"k{n}", record(b"x" * 1000))
     assert len(records) == 2  # 2 x 1,010 bytes fit; a third would not
+
+
+async def test_each_account_keeps_a_bounded_number_of_events(in_process, monkeypatch):
+    monkeypatch.setattr(events, "MAX_EVENTS_KEPT", 5)
+    customers = [await in_process.client.v1.customers.create_async({"name": f"c{n}"}) for n in range(8)]
+
+    listed = (await in_process.client.v1.events.list_async({"limit": 100})).data
+    assert [e.data.object["id"] for e in listed] == [c.id for c in reversed(customers[3:])]
+    assert len(in_process.account.collection("event")) == 5  # the oldest are forgotten, not just hidden
