@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from itertools import islice
 from typing import Any
 
 from . import __version__
 from .domain.metering import Metering
 from .domain.webhooks import DeliveryLog
+from .memory import rss_bytes
 from .routing import Area, Call, Endpoint
 from .wire.lists import PAGE_EXCLUSIVE, PAGE_PARAMS, list_object, paginate_computed
 from .wire.params import Integer, String, endpoint
@@ -14,7 +16,14 @@ from .wire.spec import operations, route_key, source
 
 
 def health(call: Call) -> dict[str, Any]:
-    return {"status": "ok", "version": __version__}
+    store = call.server.store
+    return {
+        "status": "ok",
+        "version": __version__,
+        "accounts": len(store.accounts),
+        "objects": store.object_count(),
+        "rss_bytes": rss_bytes(),  # null where the platform does not say
+    }
 
 
 def reset(call: Call) -> dict[str, Any]:
@@ -26,7 +35,7 @@ def meter_event_errors(call: Call) -> dict[str, Any]:
     """Meter events this account sent that Stripe would accept and then drop, newest first."""
     dropped = call.account.service(Metering).dropped
     limit = call.params.get("limit") or 10
-    data = [error for _, error in zip(range(limit), dropped)]
+    data = list(islice(dropped, limit))
     return list_object(data, len(dropped) > limit, "/_mock/meter_event_errors")
 
 
@@ -61,8 +70,8 @@ AREA = Area(
             "/_mock/reset",
             reset,
             endpoint(api_key=String(nullable=False)),
-            "Forget all accounts, or only the one of `api_key`",
-            auth="none",
+            "Forget all accounts, or only the one of `api_key` (needs the admin token if one is set)",
+            auth="admin",
         ),
         Endpoint(
             "GET",

@@ -10,6 +10,7 @@ middleware: the middleware chain costs measurable time on every request.)
 from __future__ import annotations
 
 import asyncio
+import hmac
 import logging
 import re
 import time
@@ -17,6 +18,7 @@ from typing import Any, Awaitable, Callable
 
 import orjson
 from aiohttp import web
+from aiohttp.http_exceptions import BadHttpMethod, LineTooLong
 
 from . import admin, auth, dashboard
 from .config import DEFAULT_API_VERSION, MAX_BODY_BYTES, Config
@@ -37,7 +39,8 @@ from .wire.params import validate
 
 log = logging.getLogger("mockstripe")
 
-_VERSION = re.compile(r"^\d{4}-\d{2}-\d{2}(\.[a-z]+)?$")
+# fullmatch, ASCII digits: `$` would allow a trailing newline and `\d` other scripts' digits.
+_VERSION = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}(\.[a-z]+)?")
 JSON = "application/json"
 FIDELITY_HEADER = "Mockstripe-Fidelity"
 
@@ -108,6 +111,10 @@ def _handler(state: ServerState, endpoint: Endpoint) -> Callable[[web.Request], 
             response = _error_response(error, request, state)
         except ConnectionDropped:
             response = web.Response(status=500)  # never sent: the connection is gone
+        except ConnectionError:
+            # The client went away mid-body: nobody will read the answer, and it is no server fault.
+            log.debug("connection lost while reading %s %s", request.method, request.path)
+            response = _error_response(StripeError("The connection closed before the request arrived."), request, state)
         except web.HTTPRequestEntityTooLarge:
             response = _error_response(
                 StripeError(f"Request body too large: the limit is {MAX_BODY_BYTES} bytes.", status=413),
@@ -154,18 +161,38 @@ async def _unrecognized(request: web.Request) -> web.Response:
     return _error_response(unrecognized_url(request.method, request.path), request, state)
 
 
+def transport_error(status: int, exc: BaseException | None) -> web.Response:
+    """Stripe's JSON for a request aiohttp could not parse as HTTP (answered before any route runs,
+    so always in the v1 envelope); never echoes the request line back."""
+    if isinstance(exc, BadHttpMethod):
+        message = "Invalid request: unsupported HTTP method."
+    elif isinstance(exc, LineTooLong):
+        message = "Invalid request: the request line or a header is too long."
+    else:
+        message = "Invalid request: the request could not be parsed as HTTP."
+    error = StripeError(message, status=status if 400 <= status < 500 else 400)
+    rid = request_id()
+    body = orjson.dumps(error.body(rid, int(time.time())))
+    response = web.Response(body=body, status=error.status, headers={"Request-Id": rid}, content_type=JSON)
+    response.force_close()
+    return response
+
+
 def _api_version(request: web.Request) -> str:
     versions = request.headers.getall("Stripe-Version", ())
     if not versions:
         return DEFAULT_API_VERSION
     version = ",".join(versions)
-    if len(versions) > 1 or not _VERSION.match(version):
+    if len(versions) > 1 or not _VERSION.fullmatch(version):
         raise StripeError(f"Invalid Stripe API version: {version}")
     return version
 
 
 def _account(request: web.Request, state: ServerState, endpoint: Endpoint) -> Account | None:
     if endpoint.auth == "none":
+        return None
+    if endpoint.auth == "admin":
+        _check_admin_token(request, state.config.admin_token)
         return None
     header = request.headers.get("Authorization")
     if callable(endpoint.auth):
@@ -183,6 +210,14 @@ def _account(request: web.Request, state: ServerState, endpoint: Endpoint) -> Ac
             code="account_invalid",
         )
     return state.store.account(key, connected)
+
+
+def _check_admin_token(request: web.Request, expected: str | None) -> None:
+    if expected is None:
+        return
+    given = auth.bearer_token(request.headers.get("Authorization"))
+    if not hmac.compare_digest(given.encode("utf-8", "surrogateescape"), expected.encode()):
+        raise auth.unauthorized("Invalid admin token: this server's admin endpoints need its --admin-token.")
 
 
 async def _dispatch(
@@ -253,7 +288,7 @@ async def _answer(
     headers: dict[str, str],
 ) -> web.Response:
     key = request.headers.get("Idempotency-Key") if request.method == "POST" and account else None
-    if key is None:
+    if key is None or account is None:
         params = _validate(state, endpoint, await _read_params(request, endpoint), account)
         outcome = _execute(request, state, endpoint, account, params, Cause(rid))
     else:
@@ -283,7 +318,7 @@ async def _run_once(
             records.abandon(key)  # nothing ran: the key is free for a corrected request
         raise
     outcome = _execute(request, state, endpoint, account, params, Cause(rid, key))
-    records.finish(key, Recorded(fingerprint, outcome, account.now()))
+    records.finish(key, Recorded(fingerprint, outcome, account.now(), request.content_length or 0))
     return outcome
 
 

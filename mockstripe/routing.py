@@ -22,9 +22,10 @@ from .wire.params import Hash, endpoint
 
 _MAX_REMEMBERED_HEADERS = 10_000
 
-# How a request names its account: a secret key, nothing (admin), or a custom token check
-# (the v2 meter event stream authenticates with a session token).
-Auth = Literal["secret_key", "none"] | Callable[[Store, str], Account]
+# How a request names its account: a secret key, nothing (admin), the admin token if the server has
+# one (admin operations that affect every account), or a custom token check (the v2 meter event
+# stream authenticates with a session token).
+Auth = Literal["secret_key", "none", "admin"] | Callable[[Store, str], Account]
 
 
 @dataclass
@@ -122,7 +123,11 @@ class ServerState:
 
     def __post_init__(self) -> None:
         config = self.config
-        self.store = Store(recorder=self.events, new_clock=_clock_maker(config), new_ids=_ids_maker(config))
+        self.store = Store(
+            recorder=self.events,
+            new_clock=_clock_maker(config), new_ids=_ids_maker(config),
+            max_accounts=config.max_accounts,
+        )
         self.request_ids = os.urandom if config.seed is None else seeded_source(config.seed, "requests")
         self.throttle = Throttle() if config.rate_limit else None
         for area in self.areas:
@@ -132,12 +137,14 @@ class ServerState:
 
     def secret_key(self, header: str | None) -> str:
         """The key an Authorization header carries, parsed once per distinct header."""
-        key = self.keys_by_header.get(header) if header is not None else None
+        if header is None:
+            return auth.secret_key(header)  # raises Stripe's 401 for a missing key
+        key = self.keys_by_header.get(header)
         if key is None:
             key = auth.secret_key(header)
             if len(self.keys_by_header) >= _MAX_REMEMBERED_HEADERS:
                 self.keys_by_header.clear()
-            self.keys_by_header[header] = key  # type: ignore[index]
+            self.keys_by_header[header] = key
         return key
 
     def now(self) -> int:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import logging
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterator, NamedTuple, TypeVar
 
@@ -22,6 +23,8 @@ Obj = dict[str, Any]
 T = TypeVar("T")
 # n -> n random bytes (as `wire.ids.ByteSource`).
 ByteSource = Callable[[int], bytes]
+
+log = logging.getLogger("mockstripe")
 
 
 class Cause(NamedTuple):
@@ -112,7 +115,7 @@ class Account:
     connected: str | None = None  # the `Stripe-Account` namespace inside the key, if any
     clock: Clock = field(default_factory=SystemClock)
     collections: dict[str, Collection] = field(default_factory=dict)
-    services: dict[type, Any] = field(default_factory=dict)
+    services: dict[Callable[[], Any], Any] = field(default_factory=dict)
     recorder: Recorder = _ignore
     # The request being handled, if any: changes made meanwhile are its doing.
     cause: Cause = BY_THE_SERVER
@@ -186,9 +189,9 @@ class Account:
 
     def service(self, kind: Callable[[], T]) -> T:
         """Per-account state of one service (created on first use), keyed by its class."""
-        state = self.services.get(kind)  # type: ignore[call-overload]
+        state = self.services.get(kind)
         if state is None:
-            state = self.services[kind] = kind()  # type: ignore[index]
+            state = self.services[kind] = kind()
         return state
 
     def now(self) -> int:
@@ -217,26 +220,32 @@ class Store:
         recorder: Recorder = _ignore,
         new_clock: Callable[[], Clock] = SystemClock,
         new_ids: Callable[[int], ByteSource | None] = lambda ordinal: None,
+        max_accounts: int | None = None,
     ) -> None:
+        # Least recently used first, when `max_accounts` caps them.
         self.accounts: dict[tuple[str, str | None], Account] = {}
-        self.services: dict[type, Any] = {}
+        self.services: dict[Callable[[], Any], Any] = {}
         self.recorder = recorder
         self.new_clock = new_clock
         # The id source of the nth account made (since the store was last reset entirely).
         self.new_ids = new_ids
         self.accounts_made = 0
+        self.max_accounts = max_accounts
 
     def service(self, kind: Callable[[], T]) -> T:
         """Server-wide state of one service (created on first use), keyed by its class."""
-        state = self.services.get(kind)  # type: ignore[call-overload]
+        state = self.services.get(kind)
         if state is None:
-            state = self.services[kind] = kind()  # type: ignore[index]
+            state = self.services[kind] = kind()
         return state
 
     def account(self, key: str, connected: str | None = None) -> Account:
-        found = self.accounts.get((key, connected))
+        name = (key, connected)
+        found = self.accounts.get(name)
         if found is None:
-            found = self.accounts[(key, connected)] = Account(
+            if self.max_accounts is not None and len(self.accounts) >= self.max_accounts:
+                self._forget_least_recently_used()
+            found = self.accounts[name] = Account(
                 key=key,
                 connected=connected,
                 clock=self.new_clock(),
@@ -244,7 +253,27 @@ class Store:
                 ids=self.new_ids(self.accounts_made),
             )
             self.accounts_made += 1
+        elif self.max_accounts is not None:
+            # Most recently used last (re-inserting is the cheapest reordering a dict has).
+            del self.accounts[name]
+            self.accounts[name] = found
         return found
+
+    def _forget_least_recently_used(self) -> None:
+        (key, connected), account = next(iter(self.accounts.items()))
+        del self.accounts[(key, connected)]
+        objects = sum(len(collection) for collection in account.collections.values())
+        log.info(
+            "forgot the least recently used account (key ...%s%s, objects: %d): at most %d accounts are kept",
+            key[-4:],
+            f", connected account {connected}" if connected else "",
+            objects,
+            self.max_accounts,
+        )
+
+    def object_count(self) -> int:
+        """Objects stored in every account (deletion stubs and events included)."""
+        return sum(len(c) for account in self.accounts.values() for c in account.collections.values())
 
     def holds(self, account: Account) -> bool:
         """Whether `account` is still this store's (a reset forgets accounts)."""

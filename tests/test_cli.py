@@ -47,7 +47,10 @@ def test_console_script_serves_until_signalled(spawn_server, sig):
 
     assert server.url.startswith(f"http://{DEFAULT_HOST}:")
     assert server.port not in (0, DEFAULT_PORT)
-    assert health(server.url) == {"status": "ok", "version": __version__}
+    assert {k: v for k, v in health(server.url).items() if k in ("status", "version")} == {
+        "status": "ok",
+        "version": __version__,
+    }
     code, out, err = server.stop(sig)
     assert code == 0
     assert out == f"mockstripe stopped ({sig.name})\n"

@@ -172,7 +172,8 @@ def retrieve(call: Call) -> dict[str, Any]:
 def update(call: Call) -> dict[str, Any]:
     product = call.path_object("product")
     price_id = call.params.get("default_price")
-    if price_id is not None and call.account.find("price", price_id)["product"] != product["id"]:
+    # A `Ref` param: the validator checked that the price exists.
+    if price_id is not None and call.account.find("price", price_id)["product"] != product["id"]:  # type: ignore[index]
         # UNSURE: Stripe's wording for a default price of another product.
         raise invalid(
             f"The price `{price_id}` does not belong to this product and cannot be its default price.",
