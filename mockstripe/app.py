@@ -22,7 +22,7 @@ from . import admin, auth, dashboard
 from .config import DEFAULT_API_VERSION, MAX_BODY_BYTES, Config
 from .devtools import endpoints as devtools
 from .devtools.faults import AFTER, BEFORE, ConnectionDropped, Fault, Faults, fault_error
-from .devtools.requestlog import DROPPED, Logged, request_log
+from .devtools.requestlog import DROPPED, request_log
 from .idempotency import IdempotencyRecords, Outcome, Recorded, mismatch
 from .resources import AREAS
 from .routing import Area, Call, Endpoint, ServerState, is_v2
@@ -73,11 +73,13 @@ def _handler(state: ServerState, endpoint: Endpoint) -> Callable[[web.Request], 
     async def handle(request: web.Request) -> web.Response:
         started = time.perf_counter()
         rid = request[REQUEST_ID] = request_id(state.request_ids)
+        dropped = False
         try:
             response = await _dispatch(request, state, endpoint, rid, tooling)
         except StripeError as error:
             response = _error_response(error, request, state)
         except ConnectionDropped:
+            dropped = True
             response = web.Response(status=500)  # never sent: the connection is gone
         except web.HTTPRequestEntityTooLarge:
             response = _error_response(
@@ -90,31 +92,25 @@ def _handler(state: ServerState, endpoint: Endpoint) -> Callable[[web.Request], 
         if logged:
             account = request.get(ACCOUNT)
             if account is not None:
-                await _log(request, response, account, state, rid, started)
+                # A plain tuple in `Logged`'s field order: the cheapest record to make.
+                request_log(account, state.config.request_log_size).entries.append(
+                    (
+                        request.method,
+                        request.path,
+                        request.raw_path,
+                        await request.read() if request.method == "POST" else b"",
+                        DROPPED if dropped else response.status,
+                        b"" if dropped else response.body,
+                        request.headers.get("Idempotency-Key"),
+                        rid,
+                        time.perf_counter() - started,
+                        account.now(),
+                        request.get(FAULT),
+                    )
+                )
         return response
 
     return handle
-
-
-async def _log(
-    request: web.Request, response: web.Response, account: Account, state: ServerState, rid: str, started: float
-) -> None:
-    dropped = request.transport is None or request.transport.is_closing()
-    request_log(account, state.config.request_log_size).entries.append(
-        Logged(
-            request.method,
-            request.path,
-            request.rel_url.raw_query_string,
-            await request.read() if request.method == "POST" else b"",
-            DROPPED if dropped else response.status,
-            b"" if dropped else response.body,  # type: ignore[arg-type]
-            request.headers.get("Idempotency-Key"),
-            rid,
-            time.perf_counter() - started,
-            account.now(),
-            request.get(FAULT),
-        )
-    )
 
 
 async def _unrecognized(request: web.Request) -> web.Response:
