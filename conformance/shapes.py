@@ -51,6 +51,8 @@ MAY_BE_ABSENT: dict[str, frozenset[str]] = {
     "price": frozenset({"currency_options.*.tiers"}),
     "subscription": frozenset({"automatic_tax.liability.account", "invoice_settings.issuer.account"}),
     "test_helpers.test_clock": frozenset({"status_details.advancing"}),
+    # The signing secret is in the answer to create only.
+    "webhook_endpoint": frozenset({"secret"}),
 }
 
 DELETED_STUB = frozenset({"id", "object", "deleted"})

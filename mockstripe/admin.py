@@ -6,8 +6,9 @@ from typing import Any
 
 from . import __version__
 from .domain.metering import Metering
+from .domain.webhooks import DeliveryLog
 from .routing import Area, Call, Endpoint
-from .wire.lists import list_object
+from .wire.lists import PAGE_EXCLUSIVE, PAGE_PARAMS, list_object, paginate_computed
 from .wire.params import Integer, String, endpoint
 
 
@@ -26,6 +27,12 @@ def meter_event_errors(call: Call) -> dict[str, Any]:
     limit = call.params.get("limit") or 10
     data = [error for _, error in zip(range(limit), dropped)]
     return list_object(data, len(dropped) > limit, "/_mock/meter_event_errors")
+
+
+def webhook_deliveries(call: Call) -> dict[str, Any]:
+    """This account's webhook delivery attempts, newest first (the latest ones only)."""
+    attempts = list(call.account.service(DeliveryLog).attempts)
+    return paginate_computed(attempts, call.params, call.path, noun="webhook delivery")
 
 
 AREA = Area(
@@ -47,6 +54,13 @@ AREA = Area(
             meter_event_errors,
             endpoint(limit=Integer(minimum=1, maximum=100)),
             "Meter events the caller's account accepted and then dropped (no meter, unknown customer, ...)",
+        ),
+        Endpoint(
+            "GET",
+            "/_mock/webhook_deliveries",
+            webhook_deliveries,
+            endpoint(**PAGE_PARAMS, exclusive=PAGE_EXCLUSIVE),
+            "Webhook delivery attempts of the caller's account, newest first: status or error, timing, next retry",
         ),
     ),
 )

@@ -22,6 +22,9 @@ from . import admin, auth, dashboard
 from .config import DEFAULT_API_VERSION, MAX_BODY_BYTES, Config
 from .devtools import endpoints as devtools
 from .devtools.faults import AFTER, BEFORE, ConnectionDropped, Fault, Faults, fault_error
+from .delivery import Deliveries
+from .devtools import endpoints as devtools
+from .devtools.faults import AFTER, BEFORE, ConnectionDropped, Fault, Faults, fault_error
 from .devtools.requestlog import DROPPED, request_log
 from .idempotency import IdempotencyRecords, Outcome, Recorded, mismatch
 from .resources import AREAS
@@ -41,6 +44,7 @@ JSON = "application/json"
 
 
 STATE = web.AppKey("mockstripe", ServerState)
+DELIVERIES = web.AppKey("mockstripe_deliveries", Deliveries)
 REQUEST_ID = web.RequestKey("request_id", str)
 # The account a request acts for, once known, and the fault that struck it, if any.
 ACCOUNT = web.RequestKey("account", Account)
@@ -55,6 +59,9 @@ def create_app(config: Config | None = None, areas: tuple[Area, ...] | None = No
     state = ServerState(config=config or Config(), areas=areas or default_areas())
     app = web.Application(client_max_size=MAX_BODY_BYTES)
     app[STATE] = state
+    app[DELIVERIES] = Deliveries(state.events, state.store, state.config)
+    app.on_startup.append(_start_deliveries)
+    app.on_cleanup.append(_stop_deliveries)
     for area in state.areas:
         for endpoint in area.endpoints:
             app.router.add_route(endpoint.method, endpoint.path, _handler(state, endpoint))
@@ -63,6 +70,14 @@ def create_app(config: Config | None = None, areas: tuple[Area, ...] | None = No
     # including a known path with the wrong method.
     app.router.add_route("*", "/{unknown:.*}", _unrecognized)
     return app
+
+
+async def _start_deliveries(app: web.Application) -> None:
+    await app[DELIVERIES].start()
+
+
+async def _stop_deliveries(app: web.Application) -> None:
+    await app[DELIVERIES].stop()
 
 
 def _handler(state: ServerState, endpoint: Endpoint) -> Callable[[web.Request], Awaitable[web.Response]]:

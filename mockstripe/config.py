@@ -10,6 +10,12 @@ DEFAULT_API_VERSION = "2026-10-28.endive"
 MAX_BODY_BYTES = 1024 * 1024
 DEFAULT_REQUEST_LOG_SIZE = 1000
 
+# UNSURE: Stripe's sandbox retries a failed webhook 3 times over a few hours; a local server keeps
+# that shape on a compressed schedule: seconds after each failed attempt before the next one.
+DEFAULT_WEBHOOK_RETRY_SCHEDULE: tuple[float, ...] = (1.0, 2.0, 4.0)
+# Seconds a receiver has to answer a webhook before the attempt counts as failed.
+DEFAULT_WEBHOOK_TIMEOUT = 5.0
+
 
 @dataclass(frozen=True)
 class Config:
@@ -27,3 +33,9 @@ class Config:
     freeze_time: int | None = None
     # Answer 429 beyond Stripe's test-mode request rates (devtools/throttle.py).
     rate_limit: bool = False
+    webhook_retry_schedule: tuple[float, ...] = DEFAULT_WEBHOOK_RETRY_SCHEDULE
+    webhook_timeout: float = DEFAULT_WEBHOOK_TIMEOUT
+    # Like `stripe listen --forward-to`: every account's events also go to this URL, signed with
+    # `webhook_secret`.
+    forward_to: str | None = None
+    webhook_secret: str | None = None

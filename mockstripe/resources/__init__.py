@@ -13,6 +13,7 @@ from . import (
     subscription_items,
     subscriptions,
     test_clocks,
+    webhook_endpoints,
 )
 
 AREAS = (
@@ -28,4 +29,5 @@ AREAS = (
     invoices.AREA,
     test_clocks.AREA,
     events.AREA,
+    webhook_endpoints.AREA,
 )

@@ -42,6 +42,8 @@ _FORMATS: dict[str, tuple[str, int]] = {
     "mtr_event_adj": ("61", 30),
     "req": ("", 14),
     "fault": ("", 14),
+    "we": ("1", 23),
+    "whdel": ("", 24),
 }
 
 # n -> n random bytes.
