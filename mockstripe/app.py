@@ -107,25 +107,38 @@ def _handler(state: ServerState, endpoint: Endpoint) -> Callable[[web.Request], 
         if logged:
             account = request.get(ACCOUNT)
             if account is not None:
-                # A plain tuple in `Logged`'s field order: the cheapest record to make.
-                request_log(account, state.config.request_log_size).entries.append(
-                    (
-                        request.method,
-                        request.path,
-                        request.raw_path,
-                        await request.read() if request.method == "POST" else b"",
-                        DROPPED if dropped else response.status,
-                        b"" if dropped else response.body,
-                        request.headers.get("Idempotency-Key"),
-                        rid,
-                        time.perf_counter() - started,
-                        account.now(),
-                        request.get(FAULT),
-                    )
-                )
+                await _record(request, response, dropped, account, state, rid, started)
         return response
 
     return handle
+
+
+async def _record(
+    request: web.Request,
+    response: web.Response,
+    dropped: bool,
+    account: Account,
+    state: ServerState,
+    rid: str,
+    started: float,
+) -> None:
+    """Add the request to its account's log, as a plain tuple in `Logged`'s field order: the
+    cheapest record to make on every request."""
+    request_log(account, state.config.request_log_size).entries.append(
+        (
+            request.method,
+            request.path,
+            request.raw_path,
+            await request.read() if request.method == "POST" else b"",
+            DROPPED if dropped else response.status,
+            b"" if dropped else response.body,
+            request.headers.get("Idempotency-Key"),
+            rid,
+            time.perf_counter() - started,
+            account.now(),
+            request[FAULT],
+        )
+    )
 
 
 async def _unrecognized(request: web.Request) -> web.Response:
@@ -174,6 +187,7 @@ async def _dispatch(
     if account is None:
         return await _answer(request, state, endpoint, None, rid, headers)
     request[ACCOUNT] = account
+    request[FAULT] = None  # set now: looking up a missing key costs a raised KeyError
     if account.ids is None:
         return await _serve(request, state, endpoint, account, rid, headers, tooling)
     with drawing_from(account.ids):
