@@ -20,8 +20,6 @@ from aiohttp import web
 
 from . import admin, auth, dashboard
 from .config import DEFAULT_API_VERSION, MAX_BODY_BYTES, Config
-from .devtools import endpoints as devtools
-from .devtools.faults import AFTER, BEFORE, ConnectionDropped, Fault, Faults, fault_error
 from .delivery import Deliveries
 from .devtools import endpoints as devtools
 from .devtools.faults import AFTER, BEFORE, ConnectionDropped, Fault, Faults, fault_error
