@@ -51,6 +51,42 @@ def _log_level(text: str) -> str:
     return text.lower()
 
 
+def _size(text: str) -> int:
+    try:
+        size = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if size < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more, not {size}")
+    return size
+
+
+def _seed(text: str) -> int | None:
+    if text == "":
+        return None  # an empty environment variable: no seed
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"the seed must be an integer, not {text!r}") from None
+
+
+def _time(text: str) -> int | None:
+    """Unix seconds, or an ISO 8601 date-time (UTC unless it names its offset)."""
+    if text == "":
+        return None
+    if text.lstrip("-").isdigit():
+        return int(text)
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"not a time: {text!r} (Unix seconds or ISO 8601, such as 2026-01-01T00:00:00Z)"
+        ) from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    return int(moment.timestamp())
+
+
 def _retry_schedule(text: str) -> tuple[float, ...]:
     """Comma-separated seconds before each retry, e.g. `1,2,4`; empty for no retries."""
     try:
@@ -89,42 +125,6 @@ def _webhook_secret(text: str) -> str:
     if not text.startswith(SECRET_PREFIX) or len(text) == len(SECRET_PREFIX):
         raise argparse.ArgumentTypeError(f"a webhook signing secret starts with {SECRET_PREFIX}: {text!r}")
     return text
-
-
-def _size(text: str) -> int:
-    try:
-        size = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
-    if size < 0:
-        raise argparse.ArgumentTypeError(f"must be 0 or more, not {size}")
-    return size
-
-
-def _seed(text: str) -> int | None:
-    if text == "":
-        return None  # an empty environment variable: no seed
-    try:
-        return int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"the seed must be an integer, not {text!r}") from None
-
-
-def _time(text: str) -> int | None:
-    """Unix seconds, or an ISO 8601 date-time (UTC unless it names its offset)."""
-    if text == "":
-        return None
-    if text.lstrip("-").isdigit():
-        return int(text)
-    try:
-        moment = datetime.fromisoformat(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"not a time: {text!r} (Unix seconds or ISO 8601, such as 2026-01-01T00:00:00Z)"
-        ) from None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
-    return int(moment.timestamp())
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:

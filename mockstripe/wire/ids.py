@@ -41,9 +41,9 @@ _FORMATS: dict[str, tuple[str, int]] = {
     "bmes": ("61", 30),
     "mtr_event_adj": ("61", 30),
     "req": ("", 14),
+    "fault": ("", 14),
     "we": ("1", 23),
     "whdel": ("", 24),
-    "fault": ("", 14),
 }
 
 # n -> n random bytes.
