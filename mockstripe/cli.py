@@ -8,11 +8,13 @@ import logging
 import os
 import signal
 import sys
+from datetime import datetime, timezone
 from urllib.parse import urlsplit
 
 from .config import (
     DEFAULT_HOST,
     DEFAULT_PORT,
+    DEFAULT_REQUEST_LOG_SIZE,
     DEFAULT_WEBHOOK_RETRY_SCHEDULE,
     DEFAULT_WEBHOOK_TIMEOUT,
     Config,
@@ -32,11 +34,57 @@ def _port(text: str) -> int:
     return port
 
 
+def _positive(text: str) -> int:
+    try:
+        number = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, not {number}")
+    return number
+
+
 def _log_level(text: str) -> str:
     # A type rather than `choices`: argparse checks choices on flags only, not on env defaults.
     if text.lower() not in LOG_LEVELS:
         raise argparse.ArgumentTypeError(f"log level must be one of {', '.join(LOG_LEVELS)}, not {text!r}")
     return text.lower()
+
+
+def _size(text: str) -> int:
+    try:
+        size = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if size < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more, not {size}")
+    return size
+
+
+def _seed(text: str) -> int | None:
+    if text == "":
+        return None  # an empty environment variable: no seed
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"the seed must be an integer, not {text!r}") from None
+
+
+def _time(text: str) -> int | None:
+    """Unix seconds, or an ISO 8601 date-time (UTC unless it names its offset)."""
+    if text == "":
+        return None
+    if text.lstrip("-").isdigit():
+        return int(text)
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"not a time: {text!r} (Unix seconds or ISO 8601, such as 2026-01-01T00:00:00Z)"
+        ) from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    return int(moment.timestamp())
 
 
 def _retry_schedule(text: str) -> tuple[float, ...]:
@@ -113,6 +161,20 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "env MOCKSTRIPE_STRICT_METER_EVENTS=1",
     )
     parser.add_argument(
+        "--admin-token",
+        default=env("MOCKSTRIPE_ADMIN_TOKEN") or None,
+        help="require `Authorization: Bearer TOKEN` on /_mock/reset (for a server others can reach); "
+        "env MOCKSTRIPE_ADMIN_TOKEN (default: none needed)",
+    )
+    parser.add_argument(
+        "--max-accounts",
+        type=_positive,
+        default=env("MOCKSTRIPE_MAX_ACCOUNTS") or None,
+        metavar="N",
+        help="keep at most N accounts (API keys, and connected accounts under them), forgetting the "
+        "least recently used; env MOCKSTRIPE_MAX_ACCOUNTS (default: no limit)",
+    )
+    parser.add_argument(
         "--webhook-retry-schedule",
         type=_retry_schedule,
         metavar="SECONDS,...",
@@ -144,6 +206,43 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "env MOCKSTRIPE_WEBHOOK_SECRET",
     )
     parser.add_argument(
+        "--request-log-size",
+        type=_size,
+        default=env("MOCKSTRIPE_REQUEST_LOG_SIZE", str(DEFAULT_REQUEST_LOG_SIZE)),
+        metavar="N",
+        help="requests each account's log (/_mock/requests, the dashboard) keeps, 0 for none; "
+        "env MOCKSTRIPE_REQUEST_LOG_SIZE (default %(default)s)",
+    )
+    parser.add_argument(
+        "--seed",
+        type=_seed,
+        default=env("MOCKSTRIPE_SEED", ""),
+        metavar="N",
+        help="make ids, secrets and tokens reproducible from this integer; env MOCKSTRIPE_SEED",
+    )
+    parser.add_argument(
+        "--freeze-time",
+        type=_time,
+        default=env("MOCKSTRIPE_FREEZE_TIME", ""),
+        metavar="T",
+        help="every account's clock stands at T (Unix seconds or ISO 8601) until moved with "
+        "POST /_mock/clock/advance; env MOCKSTRIPE_FREEZE_TIME",
+    )
+    parser.add_argument(
+        "--rate-limit",
+        action="store_true",
+        default=env("MOCKSTRIPE_RATE_LIMIT", "").lower() in _TRUE,
+        help="answer 429 beyond Stripe's test-mode rates (25 requests/s per account); "
+        "env MOCKSTRIPE_RATE_LIMIT=1",
+    )
+    parser.add_argument(
+        "--strict-endpoints",
+        action="store_true",
+        default=env("MOCKSTRIPE_STRICT_ENDPOINTS", "").lower() in _TRUE,
+        help="answer only the endpoints built by hand: the spec's other operations 404 instead of "
+        "answering generically; env MOCKSTRIPE_STRICT_ENDPOINTS=1",
+    )
+    parser.add_argument(
         "--endpoints",
         nargs="?",
         const="-",
@@ -168,16 +267,24 @@ def main(argv: list[str] | None = None) -> int:
         port=args.port,
         strict_meter_events=args.strict_meter_events,
         log_level=args.log_level,
+        admin_token=args.admin_token,
+        max_accounts=args.max_accounts,
         webhook_retry_schedule=args.webhook_retry_schedule,
         webhook_timeout=args.webhook_timeout,
         forward_to=args.forward_to,
         webhook_secret=args.webhook_secret if args.forward_to else None,
+        request_log_size=args.request_log_size,
+        seed=args.seed,
+        freeze_time=args.freeze_time,
+        rate_limit=args.rate_limit,
+        strict_endpoints=args.strict_endpoints,
     )
     return asyncio.run(serve(config))
 
 
 async def serve(config: Config) -> int:
     """Serve until SIGINT or SIGTERM; returns the exit code."""
+    from .collector import Collector  # noqa: PLC0415 (as below)
     from .server import base_url, start  # noqa: PLC0415 (keeps `--help` and `--endpoints` quick)
 
     loop = asyncio.get_running_loop()
@@ -190,10 +297,15 @@ async def serve(config: Config) -> int:
     except OSError as error:
         print(f"mockstripe: cannot listen on {config.host}:{config.port}: {_reason(error)}", file=sys.stderr)
         return 1
+    # This process is the server's own: keep the collector off the store.
+    collector = Collector(lambda: runner.server.requests_count if runner.server else 0)
+    collector.start()
+    freezing = asyncio.create_task(collector.run())
     print(f"mockstripe listening on {base_url(config.host, port)}", flush=True)
     if config.forward_to:
         print(f"Forwarding events to {config.forward_to}; webhook signing secret {config.webhook_secret}", flush=True)
     signal_name = await stopped_by
+    freezing.cancel()
     await runner.cleanup()
     print(f"mockstripe stopped ({signal_name})", flush=True)
     return 0
@@ -213,7 +325,7 @@ def _reason(error: OSError) -> str:
 
 def _endpoints(destination: str) -> int:
     from .app import default_areas  # noqa: PLC0415 (only this path needs the route table)
-    from .routing import markdown_table, splice_table  # noqa: PLC0415
+    from .routing import markdown_table, splice_table  # noqa: PLC0415 (as above)
 
     table = markdown_table(default_areas())
     if destination == "-":

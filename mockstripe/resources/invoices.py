@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from ..domain import invoices as invoicing
-from ..routing import Area, Call, Endpoint
 from ..domain.subscriptions import (
     ItemRequest,
     build_item,
@@ -14,13 +13,14 @@ from ..domain.subscriptions import (
     check_items,
     lookup_price,
 )
+from ..routing import Area, Call, Endpoint
 from ..wire.errors import invalid
 from ..wire.lists import PAGE_EXCLUSIVE, PAGE_PARAMS, in_range, list_object
 from ..wire.objects import ListOf, ObjectType
 from ..wire.params import (
     CREATED_FILTER,
-    Currency,
     Boolean,
+    Currency,
     Enum,
     Hash,
     List,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import time
 
 import pytest
 import stripe
@@ -20,8 +21,6 @@ def test_the_header_is_stripes_hmac(secret, body) -> None:
 
 
 def test_the_sdk_verifies_a_fresh_signature() -> None:
-    import time
-
     secret = new_secret()
     body = b'{"id":"evt_1","object":"event","type":"customer.created","data":{"object":{}}}'
     header = Signer(secret).header(int(time.time()), body)
