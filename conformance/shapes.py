@@ -43,6 +43,9 @@ EXPAND_ONLY: dict[str, frozenset[str]] = {
 # Nested fields (dotted paths inside an object type; `*` stands for any key of a map) that Stripe
 # leaves out unless expanded or when they do not apply, e.g. `issuer: {"type": "self"}` has no `account`.
 MAY_BE_ABSENT: dict[str, frozenset[str]] = {
+    # `account` and `context` name a connected account (Connect events only); `previous_attributes`
+    # is on `*.updated` events only.
+    "event": frozenset({"account", "context", "data.previous_attributes"}),
     "invoice": frozenset(
         {"automatic_tax.liability.account", "issuer.account", "parent.subscription_details.subscription_proration_date"}
     ),

@@ -61,6 +61,12 @@ SDK_PARAMS: dict[tuple[str, str], str | None] = {
     ("POST", "/v1/test_helpers/test_clocks/{id}/advance"): "test_helpers.TestClockAdvanceParams",
     ("GET", "/v1/events"): "EventListParams",
     ("GET", "/v1/events/{id}"): "EventRetrieveParams",
+    ("POST", "/v1/billing/alerts"): "billing.AlertCreateParams",
+    ("GET", "/v1/billing/alerts"): "billing.AlertListParams",
+    ("GET", "/v1/billing/alerts/{id}"): "billing.AlertRetrieveParams",
+    ("POST", "/v1/billing/alerts/{id}/activate"): "billing.AlertActivateParams",
+    ("POST", "/v1/billing/alerts/{id}/deactivate"): "billing.AlertDeactivateParams",
+    ("POST", "/v1/billing/alerts/{id}/archive"): "billing.AlertArchiveParams",
 }
 
 # Per-call options the SDK accepts next to the params; they travel as headers, not params.

@@ -61,6 +61,10 @@ EMITS: dict[tuple[str, str], tuple[str, ...]] = {
     ("test_helpers.test_clock", "advancing"): ("test_helpers.test_clock.advancing",),
     ("test_helpers.test_clock", "ready"): ("test_helpers.test_clock.ready",),
     ("test_helpers.test_clock", "deleted"): ("test_helpers.test_clock.deleted",),
+    # Stripe sends no events about an alert's own changes, only when it triggers.
+    ("billing.alert", "created"): (),
+    ("billing.alert", "updated"): (),
+    ("billing.alert_triggered", "triggered"): ("billing.alert.triggered",),
 }
 
 Listener = Callable[[Account, Obj], None]

@@ -17,7 +17,7 @@ import re
 from array import array
 from collections import deque
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any, NamedTuple, Sequence
+from typing import TYPE_CHECKING, Any, Callable, NamedTuple, Sequence
 
 from ..billing.aggregation import UsageLog
 from ..wire.errors import StripeError, invalid
@@ -37,6 +37,9 @@ IDENTIFIER_WINDOW = DAY
 MAX_DIGITS = 15
 # Dropped events kept per account for `/_mock/meter_event_errors` (the newest ones).
 MAX_DROPPED = 1000
+
+# Told that a customer's usage of a meter changed: (account, meter, customer id).
+UsageWatcher = Callable[["Account", Obj, str], None]
 
 _NUMBER = re.compile(r"-?(\d+)(?:\.(\d+))?")
 _NO_METER = -1
@@ -60,6 +63,9 @@ class Metering:
         self._identifiers = _Identifiers()
         # Newest first, as `/_mock/meter_event_errors` lists them.
         self.dropped: deque[Obj] = deque(maxlen=MAX_DROPPED)
+        # Meter id -> who watches its usage (its active billing alerts). Only watched meters cost
+        # anything more per event.
+        self.watchers: dict[str, UsageWatcher] = {}
 
     # Meters
 
@@ -103,7 +109,11 @@ class Metering:
             self._identifiers.check_unused(identifier, now)
         if problem is not None and strict:
             raise problem
-        return self._store(event, meter, value, problem, now)
+        identifier = self._store(event, meter, value, problem, now)
+        if problem is None and self.watchers:
+            assert meter is not None
+            self._tell_watchers(account, {(meter["id"], event.payload[meter["customer_mapping"]["event_payload_key"]])})
+        return identifier
 
     def record_stream(self, account: Account, events: Sequence[MeterEvent], strict: bool) -> None:
         """Store a batch of streamed events (v2): every event is assessed before any is stored.
@@ -127,8 +137,21 @@ class Metering:
             if problem is not None and strict:
                 raise _within(problem, f"events[{index}]")
             assessed.append((event, meter, value, problem))
+        watchers = self.watchers
+        touched: set[tuple[str, str]] = set()
         for event, meter, value, problem in assessed:
             self._store(event, meter, value, problem, now)
+            if watchers and problem is None and meter["id"] in watchers:  # type: ignore[index]
+                touched.add((meter["id"], event.payload[meter["customer_mapping"]["event_payload_key"]]))  # type: ignore[index]
+        if touched:
+            self._tell_watchers(account, touched)
+
+    def _tell_watchers(self, account: Account, touched: set[tuple[str, str]]) -> None:
+        """Tell each watched meter's watcher about the customers whose usage of it changed."""
+        for meter_id, customer_id in sorted(touched):
+            watcher = self.watchers.get(meter_id)
+            if watcher is not None:
+                watcher(account, self._meters[self._slots[meter_id]], customer_id)
 
     def _assess(
         self, account: Account, event: MeterEvent
@@ -228,7 +251,7 @@ class Metering:
             )
         return None
 
-    def cancel(self, event_name: str, identifier: str, now: int) -> None:
+    def cancel(self, account: Account, event_name: str, identifier: str, now: int) -> None:
         """Take the event out of every aggregate; only events received in the last day qualify."""
         row = self._identifiers.find(identifier, now)
         slot = _NO_METER if row is None else self._identifiers.meters[row]
@@ -240,7 +263,11 @@ class Metering:
                 param="cancel[identifier]",
             )
         if slot != _NO_METER:  # a dropped event counts nowhere already
-            self._logs[slot].cancel(self._identifiers.handles[row])
+            log, handle = self._logs[slot], self._identifiers.handles[row]
+            log.cancel(handle)
+            meter_id = self._meters[slot]["id"]
+            if meter_id in self.watchers:  # cancelling a negative event raises usage
+                self._tell_watchers(account, {(meter_id, log.customer_of(handle))})
 
     # Aggregates
 

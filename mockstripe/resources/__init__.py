@@ -1,6 +1,7 @@
 """The API areas this server implements, one module each."""
 
 from . import (
+    alerts,
     customers,
     events,
     invoices,
@@ -28,4 +29,5 @@ AREAS = (
     invoices.AREA,
     test_clocks.AREA,
     events.AREA,
+    alerts.AREA,
 )

@@ -33,6 +33,7 @@ _FORMATS: dict[str, tuple[str, int]] = {
     "bmes": ("61", 30),
     "mtr_event_adj": ("61", 30),
     "req": ("", 14),
+    "alrt": ("61", 30),
 }
 
 
