@@ -7,6 +7,7 @@ from typing import Any, Callable, Iterable, Literal, Mapping
 
 from . import auth
 from .config import DEFAULT_API_VERSION, Config
+from .delivery import Courier
 from .domain.event_types import EVENT_TYPES
 from .domain.events import Events
 from .store import Account, Store
@@ -103,12 +104,14 @@ class ServerState:
     areas: tuple[Area, ...]
     events: Events = field(default_factory=lambda: Events(DEFAULT_API_VERSION, EVENT_TYPES))
     store: Store = field(init=False)
+    courier: Courier = field(default_factory=Courier)
     types: dict[str, ObjectType] = field(default_factory=dict)
     # Authorization header -> the key it carries: parsing the header is measurable per request.
     keys_by_header: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.store = Store(recorder=self.events)
+        self.events.listeners.append(self.courier.snapshot)
         for area in self.areas:
             for object_type in area.types:
                 self.types[object_type.name] = object_type

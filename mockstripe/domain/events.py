@@ -65,6 +65,11 @@ EMITS: dict[tuple[str, str], tuple[str, ...]] = {
     ("billing.alert", "created"): (),
     ("billing.alert", "updated"): (),
     ("billing.alert_triggered", "triggered"): ("billing.alert.triggered",),
+    # v2 objects: their news travels as thin events, never as v1 events.
+    ("v2.core.event", "created"): (),
+    ("v2.core.event_destination", "created"): (),
+    ("v2.core.event_destination", "updated"): (),
+    ("v2.core.event_destination", "deleted"): (),
 }
 
 Listener = Callable[[Account, Obj], None]

@@ -14,6 +14,7 @@ kept as strings, and only for the day during which they must stay unique.
 from __future__ import annotations
 
 import re
+import time
 from array import array
 from collections import deque
 from decimal import Decimal
@@ -22,6 +23,7 @@ from typing import TYPE_CHECKING, Any, Callable, NamedTuple, Sequence
 from ..billing.aggregation import UsageLog
 from ..wire.errors import StripeError, invalid
 from ..wire.ids import random_tail
+from .thin_events import ErrorReports
 
 if TYPE_CHECKING:
     from ..store import Account
@@ -56,6 +58,8 @@ class Metering:
     def __init__(self) -> None:
         # event_name -> the active meter for it; Stripe allows one active meter per event name.
         self._active: dict[str, Obj] = {}
+        # event_name -> the meter last activated for it, active or not.
+        self._latest: dict[str, Obj] = {}
         # Each meter that has events has a slot: its index in `_meters` and `_logs`.
         self._slots: dict[str, int] = {}
         self._meters: list[Obj] = []
@@ -66,6 +70,8 @@ class Metering:
         # Meter id -> who watches its usage (its active billing alerts). Only watched meters cost
         # anything more per event.
         self.watchers: dict[str, UsageWatcher] = {}
+        # Dropped events not yet reported as thin events, per meter.
+        self.error_reports = ErrorReports()
 
     # Meters
 
@@ -82,6 +88,7 @@ class Metering:
 
     def activate(self, meter: Obj) -> None:
         self._active[meter["event_name"]] = meter
+        self._latest[meter["event_name"]] = meter
 
     def deactivate(self, meter: Obj) -> None:
         if self._active.get(meter["event_name"]) is meter:
@@ -194,6 +201,8 @@ class Metering:
             handle = self._logs[slot].add(customer, event.timestamp, value if value is not None else 0)
             return self._identifiers.add(event.identifier, now, slot, handle)
         identifier = self._identifiers.add(event.identifier, now, _NO_METER, 0)
+        meter_id = meter["id"] if meter is not None else self._inactive_meter_id(event.event_name)
+        self.error_reports.add(meter_id, problem.code or "", problem.message, identifier, time.monotonic(), now)
         self.dropped.appendleft(
             {
                 "object": "mock.meter_event_error",
@@ -207,6 +216,11 @@ class Metering:
             }
         )
         return identifier
+
+    def _inactive_meter_id(self, event_name: str) -> str | None:
+        """The meter last active for `event_name`, if any: its dropped events are reported under it."""
+        latest = self._latest.get(event_name)
+        return None if latest is None else latest["id"]
 
     def _why_dropped(
         self,

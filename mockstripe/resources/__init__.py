@@ -2,6 +2,7 @@
 
 from . import (
     alerts,
+    event_destinations,
     customers,
     events,
     invoices,
@@ -30,4 +31,5 @@ AREAS = (
     test_clocks.AREA,
     events.AREA,
     alerts.AREA,
+    event_destinations.AREA,
 )

@@ -34,6 +34,9 @@ _FORMATS: dict[str, tuple[str, int]] = {
     "mtr_event_adj": ("61", 30),
     "req": ("", 14),
     "alrt": ("61", 30),
+    "evt_test": ("65", 40),
+    "ed_test": ("61", 40),
+    "whsec": ("", 32),
 }
 
 
