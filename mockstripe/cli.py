@@ -9,7 +9,7 @@ import os
 import signal
 import sys
 
-from .config import DEFAULT_HOST, DEFAULT_PORT, Config
+from .config import DEFAULT_HOST, DEFAULT_PORT, METER_ERROR_REPORT_WINDOW, Config
 
 LOG_LEVELS = ("debug", "info", "warning", "error")
 _TRUE = ("1", "true", "yes", "on")
@@ -23,6 +23,16 @@ def _port(text: str) -> int:
     if not 0 <= port <= 65535:
         raise argparse.ArgumentTypeError(f"port must be between 0 and 65535, not {port}")
     return port
+
+
+def _seconds(text: str) -> float:
+    try:
+        seconds = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
+    if not seconds > 0:
+        raise argparse.ArgumentTypeError(f"must be more than 0 seconds, not {text}")
+    return seconds
 
 
 def _log_level(text: str) -> str:
@@ -66,6 +76,14 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "env MOCKSTRIPE_STRICT_METER_EVENTS=1",
     )
     parser.add_argument(
+        "--meter-error-report-window",
+        type=_seconds,
+        metavar="SECONDS",
+        default=env("MOCKSTRIPE_METER_ERROR_REPORT_WINDOW", str(METER_ERROR_REPORT_WINDOW)),
+        help="dropped meter events are reported (as thin events) once per meter per window; "
+        "env MOCKSTRIPE_METER_ERROR_REPORT_WINDOW (default %(default)s)",
+    )
+    parser.add_argument(
         "--endpoints",
         nargs="?",
         const="-",
@@ -82,7 +100,11 @@ def main(argv: list[str] | None = None) -> int:
         return _endpoints(args.endpoints)
     logging.basicConfig(level=args.log_level.upper(), format="%(levelname)s %(name)s: %(message)s")
     config = Config(
-        host=args.host, port=args.port, strict_meter_events=args.strict_meter_events, log_level=args.log_level
+        host=args.host,
+        port=args.port,
+        strict_meter_events=args.strict_meter_events,
+        log_level=args.log_level,
+        meter_error_report_window=args.meter_error_report_window,
     )
     return asyncio.run(serve(config))
 
