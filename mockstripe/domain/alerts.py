@@ -34,6 +34,9 @@ class Alerts:
     def __init__(self) -> None:
         self._active: dict[str, dict[str | None, list[Obj]]] = {}
         self._triggered: dict[str, set[str]] = {}
+        # (meter id, customer id) -> the lowest `gte` of the alerts still to trigger for that
+        # customer (None: none left), so most evaluations stop at one comparison.
+        self._lowest: dict[tuple[str, str], int | None] = {}
         # (meter id, customer id) -> (start, end, subscriptions stored when it was found).
         self._windows: dict[tuple[str, str], tuple[int, int, int]] = {}
 
@@ -43,6 +46,7 @@ class Alerts:
         by_customer = self._active.setdefault(threshold["meter"], {})
         by_customer.setdefault(_customer_filter(alert), []).append(alert)
         self._triggered[alert["id"]] = set()
+        self._lowest.clear()
         account.service(Metering).watchers[threshold["meter"]] = self.evaluate
 
     def unwatch(self, account: Account, alert: Obj) -> None:
@@ -55,30 +59,41 @@ class Alerts:
             by_customer[key] = remaining
         else:
             by_customer.pop(key, None)
+        self._lowest.clear()
         if not by_customer:
             self._active.pop(meter_id, None)
             account.service(Metering).watchers.pop(meter_id, None)
 
     def evaluate(self, account: Account, meter: Obj, customer_id: str) -> None:
         """The customer's usage of `meter` changed: trigger each active alert it now reaches."""
-        by_customer = self._active.get(meter["id"])
-        if by_customer is None:
-            return
-        pending = [
-            alert
-            for alert in (*by_customer.get(customer_id, ()), *by_customer.get(None, ()))
-            if customer_id not in self._triggered[alert["id"]]
-        ]
-        if not pending:
+        key = (meter["id"], customer_id)
+        if key in self._lowest:
+            lowest = self._lowest[key]
+        else:
+            lowest = self._lowest[key] = min((a["usage_threshold"]["gte"] for a in self._pending(key)), default=None)
+        if lowest is None:
             return
         customer = account.find("customer", customer_id)
         now = account.clock_for(customer).now()
         start, end = self._window(account, meter, customer_id, now)
         used = account.service(Metering).aggregate(meter, customer_id, start, end)
-        for alert in pending:
+        if used < lowest:
+            return
+        for alert in self._pending(key):
             if used >= alert["usage_threshold"]["gte"]:
                 self._triggered[alert["id"]].add(customer_id)
                 _announce(account, alert, customer_id, used, now)
+        del self._lowest[key]
+
+    def _pending(self, key: tuple[str, str]) -> list[Obj]:
+        """The active alerts on the meter that have yet to trigger for the customer, oldest first."""
+        meter_id, customer_id = key
+        by_customer = self._active.get(meter_id, {})
+        return [
+            alert
+            for alert in (*by_customer.get(customer_id, ()), *by_customer.get(None, ()))
+            if customer_id not in self._triggered[alert["id"]]
+        ]
 
     def _window(self, account: Account, meter: Obj, customer_id: str, now: int) -> tuple[int, int]:
         """The period whose usage counts: remembered until it ends or subscriptions are added."""

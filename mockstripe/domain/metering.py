@@ -144,14 +144,32 @@ class Metering:
             if problem is not None and strict:
                 raise _within(problem, f"events[{index}]")
             assessed.append((event, meter, value, problem))
-        watchers = self.watchers
-        touched: set[tuple[str, str]] = set()
         for event, meter, value, problem in assessed:
             self._store(event, meter, value, problem, now)
-            if watchers and problem is None and meter["id"] in watchers:  # type: ignore[index]
-                touched.add((meter["id"], event.payload[meter["customer_mapping"]["event_payload_key"]]))  # type: ignore[index]
-        if touched:
-            self._tell_watchers(account, touched)
+        if self.watchers:
+            self._tell_watchers(account, self._touched(assessed))
+
+    def _touched(
+        self, assessed: list[tuple[MeterEvent, Obj | None, str | None, StripeError | None]]
+    ) -> set[tuple[str, str]]:
+        """The (watched meter, customer) pairs whose usage the counted events changed. A batch
+        usually holds one meter's events: its mapping is looked up once per run of them."""
+        touched: dict[str, set[str]] = {}
+        last: Obj | None = None
+        customers: set[str] | None = None
+        key = ""
+        for event, meter, _, problem in assessed:
+            if problem is not None:
+                continue
+            if meter is not last:
+                last = meter
+                assert meter is not None
+                watched = meter["id"] in self.watchers
+                customers = touched.setdefault(meter["id"], set()) if watched else None
+                key = meter["customer_mapping"]["event_payload_key"]
+            if customers is not None:
+                customers.add(event.payload[key])
+        return {(meter_id, customer) for meter_id, found in touched.items() for customer in found}
 
     def _tell_watchers(self, account: Account, touched: set[tuple[str, str]]) -> None:
         """Tell each watched meter's watcher about the customers whose usage of it changed."""
