@@ -67,6 +67,15 @@ SDK_PARAMS: dict[tuple[str, str], str | None] = {
     ("POST", "/v1/billing/alerts/{id}/activate"): "billing.AlertActivateParams",
     ("POST", "/v1/billing/alerts/{id}/deactivate"): "billing.AlertDeactivateParams",
     ("POST", "/v1/billing/alerts/{id}/archive"): "billing.AlertArchiveParams",
+    ("POST", "/v1/billing/credit_grants"): "billing.CreditGrantCreateParams",
+    ("GET", "/v1/billing/credit_grants"): "billing.CreditGrantListParams",
+    ("GET", "/v1/billing/credit_grants/{id}"): "billing.CreditGrantRetrieveParams",
+    ("POST", "/v1/billing/credit_grants/{id}"): "billing.CreditGrantUpdateParams",
+    ("POST", "/v1/billing/credit_grants/{id}/expire"): "billing.CreditGrantExpireParams",
+    ("POST", "/v1/billing/credit_grants/{id}/void"): "billing.CreditGrantVoidGrantParams",
+    ("GET", "/v1/billing/credit_balance_summary"): "billing.CreditBalanceSummaryRetrieveParams",
+    ("GET", "/v1/billing/credit_balance_transactions"): "billing.CreditBalanceTransactionListParams",
+    ("GET", "/v1/billing/credit_balance_transactions/{id}"): "billing.CreditBalanceTransactionRetrieveParams",
 }
 
 # Per-call options the SDK accepts next to the params; they travel as headers, not params.

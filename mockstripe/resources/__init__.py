@@ -2,6 +2,7 @@
 
 from . import (
     alerts,
+    credits,
     event_destinations,
     customers,
     events,
@@ -32,4 +33,5 @@ AREAS = (
     events.AREA,
     alerts.AREA,
     event_destinations.AREA,
+    credits.AREA,
 )

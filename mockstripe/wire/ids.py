@@ -37,6 +37,8 @@ _FORMATS: dict[str, tuple[str, int]] = {
     "evt_test": ("65", 40),
     "ed_test": ("61", 40),
     "whsec": ("", 32),
+    "credgr_test": ("61", 30),
+    "cbtxn_test": ("61", 30),
 }
 
 
