@@ -6,8 +6,9 @@ from typing import Any
 
 from . import __version__
 from .domain.metering import Metering
+from .domain.webhooks import DeliveryLog
 from .routing import Area, Call, Endpoint
-from .wire.lists import list_object
+from .wire.lists import PAGE_EXCLUSIVE, PAGE_PARAMS, list_object, paginate_computed
 from .wire.params import Integer, String, endpoint
 
 
@@ -32,6 +33,10 @@ def flush_meter_error_reports(call: Call) -> dict[str, Any]:
     """Report the caller's dropped meter events now, without waiting for the window to close."""
     sent = call.server.courier.report_meter_errors(call.server.store, account=call.account)
     return list_object(sent, False, "/_mock/meter_error_reports/flush")
+def webhook_deliveries(call: Call) -> dict[str, Any]:
+    """This account's webhook delivery attempts, newest first (the latest ones only)."""
+    attempts = list(call.account.service(DeliveryLog).attempts)
+    return paginate_computed(attempts, call.params, call.path, noun="webhook delivery")
 
 
 AREA = Area(
@@ -60,6 +65,13 @@ AREA = Area(
             flush_meter_error_reports,
             endpoint(),
             "Send the caller's pending meter error reports (thin events) now; lists the events sent",
+        ),
+        Endpoint(
+            "GET",
+            "/_mock/webhook_deliveries",
+            webhook_deliveries,
+            endpoint(**PAGE_PARAMS, exclusive=PAGE_EXCLUSIVE),
+            "Webhook delivery attempts of the caller's account, newest first: status or error, timing, next retry",
         ),
     ),
 )

@@ -20,6 +20,7 @@ from aiohttp import web
 
 from . import admin, auth
 from .config import DEFAULT_API_VERSION, MAX_BODY_BYTES, Config
+from .delivery import Deliveries
 from .idempotency import IdempotencyRecords, Outcome, Recorded, mismatch
 from .resources import AREAS
 from .routing import Area, Call, Endpoint, ServerState, is_v2
@@ -38,6 +39,7 @@ JSON = "application/json"
 
 
 STATE = web.AppKey("mockstripe", ServerState)
+DELIVERIES = web.AppKey("mockstripe_deliveries", Deliveries)
 REQUEST_ID = web.RequestKey("request_id", str)
 
 
@@ -49,6 +51,9 @@ def create_app(config: Config | None = None, areas: tuple[Area, ...] | None = No
     state = ServerState(config=config or Config(), areas=areas or default_areas())
     app = web.Application(client_max_size=MAX_BODY_BYTES)
     app[STATE] = state
+    app[DELIVERIES] = Deliveries(state.events, state.store, state.config)
+    app.on_startup.append(_start_deliveries)
+    app.on_cleanup.append(_stop_deliveries)
     for area in state.areas:
         for endpoint in area.endpoints:
             app.router.add_route(endpoint.method, endpoint.path, _handler(state, endpoint))
@@ -76,6 +81,12 @@ async def _meter_error_reports(app: web.Application) -> Any:
     yield
     task.cancel()
     await state.courier.close()
+async def _start_deliveries(app: web.Application) -> None:
+    await app[DELIVERIES].start()
+
+
+async def _stop_deliveries(app: web.Application) -> None:
+    await app[DELIVERIES].stop()
 
 
 def _handler(state: ServerState, endpoint: Endpoint) -> Callable[[web.Request], Awaitable[web.Response]]:

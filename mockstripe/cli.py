@@ -8,8 +8,16 @@ import logging
 import os
 import signal
 import sys
+from urllib.parse import urlsplit
 
-from .config import DEFAULT_HOST, DEFAULT_PORT, METER_ERROR_REPORT_WINDOW, Config
+from .config import (
+    DEFAULT_HOST,
+    DEFAULT_PORT,
+    DEFAULT_WEBHOOK_RETRY_SCHEDULE,
+    DEFAULT_WEBHOOK_TIMEOUT,
+    METER_ERROR_REPORT_WINDOW,
+    Config,
+)
 
 LOG_LEVELS = ("debug", "info", "warning", "error")
 _TRUE = ("1", "true", "yes", "on")
@@ -25,21 +33,51 @@ def _port(text: str) -> int:
     return port
 
 
-def _seconds(text: str) -> float:
-    try:
-        seconds = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
-    if not seconds > 0:
-        raise argparse.ArgumentTypeError(f"must be more than 0 seconds, not {text}")
-    return seconds
-
-
 def _log_level(text: str) -> str:
     # A type rather than `choices`: argparse checks choices on flags only, not on env defaults.
     if text.lower() not in LOG_LEVELS:
         raise argparse.ArgumentTypeError(f"log level must be one of {', '.join(LOG_LEVELS)}, not {text!r}")
     return text.lower()
+
+
+def _retry_schedule(text: str) -> tuple[float, ...]:
+    """Comma-separated seconds before each retry, e.g. `1,2,4`; empty for no retries."""
+    try:
+        delays = tuple(float(part) for part in text.split(",") if part.strip())
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a list of seconds such as 1,2,4: {text!r}") from None
+    if any(not 0 <= delay < float("inf") for delay in delays):
+        raise argparse.ArgumentTypeError(f"retry delays must be finite, non-negative seconds: {text!r}")
+    return delays
+
+
+def _seconds(text: str) -> float:
+    try:
+        seconds = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
+    if not 0 < seconds < float("inf"):
+        raise argparse.ArgumentTypeError(f"must be a positive number of seconds, not {text!r}")
+    return seconds
+
+
+def _http_url(text: str) -> str:
+    parts = urlsplit(text)
+    try:
+        port_ok = (parts.port or 1) > 0
+    except ValueError:
+        port_ok = False
+    if parts.scheme not in ("http", "https") or not parts.hostname or not port_ok:
+        raise argparse.ArgumentTypeError(f"not an http(s) URL: {text!r}")
+    return text
+
+
+def _webhook_secret(text: str) -> str:
+    from .domain.webhooks import SECRET_PREFIX  # noqa: PLC0415 (only this flag needs it)
+
+    if not text.startswith(SECRET_PREFIX) or len(text) == len(SECRET_PREFIX):
+        raise argparse.ArgumentTypeError(f"a webhook signing secret starts with {SECRET_PREFIX}: {text!r}")
+    return text
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -84,6 +122,37 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "env MOCKSTRIPE_METER_ERROR_REPORT_WINDOW (default %(default)s)",
     )
     parser.add_argument(
+        "--webhook-retry-schedule",
+        type=_retry_schedule,
+        metavar="SECONDS,...",
+        default=env("MOCKSTRIPE_WEBHOOK_RETRY_SCHEDULE", ",".join(f"{d:g}" for d in DEFAULT_WEBHOOK_RETRY_SCHEDULE)),
+        help="seconds before each retry of a failed webhook, empty for none; "
+        "env MOCKSTRIPE_WEBHOOK_RETRY_SCHEDULE (default %(default)s)",
+    )
+    parser.add_argument(
+        "--webhook-timeout",
+        type=_seconds,
+        metavar="SECONDS",
+        default=env("MOCKSTRIPE_WEBHOOK_TIMEOUT", f"{DEFAULT_WEBHOOK_TIMEOUT:g}"),
+        help="how long a receiver has to answer a webhook; env MOCKSTRIPE_WEBHOOK_TIMEOUT (default %(default)s)",
+    )
+    parser.add_argument(
+        "--forward-to",
+        type=_http_url,
+        metavar="URL",
+        default=env("MOCKSTRIPE_FORWARD_TO") or None,
+        help="also send every account's events to URL, like `stripe listen --forward-to`; "
+        "env MOCKSTRIPE_FORWARD_TO",
+    )
+    parser.add_argument(
+        "--webhook-secret",
+        type=_webhook_secret,
+        metavar="WHSEC",
+        default=env("MOCKSTRIPE_WEBHOOK_SECRET") or None,
+        help="the secret --forward-to signs with (whsec_...; generated and printed if not given); "
+        "env MOCKSTRIPE_WEBHOOK_SECRET",
+    )
+    parser.add_argument(
         "--endpoints",
         nargs="?",
         const="-",
@@ -99,12 +168,20 @@ def main(argv: list[str] | None = None) -> int:
     if args.endpoints:
         return _endpoints(args.endpoints)
     logging.basicConfig(level=args.log_level.upper(), format="%(levelname)s %(name)s: %(message)s")
+    if args.forward_to and not args.webhook_secret:
+        from .domain.webhooks import new_secret  # noqa: PLC0415
+
+        args.webhook_secret = new_secret()
     config = Config(
         host=args.host,
         port=args.port,
         strict_meter_events=args.strict_meter_events,
         log_level=args.log_level,
         meter_error_report_window=args.meter_error_report_window,
+        webhook_retry_schedule=args.webhook_retry_schedule,
+        webhook_timeout=args.webhook_timeout,
+        forward_to=args.forward_to,
+        webhook_secret=args.webhook_secret if args.forward_to else None,
     )
     return asyncio.run(serve(config))
 
@@ -124,6 +201,8 @@ async def serve(config: Config) -> int:
         print(f"mockstripe: cannot listen on {config.host}:{config.port}: {_reason(error)}", file=sys.stderr)
         return 1
     print(f"mockstripe listening on {base_url(config.host, port)}", flush=True)
+    if config.forward_to:
+        print(f"Forwarding events to {config.forward_to}; webhook signing secret {config.webhook_secret}", flush=True)
     signal_name = await stopped_by
     await runner.cleanup()
     print(f"mockstripe stopped ({signal_name})", flush=True)

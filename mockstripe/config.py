@@ -12,6 +12,12 @@ MAX_BODY_BYTES = 1024 * 1024
 # Stripe's window; about a minute matches what its reports show.
 METER_ERROR_REPORT_WINDOW = 60.0
 
+# UNSURE: Stripe's sandbox retries a failed webhook 3 times over a few hours; a local server keeps
+# that shape on a compressed schedule: seconds after each failed attempt before the next one.
+DEFAULT_WEBHOOK_RETRY_SCHEDULE: tuple[float, ...] = (1.0, 2.0, 4.0)
+# Seconds a receiver has to answer a webhook before the attempt counts as failed.
+DEFAULT_WEBHOOK_TIMEOUT = 5.0
+
 
 @dataclass(frozen=True)
 class Config:
@@ -21,3 +27,9 @@ class Config:
     strict_meter_events: bool = False
     log_level: str = "info"
     meter_error_report_window: float = METER_ERROR_REPORT_WINDOW
+    webhook_retry_schedule: tuple[float, ...] = DEFAULT_WEBHOOK_RETRY_SCHEDULE
+    webhook_timeout: float = DEFAULT_WEBHOOK_TIMEOUT
+    # Like `stripe listen --forward-to`: every account's events also go to this URL, signed with
+    # `webhook_secret`.
+    forward_to: str | None = None
+    webhook_secret: str | None = None

@@ -7,7 +7,7 @@ from typing import Any, Callable, Iterable, Literal, Mapping
 
 from . import auth
 from .config import DEFAULT_API_VERSION, Config
-from .delivery import Courier
+from .courier import Courier
 from .domain.event_types import EVENT_TYPES
 from .domain.events import Events
 from .store import Account, Store

@@ -76,6 +76,11 @@ SDK_PARAMS: dict[tuple[str, str], str | None] = {
     ("GET", "/v1/billing/credit_balance_summary"): "billing.CreditBalanceSummaryRetrieveParams",
     ("GET", "/v1/billing/credit_balance_transactions"): "billing.CreditBalanceTransactionListParams",
     ("GET", "/v1/billing/credit_balance_transactions/{id}"): "billing.CreditBalanceTransactionRetrieveParams",
+    ("POST", "/v1/webhook_endpoints"): "WebhookEndpointCreateParams",
+    ("GET", "/v1/webhook_endpoints"): "WebhookEndpointListParams",
+    ("GET", "/v1/webhook_endpoints/{id}"): "WebhookEndpointRetrieveParams",
+    ("POST", "/v1/webhook_endpoints/{id}"): "WebhookEndpointUpdateParams",
+    ("DELETE", "/v1/webhook_endpoints/{id}"): "WebhookEndpointDeleteParams",
 }
 
 # Per-call options the SDK accepts next to the params; they travel as headers, not params.

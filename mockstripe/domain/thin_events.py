@@ -2,7 +2,7 @@
 
 A thin event is stored in full (`GET /v2/core/events/{id}` shows its `data`) and delivered as a
 notification without data to each enabled `thin` event destination that lists its type, signed
-like a v1 webhook (`signature_header`). Delivery itself (HTTP) is the server's business.
+like a v1 webhook. Delivery itself (HTTP) is the server's business (`courier.py`).
 
 Meter events that Stripe accepts and then drops are gathered per meter (`ErrorReports`, fed by
 `Metering`) and reported once per window as `v1.billing.meter.error_report_triggered` (for a known
@@ -13,8 +13,6 @@ meter per window, not one per event.
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 from dataclasses import dataclass, field
 from typing import Any, Iterator
 
@@ -139,9 +137,3 @@ def recipients(account: Account, event_type: str, payload: str) -> Iterator[Obj]
             and (event_type in destination["enabled_events"] or "*" in destination["enabled_events"])
         ):
             yield destination
-
-
-def signature_header(secret: str, body: bytes, timestamp: int) -> str:
-    """`Stripe-Signature`: HMAC-SHA256 of `t.body` keyed with the whole `whsec_...` secret."""
-    signed = hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256).hexdigest()
-    return f"t={timestamp},v1={signed}"

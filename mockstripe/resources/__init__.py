@@ -16,6 +16,7 @@ from . import (
     subscription_items,
     subscriptions,
     test_clocks,
+    webhook_endpoints,
 )
 
 AREAS = (
@@ -34,4 +35,5 @@ AREAS = (
     alerts.AREA,
     event_destinations.AREA,
     credits.AREA,
+    webhook_endpoints.AREA,
 )

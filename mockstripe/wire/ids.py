@@ -39,6 +39,8 @@ _FORMATS: dict[str, tuple[str, int]] = {
     "whsec": ("", 32),
     "credgr_test": ("61", 30),
     "cbtxn_test": ("61", 30),
+    "we": ("1", 23),
+    "whdel": ("", 24),
 }
 
 
