@@ -193,6 +193,6 @@ WEBHOOKS = """
 
 
 def test_stripe_webhooks_receives_verified_events(child):
-    child.makepyfile(test_webhooks=WEBHOOKS)
+    child.makepyfile(test_signup_webhooks=WEBHOOKS)
 
     child.runpytest(*CHILD_ARGS).assert_outcomes(passed=4)
