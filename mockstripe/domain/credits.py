@@ -15,6 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Iterator
 
+from ..billing.invoice import invoice_totals
 from ..store import Account
 from ..wire.ids import new_id
 
@@ -178,7 +179,8 @@ def plan(account: Account, customer_id: str, currency: str, lines: list[Obj], no
     applications = []
     grants = _in_order(account, customer_id, currency, now)
     for line in lines:
-        price = account.find("price", line["pricing"]["price_details"]["price"])
+        details = (line.get("pricing") or {}).get("price_details")
+        price = account.find("price", details["price"]) if details else None
         due = line["amount"]
         if price is None or due <= 0:
             continue
@@ -196,16 +198,44 @@ def plan(account: Account, customer_id: str, currency: str, lines: list[Obj], no
     return applications
 
 
-def credit_amounts(applications: list[Application], line: Obj, transactions: dict[int, str] | None = None) -> Iterator[Obj]:
-    """A line's `pretax_credit_amounts` (or the invoice's, for every line) from a plan."""
-    for index, application in enumerate(applications):
-        if application.line is line or line is None:
-            yield {
-                "amount": application.amount,
-                "credit_balance_transaction": None if transactions is None else transactions[index],
-                "discount": None,
-                "type": "credit_balance_transaction",
-            }
+def _credit_amount(application: Application, transaction: str | None) -> Obj:
+    return {
+        "amount": application.amount,
+        "credit_balance_transaction": transaction,
+        "discount": None,
+        "type": "credit_balance_transaction",
+    }
+
+
+def apply(account: Account, invoice: Obj, lines: list[Obj], starting_balance: int, now: int) -> Obj:
+    """Take the customer's credits for a stored invoice being finalized: debit them, show them on
+    its lines; returns the invoice's changed fields (its totals less the credits)."""
+    applications = plan(account, invoice["customer"], invoice["currency"], lines, now)
+    if not applications:
+        return {}
+    transactions = take(account, invoice, applications, now)
+    amounts = [_credit_amount(a, transactions[i]) for i, a in enumerate(applications)]
+    for line in lines:
+        mine = [amount for amount, a in zip(amounts, applications) if a.line is line]
+        if mine:
+            account.update(line, {"pretax_credit_amounts": mine})
+    return _totals(lines, starting_balance, amounts)
+
+
+def preview(account: Account, invoice: Obj, lines: list[Obj], now: int) -> None:
+    """Show on an invoice never stored (a preview) the credits that would apply to it now."""
+    applications = plan(account, invoice["customer"], invoice["currency"], lines, now)
+    amounts = [_credit_amount(a, None) for a in applications]
+    for amount, application in zip(amounts, applications):
+        application.line["pretax_credit_amounts"].append(amount)
+    if amounts:
+        invoice.update(_totals(lines, invoice["starting_balance"], amounts))
+
+
+def _totals(lines: list[Obj], starting_balance: int, amounts: list[Obj]) -> Obj:
+    credited = sum(amount["amount"] for amount in amounts)
+    totals = invoice_totals((line["amount"] for line in lines), starting_balance, credited).as_fields()
+    return {**totals, "total_pretax_credit_amounts": amounts}
 
 
 def take(account: Account, invoice: Obj, applications: list[Application], now: int) -> dict[int, str]:

@@ -15,6 +15,7 @@ from typing import Any
 from ..billing.invoice import invoice_totals
 from ..billing.periods import boundary
 from ..billing.pricing import amount_for, billed_quantity
+from . import credits
 from .metering import Metering
 from .prices import price_tiers
 from ..store import Account
@@ -281,9 +282,12 @@ def finalize(account: Account, invoice: Obj, customer: Obj, now: int) -> None:
     successful automatic charge makes it paid; `send_invoice` leaves it open until its due date."""
     number = f"{customer['invoice_prefix']}-{customer['next_invoice_sequence']:04d}"
     account.update(customer, {"next_invoice_sequence": customer["next_invoice_sequence"] + 1}, action="numbered")
-    balance = min(invoice["total"] + invoice["starting_balance"], 0)
+    # Billing credits go first, before the customer's balance.
+    credited = credits.apply(account, invoice, all_lines(account, invoice), invoice["starting_balance"], now)
+    total = credited.get("total", invoice["total"])
+    balance = min(total + invoice["starting_balance"], 0)
     automatic = invoice["collection_method"] == "charge_automatically"
-    due = invoice["amount_due"]
+    due = credited.get("amount_due", invoice["amount_due"])
     carried = automatic and 0 < due < MINIMUM_CHARGES.get(invoice["currency"], 0)
     if carried:
         balance += due
@@ -292,6 +296,7 @@ def finalize(account: Account, invoice: Obj, customer: Obj, now: int) -> None:
     account.update(
         invoice,
         {
+            **credited,
             "number": number,
             "ending_balance": balance,
             "status": "open",
@@ -410,10 +415,12 @@ def preview(account: Account, subscription: Obj, customer: Obj, *, new: bool, no
         lines = next_lines(account, subscription, invoice_id=invoice_id, id_prefix="il_tmp")
         period = _current_window(subscription)
         created = period[1]
-    return build_invoice(
+    invoice = build_invoice(
         invoice_id, subscription, lines,
         billing_reason=PREVIEW_BILLING_REASON, created=created, period=period, customer=customer,
     )
+    credits.preview(account, invoice, lines, now)
+    return invoice
 
 
 def _current_window(subscription: Obj) -> tuple[int, int]:
