@@ -47,7 +47,7 @@ class Alerts:
         by_customer.setdefault(_customer_filter(alert), []).append(alert)
         self._triggered[alert["id"]] = set()
         self._lowest.clear()
-        account.service(Metering).watchers[threshold["meter"]] = self.evaluate
+        account.service(Metering).watch(threshold["meter"], self.evaluate)
 
     def unwatch(self, account: Account, alert: Obj) -> None:
         """Stop evaluating `alert` (deactivated or archived)."""
@@ -62,7 +62,7 @@ class Alerts:
         self._lowest.clear()
         if not by_customer:
             self._active.pop(meter_id, None)
-            account.service(Metering).watchers.pop(meter_id, None)
+            account.service(Metering).unwatch(meter_id, self.evaluate)
 
     def evaluate(self, account: Account, meter: Obj, customer_id: str) -> None:
         """The customer's usage of `meter` changed: trigger each active alert it now reaches."""

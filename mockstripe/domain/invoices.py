@@ -60,6 +60,25 @@ def usage(account: Account, customer_id: str, price: Obj, start: int, end: int) 
     return max(account.service(Metering).aggregate(meter, customer_id, start, end), Decimal(0))
 
 
+class ThresholdBilling:
+    """How much of each metered item's usage in a period threshold invoices already billed
+    (`thresholds.py`), so the period's own invoice bills only the rest: `account_billing(account)`."""
+
+    def __init__(self) -> None:
+        self._billed: dict[tuple[str, int], Decimal] = {}
+
+    def billed(self, item_id: str, period_start: int) -> Decimal:
+        return self._billed.get((item_id, period_start), Decimal(0))
+
+    def bill(self, item_id: str, period_start: int, used: Decimal) -> None:
+        """Record that the usage of the period up to `used` is billed."""
+        self._billed[(item_id, period_start)] = used
+
+
+def account_billing(account: Account) -> ThresholdBilling:
+    return account.service(ThresholdBilling)
+
+
 def line(
     account: Account,
     subscription: Obj,
@@ -159,6 +178,8 @@ def next_lines(
         period = (item["current_period_start"], item["current_period_end"])
         if is_metered(item["price"]):
             used = usage(account, subscription["customer"], item["price"], *period)
+            # Usage a threshold invoice already billed is not billed again.
+            used = max(used - account_billing(account).billed(item["id"], period[0]), Decimal(0))
             lines.append(line(account, subscription, item, used, period, invoice_id=invoice_id, id_prefix=id_prefix))
         elif not subscription["cancel_at_period_end"]:
             upcoming = following_period(subscription, item["price"], period[1])
@@ -389,6 +410,7 @@ def finalize_when_due(account: Account, invoice: Obj, customer: Obj, now: int) -
             continue
         period = (entry["period"]["start"], entry["period"]["end"])
         used = usage(account, invoice["customer"], price, *period)
+        used = max(used - account_billing(account).billed(details["subscription_item"], period[0]), Decimal(0))
         item = {"id": details["subscription_item"], "price": price}
         recounted = line(account, subscription, item, used, period, invoice_id=invoice["id"], id_prefix="il")
         account.update(entry, {**recounted, "id": entry["id"]})

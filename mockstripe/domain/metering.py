@@ -67,9 +67,9 @@ class Metering:
         self._identifiers = _Identifiers()
         # Newest first, as `/_mock/meter_event_errors` lists them.
         self.dropped: deque[Obj] = deque(maxlen=MAX_DROPPED)
-        # Meter id -> who watches its usage (its active billing alerts). Only watched meters cost
-        # anything more per event.
-        self.watchers: dict[str, UsageWatcher] = {}
+        # Meter id -> who watches its usage (its active billing alerts, subscriptions with usage
+        # thresholds). Only watched meters cost anything more per event.
+        self.watchers: dict[str, list[UsageWatcher]] = {}
         # Dropped events not yet reported as thin events, per meter.
         self.error_reports = ErrorReports()
 
@@ -174,9 +174,21 @@ class Metering:
     def _tell_watchers(self, account: Account, touched: set[tuple[str, str]]) -> None:
         """Tell each watched meter's watcher about the customers whose usage of it changed."""
         for meter_id, customer_id in sorted(touched):
-            watcher = self.watchers.get(meter_id)
-            if watcher is not None:
+            for watcher in list(self.watchers.get(meter_id, ())):
                 watcher(account, self._meters[self._slots[meter_id]], customer_id)
+
+    def watch(self, meter_id: str, watcher: UsageWatcher) -> None:
+        """Tell `watcher` whenever a customer's usage of the meter changes."""
+        watchers = self.watchers.setdefault(meter_id, [])
+        if watcher not in watchers:
+            watchers.append(watcher)
+
+    def unwatch(self, meter_id: str, watcher: UsageWatcher) -> None:
+        watchers = self.watchers.get(meter_id, [])
+        if watcher in watchers:
+            watchers.remove(watcher)
+        if not watchers:
+            self.watchers.pop(meter_id, None)
 
     def _assess(
         self, account: Account, event: MeterEvent

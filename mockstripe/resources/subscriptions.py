@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..domain import invoices as invoicing
+from ..domain.thresholds import Thresholds
 from ..routing import Area, Call, Endpoint
 from ..domain.subscriptions import (
     METERED_QUANTITY,
@@ -81,6 +82,10 @@ NEW_ITEM = Hash(
         **ITEM_UNSUPPORTED,
     }
 )
+# Usage thresholds are set when a subscription is created (classic billing mode only).
+ITEM_THRESHOLDS = Hash(fields={"usage_gte": Integer(required=True, minimum=1)})
+THRESHOLDS = Hash(fields={"amount_gte": Integer(minimum=1), "reset_billing_cycle_anchor": Boolean()})
+CREATED_ITEM = Hash(fields={**NEW_ITEM.fields, "billing_thresholds": ITEM_THRESHOLDS})
 CHANGED_ITEM = Hash(
     fields={
         "id": Ref(object_type="subscription_item", noun="subscription item"),
@@ -126,7 +131,7 @@ WRITABLE_ON_BOTH = dict(
 )
 CREATE = endpoint(
     customer=Ref(object_type="customer", noun="customer", required=True),
-    items=List(item=NEW_ITEM, max_items=MAX_ITEMS, required=True),
+    items=List(item=CREATED_ITEM, max_items=MAX_ITEMS, required=True),
     billing_mode=Hash(
         fields={
             "type": Enum("classic", "flexible", required=True),
@@ -140,7 +145,7 @@ CREATE = endpoint(
     billing_cycle_anchor_config=Unsupported(),
     customer_account=Unsupported(),
     trial_period_days=Unsupported(),
-    **UNSUPPORTED_ON_BOTH,
+    **{**UNSUPPORTED_ON_BOTH, "billing_thresholds": THRESHOLDS},
     checks=(_check_days_until_due,),
 )
 UPDATE = endpoint(
@@ -237,6 +242,7 @@ def create(call: Call) -> Obj:
         cancel_at_period_end=bool(params.get("cancel_at_period_end")),
     )
     items = [build_item(subscription, request, now) for request in requests]
+    watched = _set_thresholds(params, subscription, items)
     subscription["items"]["data"].extend(items)
     draft = invoicing.first_invoice(
         account, subscription, customer, now, prorate=params.get("proration_behavior") != "none"
@@ -248,7 +254,44 @@ def create(call: Call) -> Obj:
         account.create(item)
     if draft is not None:
         invoicing.issue(account, draft, customer, now)
+    if watched:
+        account.service(Thresholds).watch(account, subscription)
     return subscription
+
+
+def _set_thresholds(params: Obj, subscription: Obj, items: list[Obj]) -> bool:
+    """Put the requested usage thresholds on a subscription and its items, not stored yet; whether
+    there are any."""
+    thresholds = params.get("billing_thresholds")
+    given = [(i, item["billing_thresholds"]) for i, item in enumerate(params["items"]) if item.get("billing_thresholds")]
+    if thresholds is None and not given:
+        return False
+    if subscription["billing_mode"]["type"] != "classic":
+        # UNSURE: Stripe's wording; thresholds are a classic billing mode feature.
+        raise invalid(
+            "Billing thresholds are not supported with billing_mode[type]=flexible. Use billing_mode[type]=classic.",
+            param="billing_thresholds" if thresholds is not None else f"items[{given[0][0]}][billing_thresholds]",
+        )
+    if thresholds is not None:
+        if thresholds.get("reset_billing_cycle_anchor"):
+            raise invalid(
+                "billing_thresholds[reset_billing_cycle_anchor]=true is not supported by mockstripe. Leave it out, "
+                "or see the README for what is implemented.",
+                param="billing_thresholds[reset_billing_cycle_anchor]",
+            )
+        subscription["billing_thresholds"] = {
+            "amount_gte": thresholds.get("amount_gte"),
+            "reset_billing_cycle_anchor": False,
+        }
+    for index, item_thresholds in given:
+        if not is_metered(items[index]["price"]):
+            # UNSURE: Stripe's wording for a usage threshold on a licensed price.
+            raise invalid(
+                "Usage thresholds can only be set on items of metered prices.",
+                param=f"items[{index}][billing_thresholds][usage_gte]",
+            )
+        items[index]["billing_thresholds"] = {"usage_gte": item_thresholds["usage_gte"]}
+    return True
 
 
 def retrieve(call: Call) -> Obj:
