@@ -37,7 +37,7 @@ log = logging.getLogger("mockstripe.webhooks")
 
 Obj = dict[str, Any]
 
-PIPELINE_DEPTH = 32
+PIPELINE_DEPTH = 64
 MAX_ANSWER_BYTES = 64 * 1024
 USER_AGENT = "Stripe/1.0 (+https://stripe.com/docs/webhooks)"
 _HEADERS = (

@@ -13,7 +13,7 @@ taking grants by priority (0 first), then earliest expiry (grants without one la
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Iterator
+from typing import Any
 
 from ..billing.invoice import invoice_totals
 from ..store import Account

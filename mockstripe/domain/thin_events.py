@@ -79,7 +79,7 @@ def report(account: Account, batches: list[tuple[str | None, _Batch]]) -> list[O
         count = batch.error_count
         data = {
             # UNSURE: Stripe's wording beyond its documented example "There is 1 invalid event".
-            "developer_message_summary": f"There is 1 invalid event" if count == 1 else f"There are {count} invalid events",
+            "developer_message_summary": "There is 1 invalid event" if count == 1 else f"There are {count} invalid events",
             "reason": {
                 "error_count": count,
                 "error_types": [
