@@ -371,3 +371,34 @@ async def test_reports_are_sent_when_their_window_closes(aiohttp_client, stripe_
     (body,) = received
     assert json.loads(body)["type"] == "v1.billing.meter.no_meter_found"
     assert app[STATE].store.account(stripe_api_key).collection("v2.core.event")
+
+
+def test_an_updated_url_receives_the_next_deliveries(stripe_client: stripe.StripeClient, receiver: Receiver) -> None:
+    destination = thin_destination(stripe_client, receiver.url)
+    moved = receiver.url.replace("/hooks", "/moved")
+    updated = stripe_client.v2.core.event_destinations.update(
+        destination.id, {"webhook_endpoint": {"url": moved}, "include": ["webhook_endpoint.url"]}
+    )
+    assert updated.webhook_endpoint.to_dict() == {"signing_secret": None, "url": moved}
+    stripe_client.v2.core.event_destinations.ping(destination.id)
+    (delivery,) = receiver.wait_for(1)
+    assert delivery.path == "/moved"
+
+
+def test_thin_events_list_by_type_object_and_time(stripe_client: stripe.StripeClient, receiver: Receiver) -> None:
+    first = thin_destination(stripe_client, receiver.url)
+    second = thin_destination(stripe_client, receiver.url)
+    pings = [stripe_client.v2.core.event_destinations.ping(d.id) for d in (first, second, first)]
+    events = stripe_client.v2.core.events
+    assert [e.id for e in events.list().data] == [p.id for p in reversed(pings)]
+    assert [e.id for e in events.list({"object_id": first.id}).data] == [pings[2].id, pings[0].id]
+    assert events.list({"types": ["v1.billing.meter.no_meter_found"]}).data == []
+    assert [e.id for e in events.list({"limit": 2}).auto_paging_iter()] == [p.id for p in reversed(pings)]
+    assert events.list({"created": {"lt": pings[0].created}}).data == []
+    assert len(events.list({"created": {"gte": pings[0].created}}).data) == 3
+    retrieved = events.retrieve(pings[1].id)
+    assert isinstance(retrieved, stripe.events.V2CoreEventDestinationPingEvent)
+    assert retrieved.related_object.id == second.id
+    with pytest.raises(stripe.InvalidRequestError) as caught:
+        events.retrieve("evt_test_nope")
+    assert caught.value.http_status == 404
