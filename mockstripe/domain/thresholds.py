@@ -35,7 +35,9 @@ class Thresholds:
         for item in subscription["items"]["data"]:
             if is_metered(item["price"]):
                 meter_id = item["price"]["recurring"]["meter"]
-                self._watching.setdefault((meter_id, subscription["customer"]), []).append(subscription["id"])
+                watching = self._watching.setdefault((meter_id, subscription["customer"]), [])
+                if subscription["id"] not in watching:
+                    watching.append(subscription["id"])
                 account.service(Metering).watch(meter_id, self.evaluate)
 
     def evaluate(self, account: Account, meter: Obj, customer_id: str) -> None:

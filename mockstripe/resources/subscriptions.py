@@ -82,9 +82,13 @@ NEW_ITEM = Hash(
         **ITEM_UNSUPPORTED,
     }
 )
-# Usage thresholds are set when a subscription is created (classic billing mode only).
+# UNSURE: Stripe's wording; thresholds are a classic billing mode feature.
+THRESHOLDS_NEED_CLASSIC = (
+    "Billing thresholds are not supported with billing_mode[type]=flexible. Use billing_mode[type]=classic."
+)
+# Items' usage thresholds are set when a subscription is created (classic billing mode only).
 ITEM_THRESHOLDS = Hash(fields={"usage_gte": Integer(required=True, minimum=1)})
-THRESHOLDS = Hash(fields={"amount_gte": Integer(minimum=1), "reset_billing_cycle_anchor": Boolean()})
+THRESHOLDS = Hash(fields={"amount_gte": Integer(minimum=1), "reset_billing_cycle_anchor": Boolean()}, nullable=True)
 CREATED_ITEM = Hash(fields={**NEW_ITEM.fields, "billing_thresholds": ITEM_THRESHOLDS})
 CHANGED_ITEM = Hash(
     fields={
@@ -155,7 +159,7 @@ UPDATE = endpoint(
     proration_date=TIMESTAMP,
     billing_cycle_anchor=Unsupported(),
     pause_collection=Unsupported(),
-    **UNSUPPORTED_ON_BOTH,
+    **{**UNSUPPORTED_ON_BOTH, "billing_thresholds": THRESHOLDS},
 )
 CANCEL = endpoint(cancellation_details=CANCELLATION_DETAILS, invoice_now=Unsupported(), prorate=Unsupported())
 LIST = endpoint(
@@ -267,22 +271,12 @@ def _set_thresholds(params: Obj, subscription: Obj, items: list[Obj]) -> bool:
     if thresholds is None and not given:
         return False
     if subscription["billing_mode"]["type"] != "classic":
-        # UNSURE: Stripe's wording; thresholds are a classic billing mode feature.
         raise invalid(
-            "Billing thresholds are not supported with billing_mode[type]=flexible. Use billing_mode[type]=classic.",
+            THRESHOLDS_NEED_CLASSIC,
             param="billing_thresholds" if thresholds is not None else f"items[{given[0][0]}][billing_thresholds]",
         )
     if thresholds is not None:
-        if thresholds.get("reset_billing_cycle_anchor"):
-            raise invalid(
-                "billing_thresholds[reset_billing_cycle_anchor]=true is not supported by mockstripe. Leave it out, "
-                "or see the README for what is implemented.",
-                param="billing_thresholds[reset_billing_cycle_anchor]",
-            )
-        subscription["billing_thresholds"] = {
-            "amount_gte": thresholds.get("amount_gte"),
-            "reset_billing_cycle_anchor": False,
-        }
+        subscription["billing_thresholds"] = _subscription_thresholds(thresholds, subscription)
     for index, item_thresholds in given:
         if not is_metered(items[index]["price"]):
             # UNSURE: Stripe's wording for a usage threshold on a licensed price.
@@ -292,6 +286,19 @@ def _set_thresholds(params: Obj, subscription: Obj, items: list[Obj]) -> bool:
             )
         items[index]["billing_thresholds"] = {"usage_gte": item_thresholds["usage_gte"]}
     return True
+
+
+def _subscription_thresholds(thresholds: Obj, subscription: Obj) -> Obj:
+    """A subscription's `billing_thresholds` as asked for, once checked."""
+    if subscription["billing_mode"]["type"] != "classic":
+        raise invalid(THRESHOLDS_NEED_CLASSIC, param="billing_thresholds")
+    if thresholds.get("reset_billing_cycle_anchor"):
+        raise invalid(
+            "billing_thresholds[reset_billing_cycle_anchor]=true is not supported by mockstripe. Leave it out, "
+            "or see the README for what is implemented.",
+            param="billing_thresholds[reset_billing_cycle_anchor]",
+        )
+    return {"amount_gte": thresholds.get("amount_gte"), "reset_billing_cycle_anchor": False}
 
 
 def retrieve(call: Call) -> Obj:
@@ -347,6 +354,7 @@ def update(call: Call) -> Obj:
     elif days is None:
         raise missing("days_until_due")
     plan = _plan_item_changes(call, subscription)
+    thresholds = _subscription_thresholds(params["billing_thresholds"], subscription) if params.get("billing_thresholds") else None
 
     items = ItemChanges(account, subscription)
     for action, change, item in plan:
@@ -374,7 +382,12 @@ def update(call: Call) -> Obj:
         changes["metadata"] = merge_metadata(subscription["metadata"], params["metadata"])
     if params.get("cancellation_details"):
         changes["cancellation_details"] = {**subscription["cancellation_details"], **params["cancellation_details"]}
-    return items.tell(**changes)
+    if "billing_thresholds" in params:  # "" removes them
+        changes["billing_thresholds"] = thresholds
+    updated = items.tell(**changes)
+    if thresholds is not None:
+        account.service(Thresholds).watch(account, subscription)
+    return updated
 
 
 def cancel(call: Call) -> Obj:

@@ -105,3 +105,22 @@ def test_thresholds_need_classic_mode_and_metered_items(stripe_client, catalog) 
     )
     assert error.param == "billing_thresholds[reset_billing_cycle_anchor]"
     assert stripe_client.v1.subscriptions.list({"customer": customer.id}).data == []
+
+
+def test_thresholds_set_and_removed_on_update(stripe_client, catalog) -> None:
+    flow = Flow(stripe_client, catalog)
+    assert flow.subscription.billing_thresholds is None
+    updated = stripe_client.v1.subscriptions.update(flow.subscription.id, {"billing_thresholds": {"amount_gte": 100}})
+    assert updated.billing_thresholds.to_dict() == {"amount_gte": 100, "reset_billing_cycle_anchor": False}
+    (event,) = stripe_client.v1.events.list({"type": "customer.subscription.updated"}).data[:1]
+    assert event.data.previous_attributes.to_dict() == {"billing_thresholds": None}
+    flow.use(2_500)
+    assert [i.billing_reason for i in flow.invoices()] == ["subscription_create", "subscription_threshold"]
+    removed = stripe_client.v1.subscriptions.update(flow.subscription.id, {"billing_thresholds": ""})
+    assert removed.billing_thresholds is None
+    flow.use(5_000)
+    assert len(flow.invoices()) == 2
+    flexible = catalog.subscribe(catalog.customer(), catalog.metered_price())
+    with pytest.raises(stripe.InvalidRequestError) as caught:
+        stripe_client.v1.subscriptions.update(flexible.id, {"billing_thresholds": {"amount_gte": 100}})
+    assert caught.value.param == "billing_thresholds"
