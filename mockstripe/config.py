@@ -11,6 +11,7 @@ MAX_BODY_BYTES = 1024 * 1024
 # Seconds over which dropped meter events are gathered into one error report per meter. UNSURE:
 # Stripe's window; about a minute matches what its reports show.
 METER_ERROR_REPORT_WINDOW = 60.0
+DEFAULT_REQUEST_LOG_SIZE = 1000
 
 # UNSURE: Stripe's sandbox retries a failed webhook 3 times over a few hours; a local server keeps
 # that shape on a compressed schedule: seconds after each failed attempt before the next one.
@@ -33,3 +34,15 @@ class Config:
     # `webhook_secret`.
     forward_to: str | None = None
     webhook_secret: str | None = None
+    # How many requests each account's log (`/_mock/requests`) keeps; 0 keeps none.
+    request_log_size: int = DEFAULT_REQUEST_LOG_SIZE
+    # Draw ids, secrets and tokens from this seed (per account, in the order accounts are first
+    # used) instead of the OS's randomness.
+    seed: int | None = None
+    # Every account's clock stands at this Unix time until `/_mock/clock/advance` moves it.
+    freeze_time: int | None = None
+    # Answer 429 beyond Stripe's test-mode request rates (devtools/throttle.py).
+    rate_limit: bool = False
+    # Answer only the hand-built endpoints: the spec's other operations 404 instead of answering
+    # generically, so a suite cannot pass by accident on a plausible answer.
+    strict_endpoints: bool = False

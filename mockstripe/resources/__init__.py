@@ -1,16 +1,18 @@
 """The API areas this server implements, one module each."""
 
 from . import (
+    accounts,
     alerts,
     credits,
-    event_destinations,
     customers,
+    event_destinations,
     events,
     invoices,
     meter_event_summaries,
     meter_events,
     meter_events_v2,
     meters,
+    plans,
     prices,
     products,
     subscription_items,
@@ -36,4 +38,6 @@ AREAS = (
     event_destinations.AREA,
     credits.AREA,
     webhook_endpoints.AREA,
+    accounts.AREA,
+    plans.AREA,
 )
