@@ -91,6 +91,10 @@ def targets(results: Results) -> list[dict[str, Any]]:
     eps = float(stream["events_per_s"]) if _measured(stream) else None
     add("v2 meter_event_stream ≥ 100,000 events/s", eps, None if eps is None else eps >= 100_000,
         f"{eps:,.0f}/s" if eps is not None else _na(stream))
+    alerted = results.get("stream_alerts", {})
+    r = _ratio(alerted, stream)
+    add("v2 stream with 100 active alerts ≥ 0.9× without", r, None if r is None else r >= 0.9,
+        _x(r) if r is not None else _na(alerted))
 
     ratio, span = _latency_ratio(results)
     add(f"create_preview latency {span} ≤ 2×", ratio, None if ratio is None else ratio <= 2,
@@ -183,6 +187,8 @@ def render(results: Results) -> str:
         ])
     stream = results.get("stream", {})
     rows.append(["v2 meter_event_stream, events/s", _rps(stream, "events_per_s"), "–", "–", "–", "–"])
+    alerted = results.get("stream_alerts", {})
+    rows.append(["  with 100 active alerts", _rps(alerted, "events_per_s"), "–", "–", "–", "–"])
     parts.append(_table(["req/s", MOCK, CEILING, LOCALSTRIPE, "mock/ceiling", "mock/localstripe"], rows))
 
     parts.append("")
@@ -254,6 +260,8 @@ def render(results: Results) -> str:
     if _stored(full):
         runs.append(_run_row(f"POST /v1/customers, empty store @ {MOCK}", full["empty"]))
         runs.append(_run_row(f"POST /v1/customers @ {full['customers']:,} customers @ {MOCK}", full["full"]))
+    if _measured(alerted):
+        runs.append(_run_row(f"v2 stream, 100 alerts @ {MOCK}", alerted))
     for name in ("plain", "with_endpoint"):
         cell = hooks.get(name) if isinstance(hooks, Mapping) else None
         if _measured(cell):
@@ -288,8 +296,8 @@ def _cells(tp: Mapping[str, Any], server: str) -> list[Mapping[str, Any]]:
 def _all_runs(results: Results) -> list[Mapping[str, Any]]:
     """Every measured wrk cell, the v2 stream included."""
     cells = [c for row in results.get("throughput", {}).values() for c in row.values() if _measured(c)]
-    stream = results.get("stream")
-    return cells + ([stream] if _measured(stream) else [])
+    streams = [results.get("stream"), results.get("stream_alerts")]
+    return cells + [cell for cell in streams if _measured(cell)]
 
 
 def _notes(results: Results) -> list[str]:
@@ -298,7 +306,7 @@ def _notes(results: Results) -> list[str]:
     for key, _ in ROWS:
         for server, cell in results.get("throughput", {}).get(key, {}).items():
             found.append((server, key, cell))
-    for key in ("stream", "preview_latency", "memory", "full_store", "cold_start", "webhooks", "delivery"):
+    for key in ("stream", "stream_alerts", "preview_latency", "memory", "full_store", "cold_start", "webhooks", "delivery"):
         found.append((MOCK, key, results.get(key)))
     found += [(MOCK, f"preview @ {lv['events']:,}", lv) for lv in _levels(results)]
     by_reason: dict[str, dict[str, list[str]]] = {}

@@ -45,6 +45,8 @@ DRAIN_EVENTS = 50_000
 DRAIN_LOAD_BUDGET_S = 150.0
 SERVER_ORDER = (MOCK, CEILING, LOCALSTRIPE)
 EVENT_NAME = "bench_tokens"
+ALERTED_EVENT_NAME = "bench_tokens_alerted"
+ALERTS = 100  # active billing alerts on the alerted meter
 BATCH = 100  # events per v2 stream request: the API's maximum
 # The price below: 4 cents per started 100 units, metered by the sum of events.
 UNIT_AMOUNT, DIVIDE_BY = 4, 100
@@ -176,8 +178,8 @@ def meter_event_body(customer: str) -> str:
     })
 
 
-def stream_body(customer: str) -> str:
-    event = {"event_name": EVENT_NAME, "payload": {"stripe_customer_id": customer, "value": "1"}}
+def stream_body(customer: str, event_name: str = EVENT_NAME) -> str:
+    event = {"event_name": event_name, "payload": {"stripe_customer_id": customer, "value": "1"}}
     return json.dumps({"events": [event] * BATCH})
 
 
@@ -372,7 +374,9 @@ def throughput(bench: Bench, results: Result) -> None:
             row |= {name: summarise(r) for name, r in runs.items() if name not in row}
             table[ep.key] = {name: row[name] for name in SERVER_ORDER}
         results["throughput"] = table
-        results["stream"] = stream(wrk, s.rounds, running[MOCK], clients.get(MOCK), fixtures.get(MOCK))
+        results["stream"], results["stream_alerts"] = stream(
+            wrk, s.rounds, running[MOCK], clients.get(MOCK), fixtures.get(MOCK)
+        )
     finally:
         for c in clients.values():
             c.close()
@@ -383,7 +387,7 @@ def throughput(bench: Bench, results: Result) -> None:
             LOCALSTRIPE_STATE.unlink(missing_ok=True)
 
 
-def stream_request(client: Client, fx: Fixtures) -> Request | Result:
+def stream_request(client: Client, fx: Fixtures, event_name: str = EVENT_NAME) -> Request | Result:
     try:
         fx.meter()
         customer = fx.customer()
@@ -394,25 +398,60 @@ def stream_request(client: Client, fx: Fixtures) -> Request | Result:
         return na(f"error: {e}")
     token = str(session.get("authentication_token"))
     headers = auth(token) | {"Content-Type": JSON}
-    return probe(client, Request("POST", "/v2/billing/meter_event_stream", headers, stream_body(customer)))
+    return probe(client, Request("POST", "/v2/billing/meter_event_stream", headers, stream_body(customer, event_name)))
 
 
-def stream(wrk: Wrk, wrk_rounds: int, mock: Server | str, client: Client | None, fx: Fixtures | None) -> Result:
-    """Row 2: events/s through the v2 meter event stream, 100 events a request."""
+def alerted_stream_request(client: Client, fx: Fixtures) -> Request | Result:
+    """The stream request for a second meter watched by `ALERTS` active billing alerts on the
+    same customer, none of which is reached, so every batch evaluates them all."""
+    try:
+        meter = client.call("POST", "/v1/billing/meters", {
+            "display_name": "Bench alerted",
+            "event_name": ALERTED_EVENT_NAME,
+            "default_aggregation[formula]": "sum",
+        })["id"]
+        for i in range(ALERTS):
+            client.call("POST", "/v1/billing/alerts", {
+                "alert_type": "usage_threshold",
+                "title": f"Bench alert {i}",
+                "usage_threshold[gte]": str(10**15 + i),
+                "usage_threshold[meter]": str(meter),
+                "usage_threshold[recurrence]": "one_time",
+                "usage_threshold[filters][0][type]": "customer",
+                "usage_threshold[filters][0][customer]": fx.customer(),
+            })
+    except EndpointMissing as e:
+        return na(f"404 {e.method} {e.path}")
+    except RequestFailed as e:
+        return na(f"error: {e}")
+    return stream_request(client, fx, ALERTED_EVENT_NAME)
+
+
+def stream(
+    wrk: Wrk, wrk_rounds: int, mock: Server | str, client: Client | None, fx: Fixtures | None
+) -> tuple[Result, Result]:
+    """Row 2: events/s through the v2 meter event stream, 100 events a request, for a meter without
+    alerts and for one with `ALERTS` active alerts (rounds alternate between the two)."""
     if not isinstance(mock, Server) or client is None or fx is None:
-        return na(str(mock))
-    req = stream_request(client, fx)
-    if not isinstance(req, Request):
-        return req
-    runs = []
+        return na(str(mock)), na(str(mock))
+    plain = stream_request(client, fx)
+    if not isinstance(plain, Request):
+        return plain, plain
+    alerted = alerted_stream_request(client, fx)
+    requests = {"plain": plain} | ({"alerted": alerted} if isinstance(alerted, Request) else {})
+    runs: dict[str, list[WrkResult]] = {name: [] for name in requests}
     for i in range(wrk_rounds):
-        progress("v2 meter_event_stream on mockstripe" + (f" (round {i + 1}/{wrk_rounds})" if wrk_rounds > 1 else ""))
-        try:
-            settle([mock])
-            runs.append(wrk.run(mock, req, warmup=i == 0))
-        except (RuntimeError, OSError) as e:
-            return na(f"error: {e}")
-    return summarise(runs, events_per_request=BATCH)
+        for name, req in requests.items():
+            label = "v2 meter_event_stream" + (f" with {ALERTS} alerts" if name == "alerted" else "")
+            progress(f"{label} on mockstripe" + (f" (round {i + 1}/{wrk_rounds})" if wrk_rounds > 1 else ""))
+            try:
+                settle([mock])
+                runs[name].append(wrk.run(mock, req, warmup=i == 0))
+            except (RuntimeError, OSError) as e:
+                return na(f"error: {e}"), na(f"error: {e}")
+    plain_result = summarise(runs["plain"], events_per_request=BATCH)
+    alerted_result = summarise(runs["alerted"], events_per_request=BATCH) if "alerted" in runs else alerted
+    return plain_result, alerted_result  # type: ignore[return-value]
 
 
 @dataclass
