@@ -185,6 +185,13 @@ async def set_up_meter(api: Api) -> dict[str, Any]:
     return {"id": meter["id"], "event_name": name, "customer": customer["id"], "now": int(time.time()), "accepted": 0}
 
 
+async def session_token(api: Api, key: str) -> str:
+    headers = {"Authorization": f"Bearer {key}", "Content-Type": "application/json"}
+    reply = await api.connection.exchange(request_bytes("POST", "/v2/billing/meter_event_session", headers, b"{}"))
+    assert reply.status == 200, reply.body
+    return json.loads(reply.body)["authentication_token"]
+
+
 async def check_invariants(api: Api, tally: Tally, meter: dict[str, Any]) -> dict[str, int]:
     figures: Counter[str] = Counter()
     status, health = await api.call("GET", "/_mock/health", KEYS[0])
@@ -239,6 +246,8 @@ async def test_fuzz_and_faults(capsys: pytest.CaptureFixture[str]) -> None:
         generator = Generator(SEED, endpoints, KEYS)
         api = Api(host, port, tally)
         meter = await set_up_meter(api)
+        for key in KEYS:
+            generator.session_tokens[key] = await session_token(api, key)
         started = time.monotonic()
         per_worker = REQUESTS // WORKERS
         await asyncio.gather(
