@@ -15,6 +15,7 @@ ROWS = (
     ("customers.retrieve", "GET /v1/customers/{id}"),
     ("meter_events.create", "POST /v1/billing/meter_events"),
     ("invoices.create_preview", "POST /v1/invoices/create_preview"),
+    ("generic.create", "POST /v1/coupons (generic)"),
 )
 
 Results = Mapping[str, Any]
@@ -81,6 +82,10 @@ def targets(results: Results) -> list[dict[str, Any]]:
     row = tp.get("customers.create", {})
     r = _ratio(row.get(MOCK), row.get(LOCALSTRIPE))
     add("POST /v1/customers ≥ 20× localstripe", r, None if r is None else r >= 20, _x(r))
+
+    generic, customers = tp.get("generic.create", {}), tp.get("customers.create", {})
+    r = _ratio(generic.get(MOCK), customers.get(MOCK))
+    add("generic create ≥ 0.5× POST /v1/customers", r, None if r is None else r >= 0.5, _x(r))
 
     stream = results.get("stream", {})
     eps = float(stream["events_per_s"]) if _measured(stream) else None

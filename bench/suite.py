@@ -165,6 +165,7 @@ class FixedFixtures:
 # --- benchmarked requests ---------------------------------------------------
 
 CUSTOMER_PARAMS = {"name": "Jenny Rosen", "email": "jenny@example.com"}
+COUPON_PARAMS = {"percent_off": "25", "duration": "once", "name": "Spring"}
 FORM_HEADERS = auth() | {"Content-Type": FORM}
 
 
@@ -206,11 +207,16 @@ def create_preview(fx: Fixtures) -> Request:
     return Request("POST", "/v1/invoices/create_preview", FORM_HEADERS, body)
 
 
+def create_generic(fx: Fixtures) -> Request:
+    return Request("POST", "/v1/coupons", FORM_HEADERS, form(COUPON_PARAMS))
+
+
 ENDPOINTS = (
     Endpoint("customers.create", "POST /v1/customers", create_customer),
     Endpoint("customers.retrieve", "GET /v1/customers/{id}", retrieve_customer),
     Endpoint("meter_events.create", "POST /v1/billing/meter_events", create_meter_event),
     Endpoint("invoices.create_preview", "POST /v1/invoices/create_preview", create_preview),
+    Endpoint("generic.create", "POST /v1/coupons (generic)", create_generic),
 )
 
 

@@ -12,6 +12,7 @@ from .memory import rss_bytes
 from .routing import Area, Call, Endpoint
 from .wire.lists import PAGE_EXCLUSIVE, PAGE_PARAMS, list_object, paginate_computed
 from .wire.params import Integer, String, endpoint
+from .wire.spec import operations, route_key, source
 
 
 def health(call: Call) -> dict[str, Any]:
@@ -44,6 +45,21 @@ def webhook_deliveries(call: Call) -> dict[str, Any]:
     return paginate_computed(attempts, call.params, call.path, noun="webhook delivery")
 
 
+def coverage(call: Call) -> dict[str, Any]:
+    """Which of the spec's v1 operations this server answers: by hand, generically, or not at all."""
+    answered = {
+        route_key(e.method, e.path): "generic" if e.fidelity == "generic" else "hand_built"
+        for area in call.server.areas
+        for e in area.endpoints
+    }
+    rows = [
+        {"method": op.method, "path": op.path, "answered_by": answered.get(op.route_key, "missing")}
+        for op in operations()
+    ]
+    counts = {kind: sum(1 for row in rows if row["answered_by"] == kind) for kind in ("hand_built", "generic", "missing")}
+    return {"spec": source()["spec"], "operations": len(rows), **counts, "data": rows}
+
+
 AREA = Area(
     name="admin",
     types=(),
@@ -70,6 +86,14 @@ AREA = Area(
             webhook_deliveries,
             endpoint(**PAGE_PARAMS, exclusive=PAGE_EXCLUSIVE),
             "Webhook delivery attempts of the caller's account, newest first: status or error, timing, next retry",
+        ),
+        Endpoint(
+            "GET",
+            "/_mock/coverage",
+            coverage,
+            endpoint(),
+            "Which of the spec's operations are answered by hand, generically, or not at all (no auth)",
+            auth="none",
         ),
     ),
 )

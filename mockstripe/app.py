@@ -9,6 +9,7 @@ middleware: the middleware chain costs measurable time on every request.)
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 import logging
 import re
@@ -19,18 +20,21 @@ import orjson
 from aiohttp import web
 from aiohttp.http_exceptions import BadHttpMethod, LineTooLong
 
-from . import admin, auth
+from . import admin, auth, dashboard
 from .config import DEFAULT_API_VERSION, MAX_BODY_BYTES, Config
 from .delivery import Deliveries
+from .devtools import endpoints as devtools
+from .devtools.faults import AFTER, BEFORE, ConnectionDropped, Fault, Faults, fault_error
+from .devtools.requestlog import DROPPED, request_log
 from .idempotency import IdempotencyRecords, Outcome, Recorded, mismatch
-from .resources import AREAS
+from .resources import AREAS, generic
 from .routing import Area, Call, Endpoint, ServerState, is_v2
-from .store import BY_THE_SERVER, Account, Cause
+from .store import BY_THE_SERVER, Account, Cause, own_account_id
 from .wire.decode import decode_form, decode_json
 from .wire.errors import StripeError, internal_error, unrecognized_url
 from .wire.expand import check as check_expand
 from .wire.expand import expand
-from .wire.ids import request_id
+from .wire.ids import drawing_from, request_id
 from .wire.params import validate
 
 log = logging.getLogger("mockstripe")
@@ -38,27 +42,41 @@ log = logging.getLogger("mockstripe")
 # fullmatch, ASCII digits: `$` would allow a trailing newline and `\d` other scripts' digits.
 _VERSION = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}(\.[a-z]+)?")
 JSON = "application/json"
+FIDELITY_HEADER = "Mockstripe-Fidelity"
 
 
 STATE = web.AppKey("mockstripe", ServerState)
 DELIVERIES = web.AppKey("mockstripe_deliveries", Deliveries)
 REQUEST_ID = web.RequestKey("request_id", str)
+# The account a request acts for, once known, and the fault that struck it, if any.
+ACCOUNT = web.RequestKey("account", Account)
+FAULT: web.RequestKey[str | None] = web.RequestKey("fault")  # the id of the fault injected, if any
 
 
 def default_areas() -> tuple[Area, ...]:
-    return (*AREAS, admin.AREA)
+    return (*AREAS, admin.AREA, devtools.AREA)
 
 
 def create_app(config: Config | None = None, areas: tuple[Area, ...] | None = None) -> web.Application:
-    state = ServerState(config=config or Config(), areas=areas or default_areas())
+    """The server; with `areas`, one that answers only theirs (no generic layer)."""
+    config = config or Config()
+    if areas is None:
+        built = default_areas()
+        # The spec's other operations answer generically, after (so never instead of) those built
+        # by hand; in strict mode only their object types stay, for what `expand[]` accepts.
+        areas = (*built, generic.area(built, with_endpoints=not config.strict_endpoints))
+    state = ServerState(config=config, areas=areas)
     app = web.Application(client_max_size=MAX_BODY_BYTES)
     app[STATE] = state
     app[DELIVERIES] = Deliveries(state.events, state.store, state.config)
     app.on_startup.append(_start_deliveries)
     app.on_cleanup.append(_stop_deliveries)
-    for area in state.areas:
-        for endpoint in area.endpoints:
-            app.router.add_route(endpoint.method, endpoint.path, _handler(state, endpoint))
+    endpoints = [endpoint for area in state.areas for endpoint in area.endpoints]
+    # aiohttp tries routes in the order they were added: a fixed segment (`/v1/customers/search`)
+    # goes before a parameter in its place (`/v1/customers/{id}`); otherwise hand-built first.
+    for endpoint in sorted(endpoints, key=_specificity):
+        app.router.add_route(endpoint.method, endpoint.path, _handler(state, endpoint))
+    dashboard.add_routes(app, state)
     # Registered last and indexed under "/", so it only answers what no endpoint matched,
     # including a known path with the wrong method.
     app.router.add_route("*", "/{unknown:.*}", _unrecognized)
@@ -73,30 +91,83 @@ async def _stop_deliveries(app: web.Application) -> None:
     await app[DELIVERIES].stop()
 
 
+def _specificity(endpoint: Endpoint) -> tuple[bool, ...]:
+    return tuple(segment.startswith("{") for segment in endpoint.path.split("/"))
+
+
 def _handler(state: ServerState, endpoint: Endpoint) -> Callable[[web.Request], Awaitable[web.Response]]:
+    # The server's own endpoints (`/_mock/...`) are never logged, faulted or throttled.
+    tooling = endpoint.path.startswith("/_mock/")
+    logged = not tooling and state.config.request_log_size > 0
+
     async def handle(request: web.Request) -> web.Response:
-        rid = request[REQUEST_ID] = request_id()
+        started = time.perf_counter()
+        rid = request[REQUEST_ID] = request_id(state.request_ids)
+        dropped = False
         try:
-            return await _dispatch(request, state, endpoint, rid)
+            response = await _dispatch(request, state, endpoint, rid, tooling)
         except StripeError as error:
-            return _error_response(error, request)
+            if endpoint.fidelity is not None:
+                error.headers[FIDELITY_HEADER] = endpoint.fidelity
+            response = _error_response(error, request, state)
+        except ConnectionDropped:
+            dropped = True
+            response = web.Response(status=500)  # never sent: the connection is gone
         except ConnectionError:
             # The client went away mid-body: nobody will read the answer, and it is no server fault.
             log.debug("connection lost while reading %s %s", request.method, request.path)
-            return _error_response(StripeError("The connection closed before the request arrived."), request)
+            response = _error_response(StripeError("The connection closed before the request arrived."), request, state)
         except web.HTTPRequestEntityTooLarge:
-            return _error_response(
-                StripeError(f"Request body too large: the limit is {MAX_BODY_BYTES} bytes.", status=413), request
+            response = _error_response(
+                StripeError(f"Request body too large: the limit is {MAX_BODY_BYTES} bytes.", status=413),
+                request,
+                state,
             )
         except Exception:
-            return _error_response(_crashed(request), request)
+            response = _error_response(_crashed(request), request, state)
+        if logged:
+            account = request.get(ACCOUNT)
+            if account is not None:
+                await _record(request, response, dropped, account, state, rid, started)
+        return response
 
     return handle
 
 
+async def _record(
+    request: web.Request,
+    response: web.Response,
+    dropped: bool,
+    account: Account,
+    state: ServerState,
+    rid: str,
+    started: float,
+) -> None:
+    """Add the request to its account's log, as a plain tuple in `Logged`'s field order: the
+    cheapest record to make on every request."""
+    request_log(account, state.config.request_log_size).entries.append(
+        (
+            request.method,
+            request.path,
+            request.raw_path,
+            await request.read() if request.method == "POST" else b"",
+            DROPPED if dropped else response.status,
+            b"" if dropped else response.body,
+            request.headers.get("Idempotency-Key"),
+            rid,
+            time.perf_counter() - started,
+            account.now(),
+            request[FAULT],
+        )
+    )
+
+
 async def _unrecognized(request: web.Request) -> web.Response:
-    request[REQUEST_ID] = request_id()
-    return _error_response(unrecognized_url(request.method, request.path), request)
+    if request.path == "/" and request.method == "GET" and "text/html" in request.headers.get("Accept", ""):
+        return web.Response(text=dashboard.pages.home(), content_type="text/html", charset="utf-8")  # a browser
+    state = request.app[STATE]
+    request[REQUEST_ID] = request_id(state.request_ids)
+    return _error_response(unrecognized_url(request.method, request.path), request, state)
 
 
 def transport_error(status: int, exc: BaseException | None) -> web.Response:
@@ -137,6 +208,8 @@ def _account(request: web.Request, state: ServerState, endpoint: Endpoint) -> Ac
         return endpoint.auth(state.store, auth.bearer_token(header))
     key = state.secret_key(header)
     connected = request.headers.get("Stripe-Account") or None
+    if connected is not None and connected == own_account_id(key):
+        connected = None  # the key's own account, named
     if connected is not None and not connected.startswith("acct_"):
         raise StripeError(
             f"The provided key '{auth.mask(key)}' does not have access to account '{connected}' "
@@ -156,10 +229,74 @@ def _check_admin_token(request: web.Request, expected: str | None) -> None:
         raise auth.unauthorized("Invalid admin token: this server's admin endpoints need its --admin-token.")
 
 
-async def _dispatch(request: web.Request, state: ServerState, endpoint: Endpoint, rid: str) -> web.Response:
+async def _dispatch(
+    request: web.Request, state: ServerState, endpoint: Endpoint, rid: str, tooling: bool
+) -> web.Response:
     version = _api_version(request)
     account = _account(request, state, endpoint)
     headers = {"Request-Id": rid, "Stripe-Version": version}
+    if endpoint.fidelity is not None:
+        headers[FIDELITY_HEADER] = endpoint.fidelity
+    if account is None:
+        return await _answer(request, state, endpoint, None, rid, headers)
+    request[ACCOUNT] = account
+    request[FAULT] = None  # set now: looking up a missing key costs a raised KeyError
+    if account.ids is None:
+        return await _serve(request, state, endpoint, account, rid, headers, tooling)
+    with drawing_from(account.ids):
+        return await _serve(request, state, endpoint, account, rid, headers, tooling)
+
+
+async def _serve(
+    request: web.Request,
+    state: ServerState,
+    endpoint: Endpoint,
+    account: Account,
+    rid: str,
+    headers: dict[str, str],
+    tooling: bool,
+) -> web.Response:
+    if tooling:
+        return await _answer(request, state, endpoint, account, rid, headers)
+    if state.throttle is not None:
+        state.throttle.admit(account, request.path)
+    faults = account.services.get(Faults)
+    if not faults:
+        return await _answer(request, state, endpoint, account, rid, headers)
+    # Faults may match on parameters; the body read here is kept for the request itself.
+    raw = await _read_params(request, endpoint)
+    strikes = (request.method, request.path, raw)
+    before = faults.take(BEFORE, *strikes, account.now())
+    if before is not None:
+        await _strike(before, request, endpoint)
+    response = await _answer(request, state, endpoint, account, rid, headers)
+    after = faults.take(AFTER, *strikes, account.now())
+    if after is not None:
+        await _strike(after, request, endpoint)
+    return response
+
+
+async def _strike(fault: Fault, request: web.Request, endpoint: Endpoint) -> None:
+    """Delay the request, drop its connection, or raise the fault's error."""
+    request[FAULT] = fault.id
+    if fault.kind == "delay":
+        await asyncio.sleep(fault.delay_ms / 1000)
+        return
+    if fault.kind == "drop":
+        if request.transport is not None:
+            request.transport.close()
+        raise ConnectionDropped()
+    raise fault_error(fault.kind, endpoint.is_v2)
+
+
+async def _answer(
+    request: web.Request,
+    state: ServerState,
+    endpoint: Endpoint,
+    account: Account | None,
+    rid: str,
+    headers: dict[str, str],
+) -> web.Response:
     key = request.headers.get("Idempotency-Key") if request.method == "POST" and account else None
     if key is None or account is None:
         params = _validate(state, endpoint, await _read_params(request, endpoint), account)
@@ -234,7 +371,7 @@ def _execute(
         failure = error
     except Exception:
         failure = _crashed(request)
-    now = account.now() if account else int(time.time())
+    now = account.now() if account else state.now()
     return Outcome(failure.status, _error_body(failure, request, now), failure.headers)
 
 
@@ -243,8 +380,9 @@ def _crashed(request: web.Request) -> StripeError:
     return internal_error()
 
 
-def _error_response(error: StripeError, request: web.Request) -> web.Response:
-    body = _error_body(error, request, int(time.time()))
+def _error_response(error: StripeError, request: web.Request, state: ServerState) -> web.Response:
+    account = request.get(ACCOUNT)
+    body = _error_body(error, request, account.now() if account is not None else state.now())
     headers = {**error.headers, "Request-Id": request[REQUEST_ID]}
     return web.Response(body=body, status=error.status, headers=headers, content_type=JSON)
 

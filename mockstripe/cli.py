@@ -8,11 +8,13 @@ import logging
 import os
 import signal
 import sys
+from datetime import datetime, timezone
 from urllib.parse import urlsplit
 
 from .config import (
     DEFAULT_HOST,
     DEFAULT_PORT,
+    DEFAULT_REQUEST_LOG_SIZE,
     DEFAULT_WEBHOOK_RETRY_SCHEDULE,
     DEFAULT_WEBHOOK_TIMEOUT,
     Config,
@@ -47,6 +49,42 @@ def _log_level(text: str) -> str:
     if text.lower() not in LOG_LEVELS:
         raise argparse.ArgumentTypeError(f"log level must be one of {', '.join(LOG_LEVELS)}, not {text!r}")
     return text.lower()
+
+
+def _size(text: str) -> int:
+    try:
+        size = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if size < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more, not {size}")
+    return size
+
+
+def _seed(text: str) -> int | None:
+    if text == "":
+        return None  # an empty environment variable: no seed
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"the seed must be an integer, not {text!r}") from None
+
+
+def _time(text: str) -> int | None:
+    """Unix seconds, or an ISO 8601 date-time (UTC unless it names its offset)."""
+    if text == "":
+        return None
+    if text.lstrip("-").isdigit():
+        return int(text)
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"not a time: {text!r} (Unix seconds or ISO 8601, such as 2026-01-01T00:00:00Z)"
+        ) from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    return int(moment.timestamp())
 
 
 def _retry_schedule(text: str) -> tuple[float, ...]:
@@ -168,6 +206,43 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "env MOCKSTRIPE_WEBHOOK_SECRET",
     )
     parser.add_argument(
+        "--request-log-size",
+        type=_size,
+        default=env("MOCKSTRIPE_REQUEST_LOG_SIZE", str(DEFAULT_REQUEST_LOG_SIZE)),
+        metavar="N",
+        help="requests each account's log (/_mock/requests, the dashboard) keeps, 0 for none; "
+        "env MOCKSTRIPE_REQUEST_LOG_SIZE (default %(default)s)",
+    )
+    parser.add_argument(
+        "--seed",
+        type=_seed,
+        default=env("MOCKSTRIPE_SEED", ""),
+        metavar="N",
+        help="make ids, secrets and tokens reproducible from this integer; env MOCKSTRIPE_SEED",
+    )
+    parser.add_argument(
+        "--freeze-time",
+        type=_time,
+        default=env("MOCKSTRIPE_FREEZE_TIME", ""),
+        metavar="T",
+        help="every account's clock stands at T (Unix seconds or ISO 8601) until moved with "
+        "POST /_mock/clock/advance; env MOCKSTRIPE_FREEZE_TIME",
+    )
+    parser.add_argument(
+        "--rate-limit",
+        action="store_true",
+        default=env("MOCKSTRIPE_RATE_LIMIT", "").lower() in _TRUE,
+        help="answer 429 beyond Stripe's test-mode rates (25 requests/s per account); "
+        "env MOCKSTRIPE_RATE_LIMIT=1",
+    )
+    parser.add_argument(
+        "--strict-endpoints",
+        action="store_true",
+        default=env("MOCKSTRIPE_STRICT_ENDPOINTS", "").lower() in _TRUE,
+        help="answer only the endpoints built by hand: the spec's other operations 404 instead of "
+        "answering generically; env MOCKSTRIPE_STRICT_ENDPOINTS=1",
+    )
+    parser.add_argument(
         "--endpoints",
         nargs="?",
         const="-",
@@ -198,6 +273,11 @@ def main(argv: list[str] | None = None) -> int:
         webhook_timeout=args.webhook_timeout,
         forward_to=args.forward_to,
         webhook_secret=args.webhook_secret if args.forward_to else None,
+        request_log_size=args.request_log_size,
+        seed=args.seed,
+        freeze_time=args.freeze_time,
+        rate_limit=args.rate_limit,
+        strict_endpoints=args.strict_endpoints,
     )
     return asyncio.run(serve(config))
 

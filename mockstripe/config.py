@@ -8,6 +8,7 @@ DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 12111
 DEFAULT_API_VERSION = "2026-10-28.endive"
 MAX_BODY_BYTES = 1024 * 1024
+DEFAULT_REQUEST_LOG_SIZE = 1000
 # How long a stopping server lets in-flight requests finish (twice over at most: aiohttp waits, then
 # cancels and waits again), so SIGTERM exits well within 2 s.
 SHUTDOWN_GRACE_SECONDS = 0.5
@@ -37,3 +38,15 @@ class Config:
     # `webhook_secret`.
     forward_to: str | None = None
     webhook_secret: str | None = None
+    # How many requests each account's log (`/_mock/requests`) keeps; 0 keeps none.
+    request_log_size: int = DEFAULT_REQUEST_LOG_SIZE
+    # Draw ids, secrets and tokens from this seed (per account, in the order accounts are first
+    # used) instead of the OS's randomness.
+    seed: int | None = None
+    # Every account's clock stands at this Unix time until `/_mock/clock/advance` moves it.
+    freeze_time: int | None = None
+    # Answer 429 beyond Stripe's test-mode request rates (devtools/throttle.py).
+    rate_limit: bool = False
+    # Answer only the hand-built endpoints: the spec's other operations 404 instead of answering
+    # generically, so a suite cannot pass by accident on a plausible answer.
+    strict_endpoints: bool = False

@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import os
+import time
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, Literal, Mapping
 
 from . import auth
+from .clock import Clock, FrozenClock, SystemClock
 from .config import DEFAULT_API_VERSION, Config
+from .devtools.throttle import Throttle
 from .domain.event_types import EVENT_TYPES
 from .domain.events import Events
 from .store import Account, Store
 from .wire.errors import no_such
+from .wire.ids import ByteSource, seeded_source
 from .wire.lists import paginate
 from .wire.objects import ObjectType, Shape
 from .wire.params import Hash, endpoint
@@ -81,6 +86,9 @@ class Endpoint:
     auth: Auth = "secret_key"
     # What the response holds, so `expand[]` paths can be checked before the handler runs.
     returns: Shape | None = None
+    # Set on answers that are plausible rather than faithful (the generic layer): the
+    # `Mockstripe-Fidelity` header says so.
+    fidelity: str | None = None
 
     @property
     def is_v2(self) -> bool:
@@ -108,11 +116,24 @@ class ServerState:
     # Authorization header -> the key it carries: parsing the header is measurable per request.
     keys_by_header: dict[str, str] = field(default_factory=dict)
 
+    # Where request ids come from: the seed's, or the OS's randomness.
+    request_ids: ByteSource = field(init=False)
+    # Stripe's test-mode rate limits, when enforced (`--rate-limit`).
+    throttle: Throttle | None = field(init=False)
+
     def __post_init__(self) -> None:
-        self.store = Store(recorder=self.events, max_accounts=self.config.max_accounts)
+        config = self.config
+        self.store = Store(
+            recorder=self.events,
+            new_clock=_clock_maker(config), new_ids=_ids_maker(config),
+            max_accounts=config.max_accounts,
+        )
+        self.request_ids = os.urandom if config.seed is None else seeded_source(config.seed, "requests")
+        self.throttle = Throttle() if config.rate_limit else None
         for area in self.areas:
             for object_type in area.types:
-                self.types[object_type.name] = object_type
+                known = self.types.get(object_type.name)
+                self.types[object_type.name] = object_type if known is None else merged(known, object_type)
 
     def secret_key(self, header: str | None) -> str:
         """The key an Authorization header carries, parsed once per distinct header."""
@@ -126,6 +147,36 @@ class ServerState:
             self.keys_by_header[header] = key
         return key
 
+    def now(self) -> int:
+        """The server's time, for answers that belong to no account."""
+        frozen = self.config.freeze_time
+        return int(time.time()) if frozen is None else frozen
+
+
+def _clock_maker(config: Config) -> Callable[[], Clock]:
+    frozen = config.freeze_time
+    return SystemClock if frozen is None else lambda: FrozenClock(frozen)
+
+
+def _ids_maker(config: Config) -> Callable[[int], ByteSource | None]:
+    """The id source of the nth account: seeded by its place in line, not its key, so a suite that
+    makes a random key per test still gets the same ids when its tests run in the same order."""
+    seed = config.seed
+    if seed is None:
+        return lambda ordinal: None
+    return lambda ordinal: seeded_source(seed, f"account {ordinal}")
+
+
+def merged(first: ObjectType, second: ObjectType) -> ObjectType:
+    """One object type declared by two areas (by hand, and from the spec): the first's noun, and
+    the paths either can expand, the first's declaration winning."""
+    return ObjectType(
+        name=first.name,
+        noun=first.noun,
+        expandable={**second.expandable, **first.expandable},
+        expand_only={**second.expand_only, **first.expand_only},
+        nested={**second.nested, **first.nested},
+    )
 
 
 def markdown_table(areas: tuple[Area, ...]) -> str:
@@ -133,7 +184,8 @@ def markdown_table(areas: tuple[Area, ...]) -> str:
     rows = ["| Method | Path | What it does |", "|---|---|---|"]
     for area in areas:
         for e in area.endpoints:
-            rows.append(f"| `{e.method}` | `{e.path}` | {e.summary} |")
+            if e.fidelity is None:
+                rows.append(f"| `{e.method}` | `{e.path}` | {e.summary} |")
     return "\n".join(rows)
 
 

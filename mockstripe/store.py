@@ -12,6 +12,7 @@ hand a `Change` to the store's recorder: that is where events come from.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import logging
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterator, NamedTuple, TypeVar
@@ -20,6 +21,8 @@ from .clock import Clock, SystemClock, TestClockTime
 
 Obj = dict[str, Any]
 T = TypeVar("T")
+# n -> n random bytes (as `wire.ids.ByteSource`).
+ByteSource = Callable[[int], bytes]
 
 log = logging.getLogger("mockstripe")
 
@@ -112,10 +115,12 @@ class Account:
     connected: str | None = None  # the `Stripe-Account` namespace inside the key, if any
     clock: Clock = field(default_factory=SystemClock)
     collections: dict[str, Collection] = field(default_factory=dict)
-    services: dict[Callable[[], Any], Any] = field(default_factory=dict)
+    services: dict[Any, Any] = field(default_factory=dict)  # keyed by each service's class
     recorder: Recorder = _ignore
     # The request being handled, if any: changes made meanwhile are its doing.
     cause: Cause = BY_THE_SERVER
+    # Where this account's ids come from on a seeded server; None: the OS's randomness.
+    ids: ByteSource | None = None
 
     # Changes
 
@@ -161,6 +166,12 @@ class Account:
 
     # Reading
 
+    @property
+    def own_id(self) -> str:
+        """This account's `acct_` id: the connected account's, or one derived from the key, so
+        it stays the same across restarts."""
+        return self.connected or own_account_id(self.key)
+
     def collection(self, object_type: str) -> Collection:
         found = self.collections.get(object_type)
         if found is None:
@@ -194,15 +205,31 @@ class Account:
         return self.clock if test_clock is None else TestClockTime(test_clock)
 
 
+def own_account_id(key: str) -> str:
+    """The `acct_` id of a secret key's own account (16 letters and digits, as Stripe's)."""
+    digest = hashlib.blake2b(key.encode(), digest_size=16, person=b"mockstripe-acct").hexdigest()
+    return "acct_1" + digest[:15].upper()
+
+
 class Store:
     """All accounts of one server, keyed by (secret key, connected account), and the server-wide
     state of services that span accounts (meter event session tokens)."""
 
-    def __init__(self, recorder: Recorder = _ignore, max_accounts: int | None = None) -> None:
+    def __init__(
+        self,
+        recorder: Recorder = _ignore,
+        new_clock: Callable[[], Clock] = SystemClock,
+        new_ids: Callable[[int], ByteSource | None] = lambda ordinal: None,
+        max_accounts: int | None = None,
+    ) -> None:
         # Least recently used first, when `max_accounts` caps them.
         self.accounts: dict[tuple[str, str | None], Account] = {}
-        self.services: dict[Callable[[], Any], Any] = {}
+        self.services: dict[Any, Any] = {}  # keyed by each service's class
         self.recorder = recorder
+        self.new_clock = new_clock
+        # The id source of the nth account made (since the store was last reset entirely).
+        self.new_ids = new_ids
+        self.accounts_made = 0
         self.max_accounts = max_accounts
 
     def service(self, kind: Callable[[], T]) -> T:
@@ -218,7 +245,14 @@ class Store:
         if found is None:
             if self.max_accounts is not None and len(self.accounts) >= self.max_accounts:
                 self._forget_least_recently_used()
-            found = self.accounts[name] = Account(key=key, connected=connected, recorder=self.recorder)
+            found = self.accounts[name] = Account(
+                key=key,
+                connected=connected,
+                clock=self.new_clock(),
+                recorder=self.recorder,
+                ids=self.new_ids(self.accounts_made),
+            )
+            self.accounts_made += 1
         elif self.max_accounts is not None:
             # Most recently used last (re-inserting is the cheapest reordering a dict has).
             del self.accounts[name]
@@ -250,6 +284,7 @@ class Store:
         Returns how many accounts went."""
         if key is None:
             self.services.clear()
+            self.accounts_made = 0
         doomed = [k for k in self.accounts if key is None or k[0] == key]
         for k in doomed:
             del self.accounts[k]

@@ -252,7 +252,8 @@ async def test_a_failing_endpoint_is_retried_on_the_schedule_and_listed_as_faile
     await quick.client.v1.customers.create_async({"name": "Jenny"})
     hits = await eventually(lambda: len(receiving.of("fail")) == 4 and receiving.of("fail"))
     gaps = [later.at - earlier.at for earlier, later in pairwise(hits)]
-    assert all(delay - 0.02 <= gap < delay + 0.25 for gap, delay in zip(gaps, RETRIES, strict=True)), gaps
+    # Never early; late only by what a busy machine adds.
+    assert all(delay - 0.02 <= gap < delay + 1.0 for gap, delay in zip(gaps, RETRIES, strict=True)), gaps
     await asyncio.sleep(0.4)
     assert len(receiving.of("fail")) == 4  # 3 retries, then no more
     (event,) = (await quick.client.v1.events.list_async({"delivery_success": False})).data

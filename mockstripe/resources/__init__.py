@@ -1,6 +1,7 @@
 """The API areas this server implements, one module each."""
 
 from . import (
+    accounts,
     customers,
     events,
     invoices,
@@ -8,6 +9,7 @@ from . import (
     meter_events,
     meter_events_v2,
     meters,
+    plans,
     prices,
     products,
     subscription_items,
@@ -30,4 +32,6 @@ AREAS = (
     test_clocks.AREA,
     events.AREA,
     webhook_endpoints.AREA,
+    accounts.AREA,
+    plans.AREA,
 )

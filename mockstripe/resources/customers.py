@@ -261,6 +261,12 @@ def list_customers(call: Call) -> dict[str, Any]:
     return call.page("customer", keep)
 
 
+def list_sources(call: Call) -> dict[str, Any]:
+    """A customer's payment sources: none, since no source can be attached here."""
+    customer = call.path_object("customer")
+    return list_object([], False, f"/v1/customers/{customer['id']}/sources")
+
+
 AREA = Area(
     name="customers",
     types=(CUSTOMER,),
@@ -270,5 +276,12 @@ AREA = Area(
         Endpoint("GET", "/v1/customers/{id}", retrieve, endpoint(), "Retrieve a customer (or its deletion stub)", returns="customer"),
         Endpoint("POST", "/v1/customers/{id}", update, UPDATE, "Update a customer", returns="customer"),
         Endpoint("DELETE", "/v1/customers/{id}", delete, endpoint(), "Delete a customer", returns="customer"),
+        Endpoint(
+            "GET",
+            "/v1/customers/{id}/sources",
+            list_sources,
+            endpoint(**PAGE_PARAMS, object=String(), exclusive=PAGE_EXCLUSIVE),
+            "List a customer's payment sources (always none)",
+        ),
     ),
 )

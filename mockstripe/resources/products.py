@@ -27,6 +27,7 @@ from ..wire.params import (
     invalid,
     merge_metadata,
 )
+from .generic import parents_of
 
 # Stripe refuses to delete a product any price points at, active or archived.
 HAS_PRICES = "This product cannot be deleted because it has one or more user-created prices."
@@ -205,6 +206,12 @@ def list_products(call: Call) -> dict[str, Any]:
     return call.page("product", keep)
 
 
+def list_features(call: Call) -> dict[str, Any]:
+    """The features attached to a product (through the generic `POST .../features`)."""
+    product = call.path_object("product")
+    return call.page("product_feature", lambda feature: parents_of(call.account, feature).get("product") == product["id"])
+
+
 AREA = Area(
     name="products",
     types=(PRODUCT,),
@@ -214,5 +221,13 @@ AREA = Area(
         Endpoint("GET", "/v1/products/{id}", retrieve, endpoint(), "Retrieve a product", returns="product"),
         Endpoint("POST", "/v1/products/{id}", update, UPDATE, "Update a product", returns="product"),
         Endpoint("DELETE", "/v1/products/{id}", delete, endpoint(), "Delete a product that has no prices", returns="product"),
+        Endpoint(
+            "GET",
+            "/v1/products/{id}/features",
+            list_features,
+            endpoint(**PAGE_PARAMS, exclusive=PAGE_EXCLUSIVE),
+            "List a product's features",
+            returns=ListOf("product_feature"),
+        ),
     ),
 )

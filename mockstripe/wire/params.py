@@ -156,6 +156,19 @@ class DecimalString(Param):
 
 
 @dataclass(frozen=True, kw_only=True)
+class Number(Param):
+    """A JSON number (`float` in the spec), or with `decimal` a decimal string kept as a string."""
+
+    decimal: bool = False
+
+    def coerce(self, value: Any, path: str, account: Account | None) -> float | str:
+        text = str(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else value
+        if not isinstance(text, str) or not _DECIMAL.match(text):
+            raise invalid(f"Invalid decimal: {_show(value)}", param=path)
+        return text if self.decimal else float(text)
+
+
+@dataclass(frozen=True, kw_only=True)
 class Currency(Param):
     """A three-letter ISO currency code; Stripe answers in lowercase whatever case it was sent in."""
 
