@@ -116,6 +116,13 @@ def targets(results: Results) -> list[dict[str, Any]]:
     add(f"POST /v1/customers {at} ≥ 0.9× empty store", kept, None if kept is None else kept >= 0.9,
         _x(kept) if kept is not None else _na(full))
 
+    soaked = results.get("soak")
+    if isinstance(soaked, Mapping):
+        growth = soaked.get("growth_after_warmup")
+        add(f"soak ({soaked.get('minutes', '?')} min, {soaked.get('keys', 0):,} keys): RSS flat after warm-up (≤ 10%)",
+            growth, None if growth is None else growth <= 0.10,
+            f"{growth:+.1%}" if growth is not None else _na(soaked))
+
     cold = results.get("cold_start", {})
     med = cold.get("median_s") if isinstance(cold, Mapping) else None
     add("cold start to healthy < 1 s", med, None if med is None else med < 1.0,
@@ -218,6 +225,14 @@ def render(results: Results) -> str:
                            f"{(full.get('rss_after_load') or 0) / 2**20:,.0f} MiB)"])
     else:
         scale_rows.append(["POST /v1/customers with a full store", _na(full)])
+    soaked = results.get("soak")
+    if isinstance(soaked, Mapping) and "rss_end" in soaked:
+        scale_rows.append([f"soak, {soaked['minutes']:g} min over {soaked['keys']:,} keys",
+                           f"{soaked['rps']:,.0f} req/s, p99 {soaked['p99_ms']:.2f} ms, RSS "
+                           f"{soaked['rss_after_warmup'] / 2**20:,.0f} MiB after warm-up, at most "
+                           f"{soaked['rss_max_after_warmup'] / 2**20:,.0f}, {soaked['rss_end'] / 2**20:,.0f} at the end"])
+    elif isinstance(soaked, Mapping):
+        scale_rows.append(["soak", _na(soaked)])
     cold = results.get("cold_start", {})
     scale_rows.append(["cold start to healthy",
                        f"{cold['median_s']:.3f} s median of {len(cold['runs_s'])}"
@@ -306,7 +321,7 @@ def _notes(results: Results) -> list[str]:
     for key, _ in ROWS:
         for server, cell in results.get("throughput", {}).get(key, {}).items():
             found.append((server, key, cell))
-    for key in ("stream", "stream_alerts", "preview_latency", "memory", "full_store", "cold_start", "webhooks", "delivery"):
+    for key in ("stream", "stream_alerts", "preview_latency", "memory", "full_store", "soak", "cold_start", "webhooks", "delivery"):
         found.append((MOCK, key, results.get(key)))
     found += [(MOCK, f"preview @ {lv['events']:,}", lv) for lv in _levels(results)]
     by_reason: dict[str, dict[str, list[str]]] = {}

@@ -36,6 +36,7 @@ from api import (
 )
 from load import Request, Wrk, WrkResult
 from servers import Server, ServerUnavailable, settle
+from soak import soak
 
 MOCK, CEILING, LOCALSTRIPE = "mockstripe", "ceiling", "localstripe"
 RECEIVER = "receiver"
@@ -786,6 +787,9 @@ def run_suite(args: argparse.Namespace, repo: Path, venv: Path) -> None:
         delivery_drain(bench, results)
         scaling(bench, results)
         full_store(bench, results)
+        if args.soak:
+            progress(f"soak for {args.soak:g} minutes")
+            results["soak"] = soak(bench.venv / "bin" / "mockstripe", scratch, args.soak, settings.connections)
         progress("cold start")
         cold_start(bench, results)
         failed = False

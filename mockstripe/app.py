@@ -50,7 +50,7 @@ DELIVERIES = web.AppKey("mockstripe_deliveries", Deliveries)
 REQUEST_ID = web.RequestKey("request_id", str)
 # The account a request acts for, once known, and the fault that struck it, if any.
 ACCOUNT = web.RequestKey("account", Account)
-FAULT = web.RequestKey("fault", str)
+FAULT: web.RequestKey[str | None] = web.RequestKey("fault")  # the id of the fault injected, if any
 
 
 def default_areas() -> tuple[Area, ...]:
@@ -321,7 +321,7 @@ async def _answer(
         outcome = _execute(request, state, endpoint, account, params, Cause(rid))
     else:
         headers["Idempotency-Key"] = key
-        outcome = await _run_once(request, state, endpoint, account, key, rid)  # type: ignore[arg-type]
+        outcome = await _run_once(request, state, endpoint, account, key, rid)
     headers.update(outcome.headers)
     return web.Response(body=outcome.body, status=outcome.status, headers=headers, content_type=JSON)
 

@@ -7,8 +7,6 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlencode
 
-import pytest
-
 from mockstripe.app import create_app
 from mockstripe.wire.spec import REFERENCES, Operation, operations, resolve, schema_of
 
