@@ -683,14 +683,26 @@ def webhook_overhead(bench: Bench, results: Result) -> None:
             return
         plain = create_customer(FixedFixtures())
         hooked = Request("POST", "/v1/customers", auth(WEBHOOK_KEY) | {"Content-Type": FORM}, form(CUSTOMER_PARAMS))
-        runs: dict[str, list[WrkResult]] = {"plain": [], "with_endpoint": []}
+        requests = {"plain": plain, "with_endpoint": hooked}
+        runs: dict[str, list[WrkResult]] = {name: [] for name in requests}
+        # Server CPU per request, counted until the server is idle again, so the deliveries still
+        # queued when wrk stops count too. On a shared machine it says more than req/s does.
+        cpu_us: dict[str, list[float]] = {name: [] for name in requests}
+        for name, req in requests.items():
+            wrk.run(mock, req, warmup=True)  # discarded
         for i in range(s.rounds):
-            for name, req in (("plain", plain), ("with_endpoint", hooked)):
+            for name, req in requests.items():
                 progress(f"POST /v1/customers, {name.replace('_', ' ')}" + (f" (round {i + 1}/{s.rounds})" if s.rounds > 1 else ""))
                 settle([mock, receiver], timeout=10.0)
-                runs[name].append(wrk.run(mock, req, warmup=i == 0))
-        settle([mock, receiver], timeout=10.0)
-        results["webhooks"] = {name: summarise(r) for name, r in runs.items()} | {"receiver": receiver_stats(receiver)}
+                cpu0 = mock.cpu_seconds()
+                run = wrk.run(mock, req, warmup=False)
+                settle([mock, receiver], timeout=10.0)
+                runs[name].append(run)
+                cpu_us[name].append((mock.cpu_seconds() - cpu0) / run.requests * 1e6)
+        results["webhooks"] = {
+            name: summarise(r) | {"cpu_us_per_request": statistics.median(cpu_us[name]), "rounds_cpu_us": cpu_us[name]}
+            for name, r in runs.items()
+        } | {"receiver": receiver_stats(receiver)}
     except (RuntimeError, OSError) as e:
         results["webhooks"] = na(f"error: {e}")
     finally:

@@ -49,7 +49,6 @@ _FORMATS: dict[str, tuple[str, int]] = {
     "credgr_test": ("61", 30),
     "cbtxn_test": ("61", 30),
     "we": ("1", 23),
-    "whdel": ("", 24),
 }
 
 # n -> n random bytes.
