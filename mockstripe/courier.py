@@ -16,8 +16,8 @@ import aiohttp
 import orjson
 
 from .domain import thin_events
-from .domain.webhooks import sign
 from .domain.metering import Metering
+from .domain.webhooks import Signer
 from .store import BY_THE_SERVER, Account, Store
 
 log = logging.getLogger("mockstripe.delivery")
@@ -92,11 +92,11 @@ class Courier:
         if self._session is None:
             self._session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=TIMEOUT_SECONDS))
         # Signed with wall-clock time, whatever time the account lives in: verifiers check it is recent.
-        headers = {**HEADERS, "Stripe-Signature": sign(secret, int(time.time()), body)}
+        headers = {**HEADERS, "Stripe-Signature": Signer(secret).header(int(time.time()), body)}
         try:
             async with self._session.post(url, data=body, headers=headers) as response:
                 await response.read()
                 if not 200 <= response.status < 300:
                     log.info("event destination %s answered %s", url, response.status)
-        except (aiohttp.ClientError, asyncio.TimeoutError, ValueError) as error:
+        except (TimeoutError, aiohttp.ClientError, ValueError) as error:
             log.info("event destination %s unreachable: %s", url, error)

@@ -175,7 +175,7 @@ class Application:
 
 def plan(account: Account, customer_id: str, currency: str, lines: list[Obj], now: int) -> list[Application]:
     """How the customer's credits would cover `lines` at `now`, without taking any."""
-    left = {}
+    left: dict[str, int] = {}
     applications = []
     grants = _in_order(account, customer_id, currency, now)
     for line in lines:
@@ -216,7 +216,7 @@ def apply(account: Account, invoice: Obj, lines: list[Obj], starting_balance: in
     transactions = take(account, invoice, applications, now)
     amounts = [_credit_amount(a, transactions[i]) for i, a in enumerate(applications)]
     for line in lines:
-        mine = [amount for amount, a in zip(amounts, applications) if a.line is line]
+        mine = [amount for amount, a in zip(amounts, applications, strict=True) if a.line is line]
         if mine:
             account.update(line, {"pretax_credit_amounts": mine})
     return _totals(lines, starting_balance, amounts)
@@ -226,7 +226,7 @@ def preview(account: Account, invoice: Obj, lines: list[Obj], now: int) -> None:
     """Show on an invoice never stored (a preview) the credits that would apply to it now."""
     applications = plan(account, invoice["customer"], invoice["currency"], lines, now)
     amounts = [_credit_amount(a, None) for a in applications]
-    for amount, application in zip(amounts, applications):
+    for amount, application in zip(amounts, applications, strict=True):
         application.line["pretax_credit_amounts"].append(amount)
     if amounts:
         invoice.update(_totals(lines, invoice["starting_balance"], amounts))

@@ -314,10 +314,11 @@ def finalize(account: Account, invoice: Obj, customer: Obj, now: int) -> None:
     account.update(customer, {"next_invoice_sequence": customer["next_invoice_sequence"] + 1}, action="numbered")
     # Billing credits go first, before the customer's balance.
     credited = credits.apply(account, invoice, all_lines(account, invoice), invoice["starting_balance"], now)
-    total = credited.get("total", invoice["total"])
+    settled = {"total": invoice["total"], "amount_due": invoice["amount_due"], **credited}
+    total = settled["total"]
     balance = min(total + invoice["starting_balance"], 0)
     automatic = invoice["collection_method"] == "charge_automatically"
-    due = credited.get("amount_due", invoice["amount_due"])
+    due = settled["amount_due"]
     carried = automatic and 0 < due < MINIMUM_CHARGES.get(invoice["currency"], 0)
     if carried:
         balance += due

@@ -14,10 +14,10 @@ from decimal import Decimal
 from typing import Any
 
 from ..store import BY_THE_SERVER, Account
+from ..wire.ids import new_id
 from . import invoices as invoicing
 from .metering import Metering
 from .subscriptions import is_metered
-from ..wire.ids import new_id
 
 Obj = dict[str, Any]
 

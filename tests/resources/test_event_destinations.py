@@ -49,7 +49,7 @@ def receiver() -> Iterator[Receiver]:
     holder: list[Receiver] = []
 
     class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:  # noqa: N802 (the http.server name)
+        def do_POST(self) -> None:
             body = self.rfile.read(int(self.headers["Content-Length"]))
             holder[0].received.append(Delivery(self.path, dict(self.headers), body))
             self.send_response(holder[0].status)
