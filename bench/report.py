@@ -129,7 +129,10 @@ def targets(results: Results) -> list[dict[str, Any]]:
         f"{med:.2f} s" if med is not None else _na(cold))
 
     hooks = results.get("webhooks", {})
-    r = _capacity_ratio(hooks)
+    r = _capacity_ratio(hooks, "no_events", "plain")
+    add("POST /v1/customers recording events ≥ 0.9× with recording off (by server CPU per request)", r,
+        None if r is None else r >= 0.9, _x(r) if r is not None else _na(hooks))
+    r = _capacity_ratio(hooks, "plain", "with_endpoint")
     add("POST /v1/customers with a receiver for every event ≥ 0.75× without (by server CPU per request)", r,
         None if r is None else r >= 0.75, _x(r) if r is not None else _na(hooks))
     drain = results.get("delivery", {})
@@ -156,12 +159,12 @@ def targets(results: Results) -> list[dict[str, Any]]:
     return out
 
 
-def _capacity_ratio(hooks: Any) -> float | None:
-    """How many requests a second the server could take with the endpoint, relative to without:
+def _capacity_ratio(hooks: Any, before: str, after: str) -> float | None:
+    """How many requests a second the server could take in case `after`, relative to `before`:
     the inverse ratio of its CPU per request, deliveries included."""
-    if not isinstance(hooks, Mapping) or not all(_measured(hooks.get(k)) for k in ("plain", "with_endpoint")):
+    if not isinstance(hooks, Mapping) or not all(_measured(hooks.get(k)) for k in (before, after)):
         return None
-    return float(hooks["plain"]["cpu_us_per_request"]) / float(hooks["with_endpoint"]["cpu_us_per_request"])
+    return float(hooks[before]["cpu_us_per_request"]) / float(hooks[after]["cpu_us_per_request"])
 
 
 def _stored(full: Any) -> bool:
@@ -250,7 +253,8 @@ def render(results: Results) -> str:
     parts.append("")
     hooks = results.get("webhooks", {})
     hook_rows = []
-    for name, label in (("plain", "POST /v1/customers, no endpoint"),
+    for name, label in (("no_events", "POST /v1/customers, event recording off"),
+                        ("plain", "POST /v1/customers, no endpoint"),
                         ("with_endpoint", "POST /v1/customers, one receiver for *")):
         cell = hooks.get(name) if isinstance(hooks, Mapping) else None
         hook_rows.append([label, f"{_rps(cell)} req/s, {cell['cpu_us_per_request']:.0f} µs server cpu per request"

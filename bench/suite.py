@@ -277,6 +277,16 @@ class Bench:
             self.scratch,
         )
 
+    def mockstripe_without_events(self) -> Server:
+        """The same mockstripe with event recording switched off (bench/without_events.py)."""
+        python, script = self.venv / "bin" / "python", Path(__file__).resolve().parent / "without_events.py"
+        return Server(
+            MOCK,
+            lambda port: [str(python), str(script), "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"],
+            "/_mock/health",
+            self.scratch,
+        )
+
     def receiver(self, hold: bool) -> Server:
         script = Path(__file__).resolve().parent / "receiver.py"
         return Server(
@@ -669,13 +679,16 @@ def receiver_stats(receiver: Server) -> dict[str, float]:
 
 def webhook_overhead(bench: Bench, results: Result) -> None:
     """POST /v1/customers with one local receiver registered for every event type, round by round
-    against the same request in an account without endpoints, on one server."""
+    against the same request in an account without endpoints, on one server; and, alternating with
+    both, the same request on the same code with event recording switched off."""
     s = bench.settings
     wrk = Wrk(bench.scratch, s.connections, s.duration_s, s.warmup_s)
     mock, receiver = start(bench.mockstripe()), start(bench.receiver(hold=False))
+    silent = start(bench.mockstripe_without_events())
     try:
-        if not isinstance(mock, Server) or not isinstance(receiver, Server):
-            results["webhooks"] = na(str(mock if not isinstance(mock, Server) else receiver))
+        if not isinstance(mock, Server) or not isinstance(receiver, Server) or not isinstance(silent, Server):
+            down = next(srv for srv in (mock, receiver, silent) if not isinstance(srv, Server))
+            results["webhooks"] = na(str(down))
             return
         failed = register(Client(mock.port), WEBHOOK_KEY, receiver, "*")
         if failed is not None:
@@ -683,22 +696,24 @@ def webhook_overhead(bench: Bench, results: Result) -> None:
             return
         plain = create_customer(FixedFixtures())
         hooked = Request("POST", "/v1/customers", auth(WEBHOOK_KEY) | {"Content-Type": FORM}, form(CUSTOMER_PARAMS))
-        requests = {"plain": plain, "with_endpoint": hooked}
+        requests = {"no_events": plain, "plain": plain, "with_endpoint": hooked}
+        servers = {"no_events": silent, "plain": mock, "with_endpoint": mock}
         runs: dict[str, list[WrkResult]] = {name: [] for name in requests}
         # Server CPU per request, counted until the server is idle again, so the deliveries still
         # queued when wrk stops count too. On a shared machine it says more than req/s does.
         cpu_us: dict[str, list[float]] = {name: [] for name in requests}
         for name, req in requests.items():
-            wrk.run(mock, req, warmup=True)  # discarded
+            wrk.run(servers[name], req, warmup=True)  # discarded
         for i in range(s.rounds):
             for name, req in requests.items():
                 progress(f"POST /v1/customers, {name.replace('_', ' ')}" + (f" (round {i + 1}/{s.rounds})" if s.rounds > 1 else ""))
-                settle([mock, receiver], timeout=10.0)
-                cpu0 = mock.cpu_seconds()
-                run = wrk.run(mock, req, warmup=False)
-                settle([mock, receiver], timeout=10.0)
+                server = servers[name]
+                settle([mock, receiver, silent], timeout=10.0)
+                cpu0 = server.cpu_seconds()
+                run = wrk.run(server, req, warmup=False)
+                settle([mock, receiver, silent], timeout=10.0)
                 runs[name].append(run)
-                cpu_us[name].append((mock.cpu_seconds() - cpu0) / run.requests * 1e6)
+                cpu_us[name].append((server.cpu_seconds() - cpu0) / run.requests * 1e6)
         results["webhooks"] = {
             name: summarise(r) | {"cpu_us_per_request": statistics.median(cpu_us[name]), "rounds_cpu_us": cpu_us[name]}
             for name, r in runs.items()
@@ -706,7 +721,7 @@ def webhook_overhead(bench: Bench, results: Result) -> None:
     except (RuntimeError, OSError) as e:
         results["webhooks"] = na(f"error: {e}")
     finally:
-        for srv in (mock, receiver):
+        for srv in (mock, receiver, silent):
             if isinstance(srv, Server):
                 srv.stop()
 
