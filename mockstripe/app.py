@@ -50,7 +50,7 @@ DELIVERIES = web.AppKey("mockstripe_deliveries", Deliveries)
 REQUEST_ID = web.RequestKey("request_id", str)
 # The account a request acts for, once known, and the fault that struck it, if any.
 ACCOUNT = web.RequestKey("account", Account)
-FAULT = web.RequestKey("fault", str)
+FAULT: web.RequestKey[str | None] = web.RequestKey("fault")  # the id of the fault injected, if any
 
 
 def default_areas() -> tuple[Area, ...]:
@@ -80,9 +80,27 @@ def create_app(config: Config | None = None, areas: tuple[Area, ...] | None = No
     # Registered last and indexed under "/", so it only answers what no endpoint matched,
     # including a known path with the wrong method.
     app.router.add_route("*", "/{unknown:.*}", _unrecognized)
+    app.cleanup_ctx.append(_meter_error_reports)
     return app
 
 
+async def _meter_error_reports(app: web.Application) -> Any:
+    """While serving, send each meter error report when its window closes; stop delivering on exit."""
+    state = app[STATE]
+    window = state.config.meter_error_report_window
+
+    async def report_when_due() -> None:
+        while True:
+            await asyncio.sleep(min(window, 1.0))
+            try:
+                state.courier.report_meter_errors(state.store, window=window)
+            except Exception:
+                log.exception("reporting meter errors failed")
+
+    task = asyncio.get_running_loop().create_task(report_when_due())
+    yield
+    task.cancel()
+    await state.courier.close()
 async def _start_deliveries(app: web.Application) -> None:
     await app[DELIVERIES].start()
 
@@ -303,7 +321,7 @@ async def _answer(
         outcome = _execute(request, state, endpoint, account, params, Cause(rid))
     else:
         headers["Idempotency-Key"] = key
-        outcome = await _run_once(request, state, endpoint, account, key, rid)  # type: ignore[arg-type]
+        outcome = await _run_once(request, state, endpoint, account, key, rid)
     headers.update(outcome.headers)
     return web.Response(body=outcome.body, status=outcome.status, headers=headers, content_type=JSON)
 
