@@ -1,15 +1,20 @@
 """The API areas this server implements, one module each."""
 
 from . import (
+    charges,
     customers,
     events,
+    invoice_items,
     invoices,
     meter_event_summaries,
     meter_events,
     meter_events_v2,
     meters,
+    payment_intents,
+    payment_methods,
     prices,
     products,
+    refunds,
     subscription_items,
     subscriptions,
     test_clocks,
@@ -26,6 +31,11 @@ AREAS = (
     subscriptions.AREA,
     subscription_items.AREA,
     invoices.AREA,
+    invoice_items.AREA,
+    payment_methods.AREA,
+    payment_intents.AREA,
+    charges.AREA,
+    refunds.AREA,
     test_clocks.AREA,
     events.AREA,
 )

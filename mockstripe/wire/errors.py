@@ -20,6 +20,7 @@ class StripeError(Exception):
         code: str | None = None,
         param: str | None = None,
         headers: dict[str, str] | None = None,
+        details: dict[str, Any] | None = None,
     ) -> None:
         super().__init__(message)
         self.message = message
@@ -28,6 +29,8 @@ class StripeError(Exception):
         self.code = code
         self.param = param
         self.headers = headers or {}
+        # More fields of the error hash: a card error's `decline_code`, `charge`, `payment_intent`, ...
+        self.details = details or {}
 
     def body(self, request_id: str, now: int) -> dict[str, Any]:
         return {
@@ -38,6 +41,7 @@ class StripeError(Exception):
                 "param": _utf8(self.param),
                 "doc_url": DOC_URL.format(self.code.replace("_", "-")) if self.code else None,
                 "request_log_url": REQUEST_LOG_URL.format(request_id, now),
+                **self.details,
             }
         }
 

@@ -132,3 +132,28 @@ def strict_url() -> Iterator[str]:
     """A second server, in strict meter event mode."""
     with serve_in_thread(Config(port=0, strict_meter_events=True)) as url:
         yield url
+
+
+class EventWatch:
+    """The account's new events since the last look: `watch.new()` gives their types, oldest first."""
+
+    def __init__(self, client: stripe.StripeClient) -> None:
+        self.client = client
+        self.seen: set[str] = set()
+
+    def new(self) -> list[str]:
+        events = list(self.client.v1.events.list({"limit": 100}).auto_paging_iter())
+        fresh = [event for event in reversed(events) if event.id not in self.seen]
+        self.seen.update(event.id for event in fresh)
+        return [event.type for event in fresh]
+
+    def new_events(self) -> list[Any]:
+        events = list(self.client.v1.events.list({"limit": 100}).auto_paging_iter())
+        fresh = [event for event in reversed(events) if event.id not in self.seen]
+        self.seen.update(event.id for event in fresh)
+        return fresh
+
+
+@pytest.fixture
+def events(stripe_client: stripe.StripeClient) -> EventWatch:
+    return EventWatch(stripe_client)
