@@ -81,6 +81,8 @@ SDK_PARAMS: dict[tuple[str, str], str | None] = {
     ("GET", "/v1/invoiceitems/{invoiceitem}"): "InvoiceItemRetrieveParams",
     ("POST", "/v1/invoiceitems/{invoiceitem}"): "InvoiceItemUpdateParams",
     ("DELETE", "/v1/invoiceitems/{invoiceitem}"): "InvoiceItemDeleteParams",
+    ("GET", "/v1/invoice_payments"): "InvoicePaymentListParams",
+    ("GET", "/v1/invoice_payments/{invoice_payment}"): "InvoicePaymentRetrieveParams",
     ("POST", "/v1/test_helpers/test_clocks"): "test_helpers.TestClockCreateParams",
     ("GET", "/v1/test_helpers/test_clocks"): "test_helpers.TestClockListParams",
     ("GET", "/v1/test_helpers/test_clocks/{id}"): "test_helpers.TestClockRetrieveParams",

@@ -56,6 +56,15 @@ EMITS: dict[tuple[str, str], tuple[str, ...]] = {
     ("invoice", "finalized"): ("invoice.finalized",),
     ("invoice", "paid"): ("invoice.paid", "invoice.payment_succeeded"),
     ("invoice", "upcoming"): ("invoice.upcoming",),
+    ("invoice", "payment_failed"): ("invoice.payment_failed",),
+    ("invoice", "payment_action_required"): ("invoice.payment_action_required",),
+    ("invoice", "voided"): ("invoice.voided",),
+    ("invoice", "marked_uncollectible"): ("invoice.marked_uncollectible",),
+    ("invoice", "sent"): ("invoice.sent",),
+    # An invoice's payment is news once paid; starting or dropping one is not.
+    ("invoice_payment", "created"): (),
+    ("invoice_payment", "paid"): ("invoice_payment.paid",),
+    ("invoice_payment", "canceled"): (),
     ("invoice", "deleted"): ("invoice.deleted",),
     # A new payment method is news only once attached.
     ("payment_method", "created"): (),
