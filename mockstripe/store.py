@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import contextlib
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterator, TypeVar
+from typing import Any, Callable, Iterator, NamedTuple, TypeVar
 
 from .clock import Clock, SystemClock, TestClockTime
 
@@ -21,8 +21,7 @@ Obj = dict[str, Any]
 T = TypeVar("T")
 
 
-@dataclass(frozen=True, slots=True)
-class Cause:
+class Cause(NamedTuple):
     """What made a change: an API request (its id and idempotency key), or the server itself."""
 
     request_id: str | None = None
@@ -32,15 +31,14 @@ class Cause:
 BY_THE_SERVER = Cause()
 
 
-@dataclass(frozen=True, slots=True)
-class Change:
+class Change(NamedTuple):
     """One change to a stored object, as the recorder sees it.
 
     `action` is what happened (`created`, `updated`, `deleted`, or a named step such as
     `finalized`); `previous` holds the old values of what an update changed (for a nested hash,
     only its changed keys)."""
 
-    account: "Account"
+    account: Account
     object_type: str
     action: str
     obj: Obj

@@ -124,6 +124,24 @@ async function flow(stripe) {
     assert.deepEqual([preview.subtotal, preview.total, preview.amount_due], [AMOUNT, AMOUNT, AMOUNT]);
   });
 
+  await step("the flow's events, in order", async () => {
+    const events = await stripe.events.list({ limit: 100 });
+    assert.deepEqual(events.data.map((e) => e.type).reverse(), [
+      "billing.meter.created",
+      "product.created",
+      "price.created",
+      "customer.created",
+      "customer.updated", // the subscription sets the customer's currency
+      "customer.subscription.created",
+    ]);
+    const created = events.data[0];
+    assert.match(created.id, /^evt_/);
+    assert.equal(created.data.object.id, subscription.id);
+    assert.equal(created.data.object.items.data[0].price.id, price.id);
+    const retrieved = await stripe.events.retrieve(created.id);
+    assert.deepEqual(retrieved, created);
+  });
+
   await step("optional: retrieve usage for a custom time period", async () => {
     const start = event.timestamp - (event.timestamp % DAY);
     const summaries = await stripe.billing.meters.listEventSummaries(meter.id, {
