@@ -67,8 +67,6 @@ MAY_BE_ABSENT: dict[str, frozenset[str]] = {
     "subscription": frozenset({"automatic_tax.liability.account", "invoice_settings.issuer.account"}),
     "test_helpers.test_clock": frozenset({"status_details.advancing"}),
     "invoice_payment": frozenset({"payment.charge", "payment.payment_record"}),
-    # `account` is for Connect events only, `previous_attributes` for `*.updated` ones.
-    "event": frozenset({"account", "context", "data.previous_attributes"}),
     "payment_method": _type_hashes(stripe.PaymentMethod, "", {"billing_details", "card", "radar_options"}),
     "charge": _type_hashes(stripe.Charge.PaymentMethodDetails, "payment_method_details.", {"card"})
     | {"fraud_details.stripe_report", "fraud_details.user_report"},
