@@ -10,7 +10,7 @@ A refused confirmation keeps its intent and failed charge, as Stripe does: the 4
 from __future__ import annotations
 
 from datetime import datetime, timezone
-from typing import Any
+from typing import Any, Literal
 
 from ..store import Account
 from ..wire.errors import DOC_URL, StripeError, invalid, no_such
@@ -32,6 +32,11 @@ CONFIRMING_AUTHENTICATES = True
 ALREADY_ATTACHED = "The payment method you provided has already been attached to a customer."
 NOT_ATTACHED = (
     "The payment method you provided is not attached to a customer so detachment is impossible."
+)
+# UNSURE: Stripe's code for a default payment method that is not the customer's.
+NOT_THE_CUSTOMERS = (
+    "The customer does not have a payment method with the ID {}. The payment method must be attached to the "
+    "customer."
 )
 UPDATE_NEEDS_CUSTOMER = "You must save this PaymentMethod to a customer before you can update it."
 MISSING_PAYMENT_METHOD = (
@@ -166,17 +171,32 @@ def card_error(decline: Decline, **details: Any) -> StripeError:
     )
 
 
-def attach(account: Account, payment_method: Obj, customer: Obj) -> Obj:
-    """Save a card to a customer. Stripe checks the card with its issuer first: a declining card
-    gives a 402 and stays unattached."""
-    if payment_method["customer"] is not None:
-        if payment_method["customer"] == customer["id"]:
-            return payment_method
+def check_attachable(account: Account, payment_method: Obj, customer_id: str | None) -> None:
+    """Refuse, before anything changes, a card attached elsewhere or one its issuer declines (Stripe
+    checks a card with its issuer when it is saved: a 402)."""
+    if payment_method["customer"] is not None and payment_method["customer"] != customer_id:
         raise invalid(ALREADY_ATTACHED, code="payment_method_unexpected_state")
     decline = card_of(account, payment_method).declines
     if decline is not None:
         raise card_error(decline, payment_method=dict(payment_method))
+
+
+def attach(account: Account, payment_method: Obj, customer: Obj) -> Obj:
+    """Save a card to a customer (`check_attachable` first)."""
+    check_attachable(account, payment_method, customer["id"])
+    if payment_method["customer"] == customer["id"]:
+        return payment_method
     return account.update(payment_method, {"customer": customer["id"]}, action="attached")
+
+
+def attached_payment_method(account: Account, customer_id: str, payment_method_id: str, param: str) -> Obj:
+    """A payment method saved to the customer, as a default must be, or Stripe's 400."""
+    found = account.find("payment_method", payment_method_id)
+    if found is None and cards.named(payment_method_id) is None:
+        raise no_such("PaymentMethod", payment_method_id, param)
+    if found is None or found["customer"] != customer_id:
+        raise invalid(NOT_THE_CUSTOMERS.format(payment_method_id), param=param, code="resource_missing")
+    return found
 
 
 def detach(account: Account, payment_method: Obj) -> Obj:
@@ -422,28 +442,37 @@ def _unexpected(intent: Obj, verb: str, done: str, allowed: tuple[str, ...]) -> 
     )
 
 
+def outcome(
+    account: Account, payment_method: Obj, *, off_session: bool, authenticated: bool = False
+) -> Decline | Literal["requires_action"] | None:
+    """How charging the card goes (test cards answer the same every time): its decline, a wait for
+    3-D Secure on session (an off-session charge is declined instead), or None when it goes through."""
+    card = card_of(account, payment_method)
+    decline = card.charge_decline()
+    if decline is None and card.requires_authentication and not authenticated:
+        return cards.AUTHENTICATION_REQUIRED if off_session else "requires_action"
+    return decline
+
+
 def attempt(account: Account, intent: Obj, payment_method: Obj, *, off_session: bool, now: int) -> Decline | None:
     """Confirm `intent` with `payment_method`: charge the card and record the outcome. Returns the
     decline when the card was refused (the intent is then back to `requires_payment_method`)."""
-    card = card_of(account, payment_method)
     authenticated = CONFIRMING_AUTHENTICATES and intent["status"] == "requires_action"
-    decline = card.charge_decline()
-    if decline is None and card.requires_authentication and not authenticated:
-        if not off_session:
-            account.update(
-                intent,
-                {
-                    "payment_method": payment_method["id"],
-                    "status": "requires_action",
-                    "next_action": {
-                        "type": "use_stripe_sdk",
-                        "use_stripe_sdk": {"type": "three_d_secure_redirect", "stripe_js": "", "source": None},
-                    },
+    decline = outcome(account, payment_method, off_session=off_session, authenticated=authenticated)
+    if decline == "requires_action":
+        account.update(
+            intent,
+            {
+                "payment_method": payment_method["id"],
+                "status": "requires_action",
+                "next_action": {
+                    "type": "use_stripe_sdk",
+                    "use_stripe_sdk": {"type": "three_d_secure_redirect", "stripe_js": "", "source": None},
                 },
-                action="requires_action",
-            )
-            return None
-        decline = cards.AUTHENTICATION_REQUIRED
+            },
+            action="requires_action",
+        )
+        return None
     charge = _charge(intent, payment_method, decline, now)
     if decline is not None:
         error = {

@@ -242,3 +242,49 @@ def test_unknown_ids(stripe_client, raw) -> None:
     with pytest.raises(stripe.InvalidRequestError) as raised:
         stripe_client.v1.payment_methods.attach(_card(stripe_client).id, {"customer": "cus_missing"})
     assert (raised.value.user_message, raised.value.param) == ("No such customer: 'cus_missing'", "customer")
+
+
+def test_a_customer_saves_a_card_as_its_default_on_creation(stripe_client, events) -> None:
+    customer = stripe_client.v1.customers.create(
+        {"payment_method": "pm_card_visa", "invoice_settings": {"default_payment_method": "pm_card_visa"}}
+    )
+
+    default = customer.invoice_settings.default_payment_method
+    assert default.startswith("pm_1")
+    assert [pm.id for pm in stripe_client.v1.customers.payment_methods.list(customer.id).data] == [default]
+    assert events.new() == ["customer.created", "payment_method.attached"]
+
+
+def test_a_customer_cannot_be_created_with_a_declining_card(stripe_client) -> None:
+    with pytest.raises(stripe.CardError) as raised:
+        stripe_client.v1.customers.create({"payment_method": "pm_card_chargeDeclined"})
+
+    assert raised.value.code == "card_declined"
+    assert stripe_client.v1.customers.list().data == []
+
+
+def test_a_default_payment_method_must_be_the_customers(stripe_client, events) -> None:
+    customer = stripe_client.v1.customers.create()
+    stranger = _card(stripe_client)
+
+    for given in (stranger.id, "pm_card_visa"):
+        with pytest.raises(stripe.InvalidRequestError) as raised:
+            stripe_client.v1.customers.update(customer.id, {"invoice_settings": {"default_payment_method": given}})
+        assert raised.value.param == "invoice_settings[default_payment_method]"
+        assert raised.value.user_message == (
+            f"The customer does not have a payment method with the ID {given}. The payment method must be "
+            "attached to the customer."
+        )
+    with pytest.raises(stripe.InvalidRequestError) as raised:
+        stripe_client.v1.customers.update(customer.id, {"invoice_settings": {"default_payment_method": "pm_nope"}})
+    assert raised.value.user_message == "No such PaymentMethod: 'pm_nope'"
+
+    stripe_client.v1.payment_methods.attach(stranger.id, {"customer": customer.id})
+    events.new()
+    updated = stripe_client.v1.customers.update(customer.id, {"invoice_settings": {"default_payment_method": stranger.id}})
+    assert updated.invoice_settings.default_payment_method == stranger.id
+
+    stripe_client.v1.payment_methods.detach(stranger.id)
+
+    assert stripe_client.v1.customers.retrieve(customer.id).invoice_settings.default_payment_method is None
+    assert events.new() == ["customer.updated", "customer.updated", "payment_method.detached"]
