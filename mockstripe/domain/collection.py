@@ -15,6 +15,7 @@ from typing import Any, Literal
 from ..store import Account
 from ..wire.ids import new_id
 from . import payments
+from .subscriptions import end_subscription
 
 Obj = dict[str, Any]
 
@@ -97,7 +98,13 @@ def _new_payment(account: Account, invoice: Obj, intent: Obj, now: int) -> Obj:
     return account.create(payment)
 
 
-def _intent_for(account: Account, invoice: Obj, payment_method: Obj, now: int) -> Obj:
+def open_intent(account: Account, invoice: Obj, now: int) -> Obj:
+    """Give an open invoice its PaymentIntent without charging it (a subscription created with
+    `payment_behavior=default_incomplete`: the customer confirms it)."""
+    return _intent_for(account, invoice, default_payment_method(account, invoice), now)
+
+
+def _intent_for(account: Account, invoice: Obj, payment_method: Obj | None, now: int) -> Obj:
     """The invoice's PaymentIntent: the one of its open payment (retried), else a new one."""
     payment = _open_payment(account, invoice)
     if payment is not None:
@@ -110,7 +117,7 @@ def _intent_for(account: Account, invoice: Obj, payment_method: Obj, now: int) -
         currency=invoice["currency"],
         now=now,
         customer=invoice["customer"],
-        payment_method=payment_method["id"],
+        payment_method=None if payment_method is None else payment_method["id"],
         description=INTENT_DESCRIPTIONS.get(invoice["billing_reason"]),
         payment_method_types=["card"],
     )
@@ -163,7 +170,7 @@ def mark_paid(account: Account, invoice: Obj, now: int, *, paid: int, out_of_ban
         changes["amount_paid_off_stripe"] = invoice["amount_paid_off_stripe"] + invoice["amount_remaining"]
     else:
         changes.update(attempted=True, attempt_count=invoice["attempt_count"] + 1)
-    account.update(invoice, changes, action="paid")
+    account.update(invoice, changes, action="paid_out_of_band" if out_of_band else "paid")
     payment = _open_payment(account, invoice)
     if payment is None:
         return
@@ -211,6 +218,70 @@ def _failed(account: Account, invoice: Obj, now: int, retries: bool) -> None:
     )
 
 
-def retries_exhausted(invoice: Obj) -> bool:
-    """Whether a failed invoice has no retry left."""
-    return invoice["status"] == "open" and invoice["next_payment_attempt"] is None
+def void(account: Account, invoice: Obj, now: int) -> Obj:
+    """Void an open invoice: nothing more is collected, its payment in progress is dropped."""
+    cancel_open_payment(account, invoice, now)
+    return account.update(
+        invoice,
+        {
+            "auto_advance": False,
+            "next_payment_attempt": None,
+            "status": "void",
+            "status_transitions": {**invoice["status_transitions"], "voided_at": now},
+        },
+        action="voided",
+    )
+
+
+def settle_subscription(account: Account, invoice: Obj, outcome: Outcome, now: int) -> None:
+    """What a subscription becomes after a payment of its invoice: paid makes it `active` again; a
+    failed renewal makes it `past_due`, and after its last retry what the account's settings say. A
+    failed first payment leaves it `incomplete` (set when it was created)."""
+    subscription = subscription_of(account, invoice)
+    if subscription is None or subscription["status"] in ENDED:
+        return
+    status = subscription["status"]
+    if outcome == "paid":
+        if status in ("incomplete", "past_due", "unpaid"):
+            account.update(subscription, {"status": "active"})
+        return
+    if invoice["billing_reason"] == "subscription_create":
+        return
+    if invoice["next_payment_attempt"] is not None:
+        if status == "active":
+            account.update(subscription, {"status": "past_due"})
+        return
+    after = account.service(DunningSettings).after_retries
+    if after == "cancel":
+        end_subscription(account, subscription, now, reason="payment_failed")
+    elif status != after:
+        account.update(subscription, {"status": after})
+
+
+def intent_succeeded(account: Account, intent: Obj, now: int) -> None:
+    """An invoice's PaymentIntent confirmed directly (after `default_incomplete`, or 3-D Secure):
+    the invoice is paid and its subscription follows."""
+    for payment in account.collection("invoice_payment").newest_first():
+        if payment["payment"]["payment_intent"] == intent["id"] and payment["status"] == "open":
+            invoice = account.find("invoice", payment["invoice"])
+            if invoice is not None and invoice["status"] == "open":
+                mark_paid(account, invoice, now, paid=intent["amount_received"])
+                settle_subscription(account, invoice, "paid", now)
+            return
+
+
+def retry(account: Account, invoice: Obj, now: int) -> None:
+    """The scheduled retry of a declined invoice."""
+    outcome, _ = collect(account, invoice, now)
+    settle_subscription(account, invoice, outcome, now)
+
+
+def expire(account: Account, subscription: Obj, now: int) -> None:
+    """A subscription whose first payment never came: `incomplete_expired`, its invoice voided."""
+    invoice = account.find("invoice", subscription["latest_invoice"]) if subscription["latest_invoice"] else None
+    if invoice is not None and invoice["status"] == "open":
+        void(account, invoice, now)
+    account.update(subscription, {"status": "incomplete_expired", "ended_at": now}, action="expired")
+
+
+ENDED = ("canceled", "incomplete_expired")

@@ -46,6 +46,9 @@ EMITS: dict[tuple[str, str], tuple[str, ...]] = {
     # Canceling ends a subscription (it stays retrievable); deleting its test clock removes it.
     ("subscription", "canceled"): ("customer.subscription.deleted",),
     ("subscription", "deleted"): ("customer.subscription.deleted",),
+    # A subscription whose first payment never came ends as `incomplete_expired`. UNSURE: Stripe may
+    # send `customer.subscription.updated` for it instead.
+    ("subscription", "expired"): ("customer.subscription.deleted",),
     # Items are news of their subscription: its `customer.subscription.updated` carries them.
     ("subscription_item", "created"): (),
     ("subscription_item", "updated"): (),
@@ -59,6 +62,8 @@ EMITS: dict[tuple[str, str], tuple[str, ...]] = {
     ("invoice", "paid"): ("invoice.paid", "invoice.payment_succeeded"),
     ("invoice", "upcoming"): ("invoice.upcoming",),
     ("invoice", "payment_failed"): ("invoice.payment_failed",),
+    # Paid outside Stripe: no payment succeeded.
+    ("invoice", "paid_out_of_band"): ("invoice.paid",),
     ("invoice", "payment_action_required"): ("invoice.payment_action_required",),
     ("invoice", "voided"): ("invoice.voided",),
     ("invoice", "marked_uncollectible"): ("invoice.marked_uncollectible",),

@@ -15,6 +15,7 @@ from typing import Any
 from ..billing.invoice import invoice_totals
 from ..billing.periods import boundary
 from ..billing.pricing import amount_for, billed_quantity
+from . import collection
 from .metering import Metering
 from .prices import price_tiers
 from ..store import Account
@@ -25,9 +26,6 @@ from ..wire.lists import list_object
 
 Obj = dict[str, Any]
 
-# A finalized invoice with an amount due under `charge_automatically` is marked paid as if the charge
-# succeeded: this server keeps no payment methods, and a paying customer is the common test case.
-CHARGES_SUCCEED = True
 # How long after its creation a subscription invoice is finalized and charged (Stripe's default).
 FINALIZATION_DELAY = 3600
 # The smallest amount a charge may be, per currency: a smaller amount due is not charged but carried to
@@ -276,9 +274,27 @@ def build_invoice(
     }
 
 
-def finalize(account: Account, invoice: Obj, customer: Obj, now: int) -> None:
-    """Number the invoice, settle the customer's balance against it, then collect: nothing due or a
-    successful automatic charge makes it paid; `send_invoice` leaves it open until its due date."""
+def needs_charge(invoice: Obj) -> bool:
+    """Whether finalizing the invoice charges a card: collected automatically, and at least the
+    currency's minimum due (less is carried to the customer's balance)."""
+    due = invoice["amount_due"]
+    return invoice["collection_method"] == "charge_automatically" and due >= MINIMUM_CHARGES.get(invoice["currency"], 1)
+
+
+def finalize(
+    account: Account,
+    invoice: Obj,
+    customer: Obj,
+    now: int,
+    *,
+    charge: bool = True,
+    off_session: bool = True,
+    retries: bool = True,
+) -> collection.Outcome | None:
+    """Number the invoice, settle the customer's balance against it, then collect: nothing due makes
+    it paid; under `charge_automatically` the card is charged (unless `charge` is False: the invoice
+    then waits, with its PaymentIntent, for a payment); `send_invoice` leaves it open until its due
+    date. Returns how the charge went, or None when no card was charged."""
     number = f"{customer['invoice_prefix']}-{customer['next_invoice_sequence']:04d}"
     account.update(customer, {"next_invoice_sequence": customer["next_invoice_sequence"] + 1}, action="numbered")
     balance = min(invoice["total"] + invoice["starting_balance"], 0)
@@ -303,19 +319,26 @@ def finalize(account: Account, invoice: Obj, customer: Obj, now: int) -> None:
         },
         action="finalized",
     )
-    if due == 0 or carried or (automatic and CHARGES_SUCCEED):
+    if due == 0 or carried:
         account.update(
             invoice,
             {
                 "attempted": True,
-                "attempt_count": 0 if due == 0 or carried else 1,
-                "amount_paid": 0 if carried else due,
+                "attempt_count": 0,
+                "amount_paid": 0,
                 "amount_remaining": 0,
                 "status": "paid",
                 "status_transitions": {**finalized, "paid_at": now},
             },
             action="paid",
         )
+        return None
+    if not automatic:
+        return None
+    if not charge:
+        collection.open_intent(account, invoice, now)
+        return None
+    return collection.collect(account, invoice, now, off_session=off_session, retries=retries)[0]
 
 
 Draft = tuple[Obj, list[Obj]]  # an invoice not stored yet, with all its lines
@@ -338,10 +361,13 @@ def first_invoice(
     return invoice, lines
 
 
-def issue(account: Account, draft: Draft, customer: Obj, now: int) -> Obj:
-    """Store a subscription's first invoice with its lines, finalize it and collect it."""
+def issue(account: Account, draft: Draft, customer: Obj, now: int, *, charge: bool, off_session: bool) -> Obj:
+    """Store a subscription's first invoice with its lines, finalize it and collect it (`charge`);
+    a declined first payment is not retried."""
     invoice = store(account, draft)
-    finalize(account, invoice, customer, now)
+    outcome = finalize(account, invoice, customer, now, charge=charge, off_session=off_session, retries=False)
+    if outcome is not None:
+        collection.settle_subscription(account, invoice, outcome, now)
     return invoice
 
 
@@ -389,7 +415,9 @@ def finalize_when_due(account: Account, invoice: Obj, customer: Obj, now: int) -
         account.update(entry, {**recounted, "id": entry["id"]})
     totals = invoice_totals((entry["amount"] for entry in lines), customer["balance"]).as_fields()
     account.update(invoice, totals)
-    finalize(account, invoice, customer, now)
+    outcome = finalize(account, invoice, customer, now)
+    if outcome is not None:
+        collection.settle_subscription(account, invoice, outcome, now)
 
 
 def all_lines(account: Account, invoice: Obj) -> list[Obj]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..domain import payments
+from ..domain import collection, payments
 from ..routing import Area, Call, Endpoint
 from ..wire.errors import invalid
 from ..wire.lists import PAGE_EXCLUSIVE, PAGE_PARAMS, in_range
@@ -154,6 +154,8 @@ def _confirm(call: Call, intent: Obj, payment_method_id: str | None, params: Obj
     decline = payments.attempt(account, intent, payment_method, off_session=off_session, now=now)
     if decline is not None:
         raise payments.decline_error(account, intent, decline)
+    if intent["status"] == "succeeded":
+        collection.intent_succeeded(account, intent, now)
     if (
         intent["status"] == "succeeded"
         and intent["setup_future_usage"] is not None
