@@ -125,6 +125,12 @@ def _intent_for(account: Account, invoice: Obj, payment_method: Obj | None, now:
     return intent
 
 
+def intent_of(account: Account, invoice: Obj) -> Obj | None:
+    """The PaymentIntent of the invoice's payment in progress."""
+    payment = _open_payment(account, invoice)
+    return None if payment is None else account.find("payment_intent", payment["payment"]["payment_intent"])
+
+
 def collect(
     account: Account,
     invoice: Obj,
@@ -132,10 +138,11 @@ def collect(
     *,
     payment_method: Obj | None = None,
     off_session: bool = True,
-    retries: bool = True,
+    retries: bool | None = True,
 ) -> tuple[Outcome, payments.Decline | None]:
     """Charge an open invoice's `amount_remaining` to `payment_method` (by default the one
-    `default_payment_method` finds). `retries`: a decline schedules the next attempt."""
+    `default_payment_method` finds). `retries`: a decline schedules the next attempt (False: none;
+    None: the schedule stays as it was, for a payment asked for by hand)."""
     payment_method = payment_method or default_payment_method(account, invoice)
     if payment_method is None:
         _failed(account, invoice, now, retries)
@@ -206,11 +213,13 @@ def cancel_open_payment(account: Account, invoice: Obj, now: int) -> None:
         cancel_payment(account, payment, now)
 
 
-def _failed(account: Account, invoice: Obj, now: int, retries: bool) -> None:
+def _failed(account: Account, invoice: Obj, now: int, retries: bool | None) -> None:
     attempts = invoice["attempt_count"] + 1
     schedule = account.service(DunningSettings).retry_days
     # Attempt n (1-based) is followed by retry n, if the schedule has one.
     next_attempt = now + schedule[attempts - 1] * DAY if retries and attempts <= len(schedule) else None
+    if retries is None:
+        next_attempt = invoice["next_payment_attempt"]
     account.update(
         invoice,
         {"attempted": True, "attempt_count": attempts, "next_payment_attempt": next_attempt},

@@ -178,18 +178,23 @@ def _first_period_share(subscription: Obj, item: Obj) -> Decimal | None:
 
 def build_invoice(
     invoice_id: str,
-    subscription: Obj,
+    subscription: Obj | None,
     lines: list[Obj],
     *,
     billing_reason: str,
     created: int,
     period: tuple[int, int],
     customer: Obj,
+    terms: Obj | None = None,
 ) -> Obj:
-    """A draft invoice of `subscription` with `lines`, totalled against the customer's balance."""
+    """A draft invoice of `subscription` (or, None, of the customer alone) with `lines`, totalled
+    against the customer's balance. `terms` (`collection_method`, `days_until_due`, `currency`) are
+    the subscription's unless given."""
     totals = invoice_totals((entry["amount"] for entry in lines), customer["balance"])
-    send_invoice = subscription["collection_method"] == "send_invoice"
-    days = subscription["days_until_due"]
+    terms = terms if terms is not None else subscription
+    assert terms is not None
+    send_invoice = terms["collection_method"] == "send_invoice"
+    days = terms["days_until_due"]
     return {
         "id": invoice_id,
         "object": "invoice",
@@ -212,9 +217,9 @@ def build_invoice(
         },
         "automatically_finalizes_at": None,
         "billing_reason": billing_reason,
-        "collection_method": subscription["collection_method"],
+        "collection_method": terms["collection_method"],
         "created": created,
-        "currency": subscription["currency"],
+        "currency": terms["currency"],
         "custom_fields": customer["invoice_settings"]["custom_fields"],
         "customer": customer["id"],
         "customer_account": None,
@@ -246,7 +251,9 @@ def build_invoice(
         "next_payment_attempt": None if send_invoice else created + FINALIZATION_DELAY,
         "number": None,
         "on_behalf_of": None,
-        "parent": {
+        "parent": None
+        if subscription is None
+        else {
             "quote_details": None,
             "subscription_details": {"metadata": dict(subscription["metadata"]), "subscription": subscription["id"]},
             "type": "subscription_details",
@@ -272,6 +279,71 @@ def build_invoice(
         "webhooks_delivered_at": None,
         **totals.as_fields(),
     }
+
+
+def item_line(item: Obj, invoice_id: str) -> Obj:
+    """The line a pending invoice item becomes on an invoice."""
+    return {
+        "id": new_id("il"),
+        "object": "line_item",
+        "amount": item["amount"],
+        "currency": item["currency"],
+        "description": item["description"],
+        "discount_amounts": [],
+        "discountable": item["discountable"],
+        "discounts": [],
+        "invoice": invoice_id,
+        "livemode": False,
+        "metadata": dict(item["metadata"]),
+        "parent": {
+            "invoice_item_details": {
+                "invoice_item": item["id"],
+                "proration": False,
+                "proration_details": {"credited_items": None},
+                "subscription": None,
+            },
+            "subscription_item_details": None,
+            "type": "invoice_item_details",
+        },
+        "period": dict(item["period"]),
+        "pretax_credit_amounts": [],
+        "pricing": item["pricing"],
+        "quantity": item["quantity"],
+        "quantity_decimal": item["quantity_decimal"],
+        "subscription": None,
+        "subtotal": item["amount"],
+        "taxes": [],
+    }
+
+
+def pending_items(account: Account, customer_id: str, currency: str | None) -> list[Obj]:
+    """The customer's invoice items waiting for an invoice (in `currency`, if given), oldest first."""
+    return [
+        item
+        for item in reversed(list(account.collection("invoiceitem").newest_first()))
+        if item["customer"] == customer_id and item["invoice"] is None and currency in (None, item["currency"])
+    ]
+
+
+def standalone(
+    account: Account, customer: Obj, now: int, *, terms: Obj, items: list[Obj], auto_advance: bool, fields: Obj
+) -> Obj:
+    """Store a draft invoice of the customer alone (`POST /v1/invoices`), with `items` as its lines
+    and `fields` (description, metadata, ...) set."""
+    invoice_id = new_id("in")
+    lines = [item_line(item, invoice_id) for item in items]
+    invoice = build_invoice(
+        invoice_id, None, lines, billing_reason="manual", created=now, period=(now, now), customer=customer, terms=terms
+    )
+    invoice["auto_advance"] = auto_advance
+    invoice["automatically_finalizes_at"] = now + FINALIZATION_DELAY if auto_advance else None
+    if terms.get("due_date") is not None:
+        invoice["due_date"] = terms["due_date"]
+    invoice.update(fields)
+    stored = store(account, (invoice, lines))
+    for item in items:
+        account.update(item, {"invoice": invoice_id})
+    return stored
 
 
 def needs_charge(invoice: Obj) -> bool:
@@ -404,6 +476,8 @@ def finalize_when_due(account: Account, invoice: Obj, customer: Obj, now: int) -
     lines = all_lines(account, invoice)
     for entry in lines:
         details = entry["parent"]["subscription_item_details"]
+        if details is None:  # an invoice item's line: nothing to recount
+            continue
         price = account.find("price", entry["pricing"]["price_details"]["price"])
         subscription = account.find("subscription", details["subscription"])
         if price is None or subscription is None or not is_metered(price):
