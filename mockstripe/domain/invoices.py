@@ -362,11 +362,12 @@ def finalize(
     charge: bool = True,
     off_session: bool = True,
     retries: bool = True,
+    prepare: bool = True,
 ) -> collection.Outcome | None:
     """Number the invoice, settle the customer's balance against it, then collect: nothing due makes
     it paid; under `charge_automatically` the card is charged (unless `charge` is False: the invoice
-    then waits, with its PaymentIntent, for a payment); `send_invoice` leaves it open until its due
-    date. Returns how the charge went, or None when no card was charged."""
+    then waits, with its PaymentIntent unless not to `prepare` one, for a payment); `send_invoice`
+    leaves it open until its due date. Returns how the charge went, or None when no card was charged."""
     number = f"{customer['invoice_prefix']}-{customer['next_invoice_sequence']:04d}"
     account.update(customer, {"next_invoice_sequence": customer["next_invoice_sequence"] + 1}, action="numbered")
     balance = min(invoice["total"] + invoice["starting_balance"], 0)
@@ -408,7 +409,8 @@ def finalize(
     if not automatic:
         return None
     if not charge:
-        collection.open_intent(account, invoice, now)
+        if prepare:
+            collection.open_intent(account, invoice, now)
         return None
     return collection.collect(account, invoice, now, off_session=off_session, retries=retries)[0]
 

@@ -373,7 +373,7 @@ def pay(call: Call) -> Obj:
     elif not params.get("paid_out_of_band") and collection.default_payment_method(account, invoice) is None:
         raise invalid(NO_PAYMENT_METHOD)
     if invoice["status"] == "draft":
-        invoicing.finalize(account, invoice, customer, now, charge=False)
+        invoicing.finalize(account, invoice, customer, now, charge=False, prepare=not params.get("paid_out_of_band"))
         if invoice["status"] == "paid":
             return invoice
     if params.get("paid_out_of_band"):
