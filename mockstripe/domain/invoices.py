@@ -340,10 +340,7 @@ def standalone(
     if terms.get("due_date") is not None:
         invoice["due_date"] = terms["due_date"]
     invoice.update(fields)
-    stored = store(account, (invoice, lines))
-    for item in items:
-        account.update(item, {"invoice": invoice_id})
-    return stored
+    return store(account, (invoice, lines))
 
 
 def needs_charge(invoice: Obj) -> bool:
@@ -450,7 +447,13 @@ def store(account: Account, draft: Draft) -> Obj:
     invoice, lines = draft
     for entry in lines:
         account.create(entry)
-    return account.create(invoice, lines=lines)
+    stored = account.create(invoice, lines=lines)
+    for entry in lines:
+        details = entry["parent"]["invoice_item_details"]
+        item = account.find("invoiceitem", details["invoice_item"]) if details is not None else None
+        if item is not None:
+            account.update(item, {"invoice": invoice["id"]})
+    return stored
 
 
 def cycle_invoice(account: Account, subscription: Obj, customer: Obj, items: list[Obj], now: int) -> Draft | None:
@@ -461,6 +464,9 @@ def cycle_invoice(account: Account, subscription: Obj, customer: Obj, items: lis
     lines = next_lines(account, subscription, invoice_id=invoice_id, id_prefix="il", items=items)
     if not lines:
         return None
+    # The customer's pending invoice items come along on its next subscription invoice.
+    pending = pending_items(account, customer["id"], subscription["currency"])
+    lines += [item_line(item, invoice_id) for item in pending]
     cycling = not subscription["cancel_at_period_end"]
     invoice = build_invoice(
         invoice_id, subscription, lines,

@@ -346,3 +346,17 @@ def test_a_failed_usage_invoice_is_retried_on_the_clock(stripe_client, catalog) 
     assert [(i.amount, i.status) for i in intents] == [(10_000, "requires_payment_method")]
     charges = stripe_client.v1.charges.list({"customer": customer.id}).data
     assert [(c.status, c.created) for c in charges] == [("failed", P1 + HOUR + 3 * DAY), ("failed", P1 + HOUR)]
+
+
+def test_pending_items_come_along_on_the_renewal(stripe_client, catalog) -> None:
+    clocked = Clocked(stripe_client, catalog)
+    item = stripe_client.v1.invoice_items.create(
+        {"customer": clocked.customer.id, "amount": 250, "currency": "usd", "description": "Extra seat"}
+    )
+
+    clocked.advance(P1 + HOUR)
+
+    renewal = clocked.renewal()
+    assert [line.amount for line in renewal.lines.data] == [1000, 250]
+    assert (renewal.total, renewal.amount_paid, renewal.status) == (1250, 1250, "paid")
+    assert stripe_client.v1.invoice_items.retrieve(item.id).invoice == renewal.id
