@@ -67,17 +67,24 @@ def default_payment_method(account: Account, invoice: Obj) -> Obj | None:
     return None
 
 
+class InvoicePayments:
+    """One account's invoice payments by invoice and by PaymentIntent (an invoice has at most one
+    payment in progress), so collecting many invoices never scans them all."""
+
+    def __init__(self) -> None:
+        self.by_invoice: dict[str, list[Obj]] = {}
+        self.by_intent: dict[str, Obj] = {}
+
+
 def _open_payment(account: Account, invoice: Obj) -> Obj | None:
     """The invoice's payment still in progress, if any."""
-    for payment in account.collection("invoice_payment").newest_first():
-        if payment["invoice"] == invoice["id"] and payment["status"] == "open":
-            return payment
-    return None
+    mine = account.service(InvoicePayments).by_invoice.get(invoice["id"], ())
+    return next((payment for payment in mine if payment["status"] == "open"), None)
 
 
 def payments_of(account: Account, invoice: Obj) -> list[Obj]:
     """The invoice's payments, newest first."""
-    return [p for p in account.collection("invoice_payment").newest_first() if p["invoice"] == invoice["id"]]
+    return list(reversed(account.service(InvoicePayments).by_invoice.get(invoice["id"], ())))
 
 
 def _new_payment(account: Account, invoice: Obj, intent: Obj, now: int) -> Obj:
@@ -95,6 +102,9 @@ def _new_payment(account: Account, invoice: Obj, intent: Obj, now: int) -> Obj:
         "status": "open",
         "status_transitions": {"canceled_at": None, "paid_at": None},
     }
+    index = account.service(InvoicePayments)
+    index.by_invoice.setdefault(invoice["id"], []).append(payment)
+    index.by_intent[intent["id"]] = payment
     return account.create(payment)
 
 
@@ -270,13 +280,13 @@ def settle_subscription(account: Account, invoice: Obj, outcome: Outcome, now: i
 def intent_succeeded(account: Account, intent: Obj, now: int) -> None:
     """An invoice's PaymentIntent confirmed directly (after `default_incomplete`, or 3-D Secure):
     the invoice is paid and its subscription follows."""
-    for payment in account.collection("invoice_payment").newest_first():
-        if payment["payment"]["payment_intent"] == intent["id"] and payment["status"] == "open":
-            invoice = account.find("invoice", payment["invoice"])
-            if invoice is not None and invoice["status"] == "open":
-                mark_paid(account, invoice, now, paid=intent["amount_received"])
-                settle_subscription(account, invoice, "paid", now)
-            return
+    payment = account.service(InvoicePayments).by_intent.get(intent["id"])
+    if payment is None or payment["status"] != "open":
+        return
+    invoice = account.find("invoice", payment["invoice"])
+    if invoice is not None and invoice["status"] == "open":
+        mark_paid(account, invoice, now, paid=intent["amount_received"])
+        settle_subscription(account, invoice, "paid", now)
 
 
 def retry(account: Account, invoice: Obj, now: int) -> None:
