@@ -86,6 +86,8 @@ MAY_BE_ABSENT: dict[str, frozenset[str]] = {
             "stored_credential_usage",
         )
     },
+    # The signing secret is in the answer to create only.
+    "webhook_endpoint": frozenset({"secret"}),
 }
 
 DELETED_STUB = frozenset({"id", "object", "deleted"})

@@ -7,8 +7,9 @@ from typing import Any
 from . import __version__
 from .domain.collection import AFTER_RETRIES, DunningSettings
 from .domain.metering import Metering
+from .domain.webhooks import DeliveryLog
 from .routing import Area, Call, Endpoint
-from .wire.lists import list_object
+from .wire.lists import PAGE_EXCLUSIVE, PAGE_PARAMS, list_object, paginate_computed
 from .wire.params import Enum, Integer, List, String, endpoint
 
 
@@ -49,6 +50,12 @@ def billing_settings(call: Call) -> dict[str, Any]:
     return {"retry_days": list(settings.retry_days), "after_retries": settings.after_retries}
 
 
+def webhook_deliveries(call: Call) -> dict[str, Any]:
+    """This account's webhook delivery attempts, newest first (the latest ones only)."""
+    attempts = list(call.account.service(DeliveryLog).attempts)
+    return paginate_computed(attempts, call.params, call.path, noun="webhook delivery")
+
+
 AREA = Area(
     name="admin",
     types=(),
@@ -76,6 +83,13 @@ AREA = Area(
         Endpoint(
             "POST", "/_mock/billing_settings", billing_settings, BILLING_SETTINGS,
             "Set the caller's account's retry schedule (`retry_days[]`) and `after_retries` (cancel, unpaid, past_due)",
+        ),
+        Endpoint(
+            "GET",
+            "/_mock/webhook_deliveries",
+            webhook_deliveries,
+            endpoint(**PAGE_PARAMS, exclusive=PAGE_EXCLUSIVE),
+            "Webhook delivery attempts of the caller's account, newest first: status or error, timing, next retry",
         ),
     ),
 )

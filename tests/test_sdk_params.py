@@ -98,6 +98,11 @@ SDK_PARAMS: dict[tuple[str, str], str | None] = {
     ("POST", "/v1/test_helpers/test_clocks/{id}/advance"): "test_helpers.TestClockAdvanceParams",
     ("GET", "/v1/events"): "EventListParams",
     ("GET", "/v1/events/{id}"): "EventRetrieveParams",
+    ("POST", "/v1/webhook_endpoints"): "WebhookEndpointCreateParams",
+    ("GET", "/v1/webhook_endpoints"): "WebhookEndpointListParams",
+    ("GET", "/v1/webhook_endpoints/{id}"): "WebhookEndpointRetrieveParams",
+    ("POST", "/v1/webhook_endpoints/{id}"): "WebhookEndpointUpdateParams",
+    ("DELETE", "/v1/webhook_endpoints/{id}"): "WebhookEndpointDeleteParams",
 }
 
 # Per-call options the SDK accepts next to the params; they travel as headers, not params.

@@ -167,7 +167,8 @@ def card_error(decline: Decline, **details: Any) -> StripeError:
         type="card_error",
         code=decline.code,
         param=decline.param,
-        details={"decline_code": decline.decline_code, **details},
+        decline_code=decline.decline_code,
+        details=details,
     )
 
 

@@ -19,6 +19,7 @@ from . import (
     subscription_items,
     subscriptions,
     test_clocks,
+    webhook_endpoints,
 )
 
 AREAS = (
@@ -40,4 +41,5 @@ AREAS = (
     refunds.AREA,
     test_clocks.AREA,
     events.AREA,
+    webhook_endpoints.AREA,
 )
