@@ -360,3 +360,14 @@ def test_pending_items_come_along_on_the_renewal(stripe_client, catalog) -> None
     assert [line.amount for line in renewal.lines.data] == [1000, 250]
     assert (renewal.total, renewal.amount_paid, renewal.status) == (1250, 1250, "paid")
     assert stripe_client.v1.invoice_items.retrieve(item.id).invoice == renewal.id
+
+
+def test_payment_events_of_a_clocked_customer_show_the_clock_time(stripe_client, catalog, events) -> None:
+    clocked = Clocked(stripe_client, catalog)
+    clocked.switch_card("pm_card_chargeCustomerFail")
+    events.new()
+
+    clocked.advance(P1 + HOUR)
+
+    failed = [e for e in events.new_events() if e.type in FAILED_EVENTS]
+    assert [(e.type, e.created) for e in failed] == [(t, P1 + HOUR) for t in FAILED_EVENTS]
