@@ -343,6 +343,17 @@ def standalone(
     return store(account, (invoice, lines))
 
 
+def add_item(account: Account, invoice: Obj, item: Obj, customer: Obj) -> None:
+    """Put an invoice item on a draft invoice: a new line, and the totals again."""
+    lines = all_lines(account, invoice)
+    entry = account.create(item_line(item, invoice["id"]))
+    lines.append(entry)
+    totals = invoice_totals((line["amount"] for line in lines), customer["balance"]).as_fields()
+    shown = list_object(lines[:LINES_SHOWN], len(lines) > LINES_SHOWN, f"/v1/invoices/{invoice['id']}/lines")
+    account.update(invoice, {**totals, "lines": shown})
+    account.update(item, {"invoice": invoice["id"]})
+
+
 def needs_charge(invoice: Obj) -> bool:
     """Whether finalizing the invoice charges a card: collected automatically, and at least the
     currency's minimum due (less is carried to the customer's balance)."""

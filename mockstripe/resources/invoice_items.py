@@ -10,6 +10,7 @@ from __future__ import annotations
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
+from ..domain import invoices as invoicing
 from ..routing import Area, Call, Endpoint
 from ..wire.errors import invalid
 from ..wire.ids import new_id
@@ -39,6 +40,15 @@ RECURRING_PRICE = (
 CURRENCY_MISMATCH = "The price's currency ({price}) does not match the invoice item's currency ({given})."
 # UNSURE: Stripe's wording for an invoice item with neither an amount nor a price.
 NO_AMOUNT = "You must specify either `amount`, `pricing[price]` or `unit_amount_decimal`."
+# UNSURE: Stripe's wording for these.
+NOT_A_DRAFT = "Invoice items can only be added to draft invoices."
+OTHER_CUSTOMER = "The invoice {} belongs to another customer."
+ON_A_FINALIZED_INVOICE = "This invoice item is on the invoice {}, which is no longer a draft: it cannot change."
+# Not modelled: changing or removing an item on a draft (Stripe updates the draft's line with it).
+ON_A_DRAFT = (
+    "This invoice item is on a draft invoice: mockstripe changes only its metadata there. Delete the draft "
+    "to release the item."
+)
 PERIOD = Hash(fields={"start": Integer(required=True), "end": Integer(required=True)})
 PRICING = Hash(fields={"price": Ref(object_type="price", noun="price")})
 AMOUNTS = (("amount", "pricing", "unit_amount_decimal"),)
@@ -51,6 +61,7 @@ def _check_amount(values: Obj, path: str) -> None:
 
 CREATE = endpoint(
     customer=Ref(object_type="customer", noun="customer", required=True),
+    invoice=Ref(object_type="invoice", noun="invoice"),
     amount=Integer(),
     currency=Currency(),
     description=String(),
@@ -63,7 +74,7 @@ CREATE = endpoint(
     **{
         k: Unsupported()
         for k in (
-            "customer_account", "discounts", "invoice", "price_data", "quantity_decimal", "subscription",
+            "customer_account", "discounts", "price_data", "quantity_decimal", "subscription",
             "tax_behavior", "tax_code", "tax_rates",
         )
     },
@@ -166,6 +177,9 @@ def create(call: Call) -> Obj:
     currency = currency or customer["currency"]
     if currency is None:
         raise missing("currency")
+    invoice = account.find("invoice", params["invoice"]) if params.get("invoice") is not None else None
+    if invoice is not None:
+        _check_draft_of(invoice, customer["id"], currency)
     now = account.clock_for(customer).now()
     period = params.get("period") or {"start": now, "end": now}
     item = {
@@ -195,7 +209,26 @@ def create(call: Call) -> Obj:
         "tax_rates": [],
         "test_clock": customer["test_clock"],
     }
-    return account.create(item)
+    account.create(item)
+    if invoice is not None:
+        invoicing.add_item(account, invoice, item, customer)
+    return item
+
+
+def _check_draft_of(invoice: Obj, customer_id: str, currency: str) -> None:
+    if invoice["status"] != "draft":
+        raise invalid(NOT_A_DRAFT, param="invoice")
+    if invoice["customer"] != customer_id:
+        raise invalid(OTHER_CUSTOMER.format(invoice["id"]), param="invoice")
+    if invoice["currency"] != currency:
+        raise invalid(CURRENCY_MISMATCH.format(price=invoice["currency"], given=currency), param="currency")
+
+
+def _check_changeable(call: Call, item: Obj) -> None:
+    """An item on an invoice changes only while that invoice is a draft."""
+    invoice = call.account.find("invoice", item["invoice"]) if item["invoice"] is not None else None
+    if invoice is not None and invoice["status"] != "draft":
+        raise invalid(ON_A_FINALIZED_INVOICE.format(invoice["id"]))
 
 
 def retrieve(call: Call) -> Obj:
@@ -204,6 +237,9 @@ def retrieve(call: Call) -> Obj:
 
 def update(call: Call) -> Obj:
     item = call.path_object("invoiceitem", "invoiceitem")
+    _check_changeable(call, item)
+    if item["invoice"] is not None and set(call.params) - {"metadata", "expand"}:
+        raise invalid(ON_A_DRAFT)
     params = call.params
     amount, currency, pricing, quantity, description = _pricing(call, item, params)
     changes: Obj = {
@@ -225,7 +261,11 @@ def update(call: Call) -> Obj:
 
 
 def delete(call: Call) -> Obj:
-    return call.account.delete(call.path_object("invoiceitem", "invoiceitem"))
+    item = call.path_object("invoiceitem", "invoiceitem")
+    _check_changeable(call, item)
+    if item["invoice"] is not None:
+        raise invalid(ON_A_DRAFT)
+    return call.account.delete(item)
 
 
 def list_items(call: Call) -> Obj:

@@ -226,3 +226,67 @@ def test_a_declining_card_on_pay(stripe_client, events) -> None:
     failed = stripe_client.v1.invoices.retrieve(invoice.id)
     assert (failed.status, failed.attempt_count, failed.attempted, failed.next_payment_attempt) == ("open", 1, True, None)
     assert events.new() == ["charge.failed", "payment_intent.payment_failed", "invoice.payment_failed"]
+
+
+def test_an_item_added_to_a_draft_invoice(stripe_client) -> None:
+    customer = _customer(stripe_client)
+    draft = _draft(stripe_client, customer, 1000)
+
+    item = stripe_client.v1.invoice_items.create(
+        {"customer": customer.id, "amount": 250, "currency": "usd", "invoice": draft.id}
+    )
+
+    assert item.invoice == draft.id
+    updated = stripe_client.v1.invoices.retrieve(draft.id)
+    assert (updated.total, [line.amount for line in updated.lines.data]) == (1250, [1000, 250])
+    with pytest.raises(stripe.InvalidRequestError):
+        stripe_client.v1.invoice_items.update(item.id, {"amount": 1})
+    assert stripe_client.v1.invoice_items.update(item.id, {"metadata": {"a": "b"}}).metadata.to_dict() == {"a": "b"}
+    paid = stripe_client.v1.invoices.pay(draft.id)
+    assert paid.amount_paid == 1250
+    with pytest.raises(stripe.InvalidRequestError) as raised:
+        stripe_client.v1.invoice_items.delete(item.id)
+    assert raised.value.user_message.startswith(f"This invoice item is on the invoice {draft.id}")
+
+
+def test_items_go_only_on_a_draft_of_their_customer(stripe_client) -> None:
+    alice, bob = _customer(stripe_client), _customer(stripe_client)
+    finalized = stripe_client.v1.invoices.finalize_invoice(_draft(stripe_client, alice, 1000).id)
+    bobs = _draft(stripe_client, bob)
+
+    for invoice in (finalized.id, bobs.id):
+        with pytest.raises(stripe.InvalidRequestError) as raised:
+            stripe_client.v1.invoice_items.create({"customer": alice.id, "amount": 1, "currency": "usd", "invoice": invoice})
+        assert raised.value.param == "invoice"
+    assert stripe_client.v1.invoice_items.list({"customer": alice.id, "pending": True}).data == []
+
+
+def test_invoice_payments_list_and_retrieve(stripe_client, sdk_fields) -> None:
+    customer = _customer(stripe_client)
+    paid = stripe_client.v1.invoices.pay(_draft(stripe_client, customer, 1000).id)
+    other = stripe_client.v1.invoices.finalize_invoice(_draft(stripe_client, customer, 2000).id)
+
+    [payment] = stripe_client.v1.invoice_payments.list({"invoice": paid.id}).data
+    assert set(payment.to_dict()) == sdk_fields(stripe.InvoicePayment) - {"deleted"}
+    assert payment.id.startswith("inpay_")
+    assert (payment.status, payment.amount_paid, payment.amount_requested, payment.currency) == ("paid", 1000, 1000, "usd")
+    assert payment.status_transitions.paid_at == paid.status_transitions.paid_at
+    assert stripe_client.v1.invoice_payments.retrieve(payment.id).id == payment.id
+    opened = stripe_client.v1.invoice_payments.list({"status": "open"}).data
+    assert [p.invoice for p in opened] == [other.id]
+    expanded = stripe_client.v1.invoice_payments.retrieve(payment.id, {"expand": ["payment.payment_intent"]})
+    assert expanded.payment.payment_intent.status == "succeeded"
+
+
+def test_an_auto_advancing_draft_finalizes_and_charges_on_the_clock(stripe_client) -> None:
+    clock = stripe_client.v1.test_helpers.test_clocks.create({"frozen_time": 1_704_067_200})
+    customer = stripe_client.v1.customers.create(
+        {"test_clock": clock.id, "payment_method": "pm_card_visa", "invoice_settings": {"default_payment_method": "pm_card_visa"}}
+    )
+    draft = _draft(stripe_client, customer, 1500, auto_advance=True)
+    assert draft.automatically_finalizes_at == 1_704_067_200 + 3600
+
+    stripe_client.v1.test_helpers.test_clocks.advance(clock.id, {"frozen_time": 1_704_067_200 + 3600})
+
+    invoice = stripe_client.v1.invoices.retrieve(draft.id)
+    assert (invoice.status, invoice.amount_paid, invoice.status_transitions.paid_at) == ("paid", 1500, 1_704_067_200 + 3600)
