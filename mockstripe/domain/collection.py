@@ -3,8 +3,8 @@
 An invoice collected automatically is charged through a PaymentIntent of its own, recorded as an
 `invoice_payment` (`invoice.payments`). A success pays the invoice; a decline (or no payment method
 at all) leaves it open with `attempt_count` up by one and, when retries apply, `next_payment_attempt`
-set by the account's retry schedule (`DunningSettings`); the subscription then follows (see
-`domain/subscriptions.py`).
+set by the account's retry schedule (`DunningSettings`); the subscription then follows
+(`settle_subscription`).
 """
 
 from __future__ import annotations
@@ -35,6 +35,12 @@ INTENT_DESCRIPTIONS = {
 }
 
 Outcome = Literal["paid", "failed", "requires_action"]
+# UNSURE: the exact tail of Stripe's message, and its code.
+NO_PAYMENT_METHOD = (
+    "This customer has no attached payment source or default payment method. Please consider adding a default "
+    "payment method. For more information, visit "
+    "https://stripe.com/docs/billing/subscriptions/payment-methods-setting#payment-method-priority."
+)
 
 
 @dataclass

@@ -15,7 +15,7 @@ from typing import Any
 from ..billing.invoice import invoice_totals
 from ..billing.periods import boundary
 from ..billing.pricing import amount_for, billed_quantity
-from . import collection
+from . import collection, payments
 from .metering import Metering
 from .prices import price_tiers
 from ..store import Account
@@ -28,9 +28,8 @@ Obj = dict[str, Any]
 
 # How long after its creation a subscription invoice is finalized and charged (Stripe's default).
 FINALIZATION_DELAY = 3600
-# The smallest amount a charge may be, per currency: a smaller amount due is not charged but carried to
-# the customer's balance (a debit the next invoice collects), and the invoice is marked paid.
-MINIMUM_CHARGES = {"usd": 50}
+# An amount due under the currency's smallest charge (`payments.MINIMUM_AMOUNTS`) is not charged but
+# carried to the customer's balance (a debit the next invoice collects), and the invoice is marked paid.
 # What the invoice a subscription ending at its period end (`cancel_at_period_end`) leaves for the
 # usage of its last period reports as its billing reason. UNSURE: Stripe's reason for it.
 FINAL_USAGE_BILLING_REASON = "subscription_cycle"
@@ -358,7 +357,7 @@ def needs_charge(invoice: Obj) -> bool:
     """Whether finalizing the invoice charges a card: collected automatically, and at least the
     currency's minimum due (less is carried to the customer's balance)."""
     due = invoice["amount_due"]
-    return invoice["collection_method"] == "charge_automatically" and due >= MINIMUM_CHARGES.get(invoice["currency"], 1)
+    return invoice["collection_method"] == "charge_automatically" and due >= payments.MINIMUM_AMOUNTS.get(invoice["currency"], 1)
 
 
 def finalize(
@@ -381,7 +380,7 @@ def finalize(
     balance = min(invoice["total"] + invoice["starting_balance"], 0)
     automatic = invoice["collection_method"] == "charge_automatically"
     due = invoice["amount_due"]
-    carried = automatic and 0 < due < MINIMUM_CHARGES.get(invoice["currency"], 0)
+    carried = automatic and 0 < due < payments.MINIMUM_AMOUNTS.get(invoice["currency"], 0)
     if carried:
         balance += due
     account.update(customer, {"balance": balance})

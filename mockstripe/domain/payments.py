@@ -25,9 +25,6 @@ UPDATABLE = ("requires_payment_method", "requires_confirmation", "requires_actio
 CANCELABLE = ("requires_payment_method", "requires_capture", "requires_confirmation", "requires_action", "processing")
 # The default capture method of the API versions this server speaks.
 DEFAULT_CAPTURE_METHOD = "automatic_async"
-# Confirming an intent that waits in `requires_action` stands for the customer completing 3-D Secure
-# (there is no browser here). UNSURE: Stripe has no API for it; its test pages do it in the browser.
-CONFIRMING_AUTHENTICATES = True
 
 ALREADY_ATTACHED = "The payment method you provided has already been attached to a customer."
 NOT_ATTACHED = (
@@ -458,7 +455,9 @@ def outcome(
 def attempt(account: Account, intent: Obj, payment_method: Obj, *, off_session: bool, now: int) -> Decline | None:
     """Confirm `intent` with `payment_method`: charge the card and record the outcome. Returns the
     decline when the card was refused (the intent is then back to `requires_payment_method`)."""
-    authenticated = CONFIRMING_AUTHENTICATES and intent["status"] == "requires_action"
+    # Confirming an intent that waits in `requires_action` stands for the customer passing 3-D Secure
+    # (there is no browser here). UNSURE: on Stripe the customer does it on a test page.
+    authenticated = intent["status"] == "requires_action"
     decline = outcome(account, payment_method, off_session=off_session, authenticated=authenticated)
     if decline == "requires_action":
         account.update(

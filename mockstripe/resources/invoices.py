@@ -15,7 +15,7 @@ from ..domain.subscriptions import (
     check_items,
     lookup_price,
 )
-from ..wire.errors import invalid
+from ..wire.errors import StripeError, invalid
 from ..wire.lists import PAGE_EXCLUSIVE, PAGE_PARAMS, in_range, list_object
 from ..wire.objects import ListOf, ObjectType
 from ..wire.params import (
@@ -162,11 +162,6 @@ ONLY_OPEN_UNCOLLECTIBLE = "You can only mark an open invoice as uncollectible; t
 ONLY_SEND_INVOICE_SENT = "You can only manually send an invoice if its collection method is 'send_invoice'."
 ONLY_OPEN_SENT = "You can only send an open invoice; this invoice is {}."
 CUSTOMER_DELETED = "This invoice's customer has been deleted."
-NO_PAYMENT_METHOD = (
-    "This customer has no attached payment source or default payment method. Please consider adding a default "
-    "payment method. For more information, visit "
-    "https://stripe.com/docs/billing/subscriptions/payment-methods-setting#payment-method-priority."
-)
 
 INVOICE = ObjectType(
     name="invoice",
@@ -371,7 +366,7 @@ def pay(call: Call) -> Obj:
             account, customer["id"], params["payment_method"], "payment_method"
         )
     elif not params.get("paid_out_of_band") and collection.default_payment_method(account, invoice) is None:
-        raise invalid(NO_PAYMENT_METHOD)
+        raise StripeError(collection.NO_PAYMENT_METHOD, code="resource_missing")
     if invoice["status"] == "draft":
         invoicing.finalize(account, invoice, customer, now, charge=False, prepare=not params.get("paid_out_of_band"))
         if invoice["status"] == "paid":

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..domain import cards, payments
+from ..domain import cards, collection, payments
 from ..domain import invoices as invoicing
 from ..routing import Area, Call, Endpoint
 from ..domain.subscriptions import (
@@ -48,12 +48,6 @@ Obj = dict[str, Any]
 MAX_ITEMS = 20
 # Stripe's default when `payment_behavior` is not given.
 DEFAULT_PAYMENT_BEHAVIOR = "allow_incomplete"
-# UNSURE: the exact tail of Stripe's message, and its code.
-NO_PAYMENT_METHOD = (
-    "This customer has no attached payment source or default payment method. Please consider adding a default "
-    "payment method. For more information, visit "
-    "https://stripe.com/docs/billing/subscriptions/payment-methods-setting#payment-method-priority."
-)
 PENDING_ONLY_ON_UPDATE = "payment_behavior=pending_if_incomplete is only supported when updating a subscription."
 ANCHOR_IN_PAST = "billing_cycle_anchor cannot be in the past"
 DAYS_UNTIL_DUE_NEEDS_SEND_INVOICE = (
@@ -282,7 +276,7 @@ def _first_payment(account: Any, subscription: Obj, customer: Obj, behavior: str
     found = subscription["default_payment_method"] or customer["invoice_settings"]["default_payment_method"]
     payment_method = account.find("payment_method", found) if found is not None else None
     if payment_method is None:
-        raise StripeError(NO_PAYMENT_METHOD, code="resource_missing")
+        raise StripeError(collection.NO_PAYMENT_METHOD, code="resource_missing")
     outcome = payments.outcome(account, payment_method, off_session=off_session)
     if outcome is None:
         return "active"

@@ -7,7 +7,7 @@ import re
 import pytest
 import stripe
 
-from conformance.shapes import EXPAND_ONLY, MAY_BE_ABSENT
+from conformance.shapes import EXPAND_ONLY
 
 DECLINES = [
     ("pm_card_chargeDeclined", "card_declined", "generic_decline", "Your card was declined."),
