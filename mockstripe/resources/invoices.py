@@ -163,6 +163,12 @@ ONLY_SEND_INVOICE_SENT = "You can only manually send an invoice if its collectio
 ONLY_OPEN_SENT = "You can only send an open invoice; this invoice is {}."
 CUSTOMER_DELETED = "This invoice's customer has been deleted."
 
+def _confirmation_secret(account: Any, invoice: Obj) -> Obj | None:
+    """What the customer's browser confirms the payment of an open invoice with (Stripe.js)."""
+    intent = collection.intent_of(account, invoice) if invoice["status"] == "open" else None
+    return None if intent is None else {"client_secret": intent["client_secret"], "type": "payment_intent"}
+
+
 INVOICE = ObjectType(
     name="invoice",
     noun="invoice",
@@ -183,7 +189,7 @@ INVOICE = ObjectType(
             len(collection.payments_of(account, invoice)) > 10,
             f"/v1/invoices/{invoice['id']}/payments",
         ),
-        "confirmation_secret": lambda account, invoice: None,
+        "confirmation_secret": _confirmation_secret,
     },
     nested={"lines": ListOf("line_item"), "payments": ListOf("invoice_payment")},
 )

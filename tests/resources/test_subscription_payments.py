@@ -371,3 +371,34 @@ def test_payment_events_of_a_clocked_customer_show_the_clock_time(stripe_client,
 
     failed = [e for e in events.new_events() if e.type in FAILED_EVENTS]
     assert [(e.type, e.created) for e in failed] == [(t, P1 + HOUR) for t in FAILED_EVENTS]
+
+
+def test_the_first_invoice_confirmation_secret_is_its_intents(stripe_client, catalog) -> None:
+    customer = _customer(stripe_client, card=None)
+
+    subscription = stripe_client.v1.subscriptions.create(
+        {
+            "customer": customer.id,
+            "items": [{"price": catalog.licensed_price(1000).id}],
+            "payment_behavior": "default_incomplete",
+            "expand": ["latest_invoice.confirmation_secret"],
+        }
+    )
+
+    secret = subscription.latest_invoice.confirmation_secret
+    intent = _intent_of(stripe_client, _invoice(stripe_client, subscription.latest_invoice.id))
+    assert (secret.type, secret.client_secret) == ("payment_intent", intent.client_secret)
+
+
+def test_update_the_subscription_default_payment_method(stripe_client, catalog) -> None:
+    customer = _customer(stripe_client)
+    subscription = _subscribe(stripe_client, customer, catalog)
+    amex = stripe_client.v1.payment_methods.attach("pm_card_amex", {"customer": customer.id})
+
+    updated = stripe_client.v1.subscriptions.update(subscription.id, {"default_payment_method": amex.id})
+
+    assert updated.default_payment_method == amex.id
+    with pytest.raises(stripe.InvalidRequestError) as raised:
+        stripe_client.v1.subscriptions.update(subscription.id, {"default_payment_method": "pm_card_visa"})
+    assert raised.value.param == "default_payment_method"
+    assert stripe_client.v1.subscriptions.update(subscription.id, {"default_payment_method": ""}).default_payment_method is None
