@@ -143,13 +143,13 @@ def _ms(value: str) -> float:
 
 
 def _parse(out: str) -> tuple[float, int, float, float, float, int, int]:
-    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]  # wrk always prints it
     done = re.search(r"(\d+) requests in ([\d.]+)(us|ms|s|m)", out)
     assert done, out
     requests = int(done.group(1))
     duration_s = _ms(done.group(2) + done.group(3)) / 1e3
-    p50 = _ms(re.search(r"^\s+50%\s+(\S+)", out, re.M).group(1))  # type: ignore[union-attr]
-    p99 = _ms(re.search(r"^\s+99%\s+(\S+)", out, re.M).group(1))  # type: ignore[union-attr]
+    p50 = _ms(re.search(r"^\s+50%\s+(\S+)", out, re.M).group(1))  # type: ignore[union-attr]  # wrk always prints it
+    p99 = _ms(re.search(r"^\s+99%\s+(\S+)", out, re.M).group(1))  # type: ignore[union-attr]  # wrk always prints it
     non2xx_m = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
     non2xx = int(non2xx_m.group(1)) if non2xx_m else 0
     sock_m = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)

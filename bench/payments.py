@@ -24,8 +24,8 @@ from urllib.parse import urlencode, urlsplit
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from mockstripe import serve_in_thread  # noqa: E402
-from mockstripe.config import Config  # noqa: E402
+from mockstripe import serve_in_thread
+from mockstripe.config import Config
 
 KEY = "sk_test_bench_payments"
 T0 = 1704067200  # 2024-01-01 00:00 UTC

@@ -15,6 +15,7 @@ ROWS = (
     ("customers.retrieve", "GET /v1/customers/{id}"),
     ("meter_events.create", "POST /v1/billing/meter_events"),
     ("invoices.create_preview", "POST /v1/invoices/create_preview"),
+    ("generic.create", "POST /v1/coupons (generic)"),
 )
 
 Results = Mapping[str, Any]
@@ -82,6 +83,10 @@ def targets(results: Results) -> list[dict[str, Any]]:
     r = _ratio(row.get(MOCK), row.get(LOCALSTRIPE))
     add("POST /v1/customers ≥ 20× localstripe", r, None if r is None else r >= 20, _x(r))
 
+    generic, customers = tp.get("generic.create", {}), tp.get("customers.create", {})
+    r = _ratio(generic.get(MOCK), customers.get(MOCK))
+    add("generic create ≥ 0.5× POST /v1/customers", r, None if r is None else r >= 0.5, _x(r))
+
     stream = results.get("stream", {})
     eps = float(stream["events_per_s"]) if _measured(stream) else None
     add("v2 meter_event_stream ≥ 100,000 events/s", eps, None if eps is None else eps >= 100_000,
@@ -96,6 +101,16 @@ def targets(results: Results) -> list[dict[str, Any]]:
     add(f"RSS per stored event ≤ 250 B (over {mem.get('events', 0):,} events)" if bpe is not None
         else "RSS per stored event ≤ 250 B", bpe, None if bpe is None else bpe <= 250,
         f"{bpe:,.0f} B" if bpe is not None else _na(mem))
+
+    full = results.get("full_store", {})
+    stored = _stored(full)
+    at = f"@ {full['customers']:,} customers" if stored else "with a full store"
+    p99 = float(full["full"]["p99_ms"]) if stored else None
+    add(f"POST /v1/customers {at}: p99 ≤ 5 ms", p99, None if p99 is None else p99 <= 5,
+        f"{p99:.2f} ms" if p99 is not None else _na(full))
+    kept = _ratio(full["full"], full["empty"]) if stored else None
+    add(f"POST /v1/customers {at} ≥ 0.9× empty store", kept, None if kept is None else kept >= 0.9,
+        _x(kept) if kept is not None else _na(full))
 
     cold = results.get("cold_start", {})
     med = cold.get("median_s") if isinstance(cold, Mapping) else None
@@ -128,6 +143,15 @@ def targets(results: Results) -> list[dict[str, Any]]:
     else:
         add("load generator not the bottleneck (wrk drove the ceiling faster, wrk < 90% cpu)", None, None, "–")
     return out
+
+
+def _stored(full: Any) -> bool:
+    """Whether the full-store row has both of its measurements."""
+    return isinstance(full, Mapping) and _measured(full.get("empty")) and _measured(full.get("full"))
+
+
+def _latencies(cell: Mapping[str, Any]) -> str:
+    return f"{cell['rps']:,.0f} req/s, p50 {cell['p50_ms']:.2f} ms, p99 {cell['p99_ms']:.2f} ms"
 
 
 def _table(headers: list[str], rows: list[list[str]], left: int = 1) -> str:
@@ -180,6 +204,14 @@ def render(results: Results) -> str:
                            f"{mem['rss_after'] / 2**20:,.1f} MiB over {mem['events']:,} events)"])
     else:
         scale_rows.append(["RSS per stored event", _na(mem)])
+    full = results.get("full_store", {})
+    if _stored(full):
+        scale_rows.append(["POST /v1/customers, empty store", _latencies(full["empty"])])
+        scale_rows.append([f"POST /v1/customers @ {full['customers']:,} customers", _latencies(full["full"])])
+        scale_rows.append(["  (customers stored at", f"{full['load_per_s']:,.0f}/s, RSS then "
+                           f"{(full.get('rss_after_load') or 0) / 2**20:,.0f} MiB)"])
+    else:
+        scale_rows.append(["POST /v1/customers with a full store", _na(full)])
     cold = results.get("cold_start", {})
     scale_rows.append(["cold start to healthy",
                        f"{cold['median_s']:.3f} s median of {len(cold['runs_s'])}"
@@ -219,6 +251,9 @@ def render(results: Results) -> str:
                 runs.append(_run_row(f"{label} @ {server}", cell))
     if _measured(stream):
         runs.append(_run_row(f"v2 meter_event_stream @ {MOCK}", stream))
+    if _stored(full):
+        runs.append(_run_row(f"POST /v1/customers, empty store @ {MOCK}", full["empty"]))
+        runs.append(_run_row(f"POST /v1/customers @ {full['customers']:,} customers @ {MOCK}", full["full"]))
     for name in ("plain", "with_endpoint"):
         cell = hooks.get(name) if isinstance(hooks, Mapping) else None
         if _measured(cell):
@@ -263,7 +298,7 @@ def _notes(results: Results) -> list[str]:
     for key, _ in ROWS:
         for server, cell in results.get("throughput", {}).get(key, {}).items():
             found.append((server, key, cell))
-    for key in ("stream", "preview_latency", "memory", "cold_start", "webhooks", "delivery"):
+    for key in ("stream", "preview_latency", "memory", "full_store", "cold_start", "webhooks", "delivery"):
         found.append((MOCK, key, results.get(key)))
     found += [(MOCK, f"preview @ {lv['events']:,}", lv) for lv in _levels(results)]
     by_reason: dict[str, dict[str, list[str]]] = {}

@@ -64,6 +64,8 @@ class Settings:
     preview_budget_s: float
     load_budget_s: float
     cold_runs: int
+    stored_customers: int
+    store_load_budget_s: float
 
     @classmethod
     def from_args(cls, args: argparse.Namespace) -> "Settings":
@@ -78,6 +80,8 @@ class Settings:
             preview_budget_s=10.0 if quick else 20.0,
             load_budget_s=40.0 if quick else 150.0,
             cold_runs=3 if quick else 5,
+            stored_customers=10**5 if quick else 10**6,
+            store_load_budget_s=60.0 if quick else 300.0,
         )
 
 
@@ -160,6 +164,7 @@ class FixedFixtures:
 # --- benchmarked requests ---------------------------------------------------
 
 CUSTOMER_PARAMS = {"name": "Jenny Rosen", "email": "jenny@example.com"}
+COUPON_PARAMS = {"percent_off": "25", "duration": "once", "name": "Spring"}
 FORM_HEADERS = auth() | {"Content-Type": FORM}
 
 
@@ -201,11 +206,16 @@ def create_preview(fx: Fixtures) -> Request:
     return Request("POST", "/v1/invoices/create_preview", FORM_HEADERS, body)
 
 
+def create_generic(fx: Fixtures) -> Request:
+    return Request("POST", "/v1/coupons", FORM_HEADERS, form(COUPON_PARAMS))
+
+
 ENDPOINTS = (
     Endpoint("customers.create", "POST /v1/customers", create_customer),
     Endpoint("customers.retrieve", "GET /v1/customers/{id}", retrieve_customer),
     Endpoint("meter_events.create", "POST /v1/billing/meter_events", create_meter_event),
     Endpoint("invoices.create_preview", "POST /v1/invoices/create_preview", create_preview),
+    Endpoint("generic.create", "POST /v1/coupons (generic)", create_generic),
 )
 
 
@@ -321,7 +331,7 @@ def throughput(bench: Bench, results: Result) -> None:
         loop = "uvloop" if mock.uses_uvloop() else "asyncio"
     else:
         loop = default_loop()
-    results["meta"]["ceiling_loop"] = loop  # type: ignore[index]
+    results["meta"]["ceiling_loop"] = loop  # type: ignore[index]  # "meta" is always a dict
     had_state = LOCALSTRIPE_STATE.exists()
     running[CEILING] = start(bench.ceiling(loop))
     running[LOCALSTRIPE] = start(bench.localstripe())
@@ -532,6 +542,54 @@ def grow(bench: Bench, mock: Server, client: Client) -> tuple[Result, Result]:
     return latency, memory
 
 
+def full_store(bench: Bench, results: Result) -> None:
+    """`POST /v1/customers` on a fresh mockstripe, empty and then holding `stored_customers`
+    customers: the throughput and tail latency a full store keeps."""
+    s = bench.settings
+    mock = start(bench.mockstripe())
+    if not isinstance(mock, Server):
+        results["full_store"] = na(mock)
+        return
+    wrk = Wrk(bench.scratch, s.connections, s.duration_s, s.warmup_s)
+    client = Client(mock.port)
+    try:
+        req = prepare(client, FixedFixtures(), ENDPOINTS[0])
+        if not isinstance(req, Request):
+            results["full_store"] = req
+            return
+
+        def measure(what: str) -> Result:
+            runs = []
+            for i in range(s.rounds):
+                progress(f"POST /v1/customers, {what}" + (f" (round {i + 1}/{s.rounds})" if s.rounds > 1 else ""))
+                # Long enough for the full garbage collection an idle server runs after a bulk load.
+                settle([mock], timeout=60.0)
+                runs.append(wrk.run(mock, req, warmup=i == 0))
+            return summarise(runs)
+
+        empty = measure("empty store")
+        target = s.stored_customers
+        progress(f"storing {target:,} customers")
+        started = time.monotonic()
+        stored = wrk.send_exactly(mock, req, target, s.store_load_budget_s, s.connections)
+        loaded_s = time.monotonic() - started
+        if stored < target:
+            results["full_store"] = {"empty": empty, **na(f"load budget spent at {stored:,} customers")}
+            return
+        results["full_store"] = {
+            "customers": stored,
+            "load_per_s": stored / loaded_s,
+            "rss_after_load": mock.rss_bytes(),
+            "empty": empty,
+            "full": measure(f"{stored:,} customers stored"),
+        }
+    except (RequestFailed, RuntimeError, OSError) as e:
+        results["full_store"] = na(f"error: {e}")
+    finally:
+        client.close()
+        mock.stop()
+
+
 def cold_start(bench: Bench, results: Result) -> None:
     """Row 5: spawn of the console script until /_mock/health answers 200."""
     times: list[float] = []
@@ -688,11 +746,12 @@ def run_suite(args: argparse.Namespace, repo: Path, venv: Path) -> None:
         webhook_overhead(bench, results)
         delivery_drain(bench, results)
         scaling(bench, results)
+        full_store(bench, results)
         progress("cold start")
         cold_start(bench, results)
         failed = False
     finally:
-        results["meta"]["elapsed_s"] = round(time.monotonic() - started, 1)  # type: ignore[index]
+        results["meta"]["elapsed_s"] = round(time.monotonic() - started, 1)  # type: ignore[index]  # "meta" is a dict
         if failed:
             progress(f"server logs kept in {scratch}")
         else:

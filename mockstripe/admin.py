@@ -2,19 +2,29 @@
 
 from __future__ import annotations
 
+from itertools import islice
 from typing import Any
 
 from . import __version__
 from .domain.collection import AFTER_RETRIES, DunningSettings
 from .domain.metering import Metering
 from .domain.webhooks import DeliveryLog
+from .memory import rss_bytes
 from .routing import Area, Call, Endpoint
 from .wire.lists import PAGE_EXCLUSIVE, PAGE_PARAMS, list_object, paginate_computed
 from .wire.params import Enum, Integer, List, String, endpoint
+from .wire.spec import operations, route_key, source
 
 
 def health(call: Call) -> dict[str, Any]:
-    return {"status": "ok", "version": __version__}
+    store = call.server.store
+    return {
+        "status": "ok",
+        "version": __version__,
+        "accounts": len(store.accounts),
+        "objects": store.object_count(),
+        "rss_bytes": rss_bytes(),  # null where the platform does not say
+    }
 
 
 def reset(call: Call) -> dict[str, Any]:
@@ -26,7 +36,7 @@ def meter_event_errors(call: Call) -> dict[str, Any]:
     """Meter events this account sent that Stripe would accept and then drop, newest first."""
     dropped = call.account.service(Metering).dropped
     limit = call.params.get("limit") or 10
-    data = [error for _, error in zip(range(limit), dropped)]
+    data = list(islice(dropped, limit))
     return list_object(data, len(dropped) > limit, "/_mock/meter_event_errors")
 
 
@@ -56,6 +66,21 @@ def webhook_deliveries(call: Call) -> dict[str, Any]:
     return paginate_computed(attempts, call.params, call.path, noun="webhook delivery")
 
 
+def coverage(call: Call) -> dict[str, Any]:
+    """Which of the spec's v1 operations this server answers: by hand, generically, or not at all."""
+    answered = {
+        route_key(e.method, e.path): "generic" if e.fidelity == "generic" else "hand_built"
+        for area in call.server.areas
+        for e in area.endpoints
+    }
+    rows = [
+        {"method": op.method, "path": op.path, "answered_by": answered.get(op.route_key, "missing")}
+        for op in operations()
+    ]
+    counts = {kind: sum(1 for row in rows if row["answered_by"] == kind) for kind in ("hand_built", "generic", "missing")}
+    return {"spec": source()["spec"], "operations": len(rows), **counts, "data": rows}
+
+
 AREA = Area(
     name="admin",
     types=(),
@@ -66,8 +91,8 @@ AREA = Area(
             "/_mock/reset",
             reset,
             endpoint(api_key=String(nullable=False)),
-            "Forget all accounts, or only the one of `api_key`",
-            auth="none",
+            "Forget all accounts, or only the one of `api_key` (needs the admin token if one is set)",
+            auth="admin",
         ),
         Endpoint(
             "GET",
@@ -90,6 +115,14 @@ AREA = Area(
             webhook_deliveries,
             endpoint(**PAGE_PARAMS, exclusive=PAGE_EXCLUSIVE),
             "Webhook delivery attempts of the caller's account, newest first: status or error, timing, next retry",
+        ),
+        Endpoint(
+            "GET",
+            "/_mock/coverage",
+            coverage,
+            endpoint(),
+            "Which of the spec's operations are answered by hand, generically, or not at all (no auth)",
+            auth="none",
         ),
     ),
 )

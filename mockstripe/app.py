@@ -10,6 +10,7 @@ middleware: the middleware chain costs measurable time on every request.)
 from __future__ import annotations
 
 import asyncio
+import hmac
 import logging
 import re
 import time
@@ -17,6 +18,7 @@ from typing import Any, Awaitable, Callable
 
 import orjson
 from aiohttp import web
+from aiohttp.http_exceptions import BadHttpMethod, LineTooLong
 
 from . import admin, auth, dashboard
 from .config import DEFAULT_API_VERSION, MAX_BODY_BYTES, Config
@@ -25,9 +27,9 @@ from .devtools import endpoints as devtools
 from .devtools.faults import AFTER, BEFORE, ConnectionDropped, Fault, Faults, fault_error
 from .devtools.requestlog import DROPPED, Logged, request_log
 from .idempotency import IdempotencyRecords, Outcome, Recorded, mismatch
-from .resources import AREAS
+from .resources import AREAS, generic
 from .routing import Area, Call, Endpoint, ServerState, is_v2
-from .store import BY_THE_SERVER, Account, Cause
+from .store import BY_THE_SERVER, Account, Cause, own_account_id
 from .wire.decode import decode_form, decode_json
 from .wire.errors import StripeError, internal_error, unrecognized_url
 from .wire.expand import check as check_expand
@@ -37,8 +39,10 @@ from .wire.params import validate
 
 log = logging.getLogger("mockstripe")
 
-_VERSION = re.compile(r"^\d{4}-\d{2}-\d{2}(\.[a-z]+)?$")
+# fullmatch, ASCII digits: `$` would allow a trailing newline and `\d` other scripts' digits.
+_VERSION = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}(\.[a-z]+)?")
 JSON = "application/json"
+FIDELITY_HEADER = "Mockstripe-Fidelity"
 
 
 STATE = web.AppKey("mockstripe", ServerState)
@@ -54,15 +58,24 @@ def default_areas() -> tuple[Area, ...]:
 
 
 def create_app(config: Config | None = None, areas: tuple[Area, ...] | None = None) -> web.Application:
-    state = ServerState(config=config or Config(), areas=areas or default_areas())
+    """The server; with `areas`, one that answers only theirs (no generic layer)."""
+    config = config or Config()
+    if areas is None:
+        built = default_areas()
+        # The spec's other operations answer generically, after (so never instead of) those built
+        # by hand; in strict mode only their object types stay, for what `expand[]` accepts.
+        areas = (*built, generic.area(built, with_endpoints=not config.strict_endpoints))
+    state = ServerState(config=config, areas=areas)
     app = web.Application(client_max_size=MAX_BODY_BYTES)
     app[STATE] = state
     app[DELIVERIES] = Deliveries(state.events, state.store, state.config)
     app.on_startup.append(_start_deliveries)
     app.on_cleanup.append(_stop_deliveries)
-    for area in state.areas:
-        for endpoint in area.endpoints:
-            app.router.add_route(endpoint.method, endpoint.path, _handler(state, endpoint))
+    endpoints = [endpoint for area in state.areas for endpoint in area.endpoints]
+    # aiohttp tries routes in the order they were added: a fixed segment (`/v1/customers/search`)
+    # goes before a parameter in its place (`/v1/customers/{id}`); otherwise hand-built first.
+    for endpoint in sorted(endpoints, key=_specificity):
+        app.router.add_route(endpoint.method, endpoint.path, _handler(state, endpoint))
     dashboard.add_routes(app, state)
     # Registered last and indexed under "/", so it only answers what no endpoint matched,
     # including a known path with the wrong method.
@@ -78,6 +91,10 @@ async def _stop_deliveries(app: web.Application) -> None:
     await app[DELIVERIES].stop()
 
 
+def _specificity(endpoint: Endpoint) -> tuple[bool, ...]:
+    return tuple(segment.startswith("{") for segment in endpoint.path.split("/"))
+
+
 def _handler(state: ServerState, endpoint: Endpoint) -> Callable[[web.Request], Awaitable[web.Response]]:
     # The server's own endpoints (`/_mock/...`) are never logged, faulted or throttled.
     tooling = endpoint.path.startswith("/_mock/")
@@ -89,9 +106,15 @@ def _handler(state: ServerState, endpoint: Endpoint) -> Callable[[web.Request], 
         try:
             response = await _dispatch(request, state, endpoint, rid, tooling)
         except StripeError as error:
+            if endpoint.fidelity is not None:
+                error.headers[FIDELITY_HEADER] = endpoint.fidelity
             response = _error_response(error, request, state)
         except ConnectionDropped:
             response = web.Response(status=500)  # never sent: the connection is gone
+        except ConnectionError:
+            # The client went away mid-body: nobody will read the answer, and it is no server fault.
+            log.debug("connection lost while reading %s %s", request.method, request.path)
+            response = _error_response(StripeError("The connection closed before the request arrived."), request, state)
         except web.HTTPRequestEntityTooLarge:
             response = _error_response(
                 StripeError(f"Request body too large: the limit is {MAX_BODY_BYTES} bytes.", status=413),
@@ -138,12 +161,29 @@ async def _unrecognized(request: web.Request) -> web.Response:
     return _error_response(unrecognized_url(request.method, request.path), request, state)
 
 
+def transport_error(status: int, exc: BaseException | None) -> web.Response:
+    """Stripe's JSON for a request aiohttp could not parse as HTTP (answered before any route runs,
+    so always in the v1 envelope); never echoes the request line back."""
+    if isinstance(exc, BadHttpMethod):
+        message = "Invalid request: unsupported HTTP method."
+    elif isinstance(exc, LineTooLong):
+        message = "Invalid request: the request line or a header is too long."
+    else:
+        message = "Invalid request: the request could not be parsed as HTTP."
+    error = StripeError(message, status=status if 400 <= status < 500 else 400)
+    rid = request_id()
+    body = orjson.dumps(error.body(rid, int(time.time())))
+    response = web.Response(body=body, status=error.status, headers={"Request-Id": rid}, content_type=JSON)
+    response.force_close()
+    return response
+
+
 def _api_version(request: web.Request) -> str:
     versions = request.headers.getall("Stripe-Version", ())
     if not versions:
         return DEFAULT_API_VERSION
     version = ",".join(versions)
-    if len(versions) > 1 or not _VERSION.match(version):
+    if len(versions) > 1 or not _VERSION.fullmatch(version):
         raise StripeError(f"Invalid Stripe API version: {version}")
     return version
 
@@ -151,11 +191,16 @@ def _api_version(request: web.Request) -> str:
 def _account(request: web.Request, state: ServerState, endpoint: Endpoint) -> Account | None:
     if endpoint.auth == "none":
         return None
+    if endpoint.auth == "admin":
+        _check_admin_token(request, state.config.admin_token)
+        return None
     header = request.headers.get("Authorization")
     if callable(endpoint.auth):
         return endpoint.auth(state.store, auth.bearer_token(header))
     key = state.secret_key(header)
     connected = request.headers.get("Stripe-Account") or None
+    if connected is not None and connected == own_account_id(key):
+        connected = None  # the key's own account, named
     if connected is not None and not connected.startswith("acct_"):
         raise StripeError(
             f"The provided key '{auth.mask(key)}' does not have access to account '{connected}' "
@@ -167,12 +212,22 @@ def _account(request: web.Request, state: ServerState, endpoint: Endpoint) -> Ac
     return state.store.account(key, connected)
 
 
+def _check_admin_token(request: web.Request, expected: str | None) -> None:
+    if expected is None:
+        return
+    given = auth.bearer_token(request.headers.get("Authorization"))
+    if not hmac.compare_digest(given.encode("utf-8", "surrogateescape"), expected.encode()):
+        raise auth.unauthorized("Invalid admin token: this server's admin endpoints need its --admin-token.")
+
+
 async def _dispatch(
     request: web.Request, state: ServerState, endpoint: Endpoint, rid: str, tooling: bool
 ) -> web.Response:
     version = _api_version(request)
     account = _account(request, state, endpoint)
     headers = {"Request-Id": rid, "Stripe-Version": version}
+    if endpoint.fidelity is not None:
+        headers[FIDELITY_HEADER] = endpoint.fidelity
     if account is None:
         return await _answer(request, state, endpoint, None, rid, headers)
     request[ACCOUNT] = account
@@ -233,7 +288,7 @@ async def _answer(
     headers: dict[str, str],
 ) -> web.Response:
     key = request.headers.get("Idempotency-Key") if request.method == "POST" and account else None
-    if key is None:
+    if key is None or account is None:
         params = _validate(state, endpoint, await _read_params(request, endpoint), account)
         outcome = _execute(request, state, endpoint, account, params, Cause(rid))
     else:
@@ -263,7 +318,7 @@ async def _run_once(
             records.abandon(key)  # nothing ran: the key is free for a corrected request
         raise
     outcome = _execute(request, state, endpoint, account, params, Cause(rid, key))
-    records.finish(key, Recorded(fingerprint, outcome, account.now()))
+    records.finish(key, Recorded(fingerprint, outcome, account.now(), request.content_length or 0))
     return outcome
 
 

@@ -7,7 +7,7 @@ import re
 
 from .wire.errors import StripeError
 
-_TEST_KEY = re.compile(r"^(sk|rk)_test_[A-Za-z0-9_]+$")
+_TEST_KEY = re.compile(r"(sk|rk)_test_[A-Za-z0-9_]+")  # fullmatch: `$` would allow a trailing newline
 
 NO_KEY = (
     "You did not provide an API key. You need to provide your API key in the Authorization header, "
@@ -59,7 +59,7 @@ def bearer_token(header: str | None) -> str:
 def secret_key(header: str | None) -> str:
     """The test-mode secret or restricted key the request authenticates with."""
     key = bearer_token(header)
-    if _TEST_KEY.match(key):
+    if _TEST_KEY.fullmatch(key):
         return key
     if key.startswith("pk_"):
         raise unauthorized(PUBLISHABLE_KEY)

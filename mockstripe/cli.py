@@ -34,6 +34,16 @@ def _port(text: str) -> int:
     return port
 
 
+def _positive(text: str) -> int:
+    try:
+        number = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, not {number}")
+    return number
+
+
 def _log_level(text: str) -> str:
     # A type rather than `choices`: argparse checks choices on flags only, not on env defaults.
     if text.lower() not in LOG_LEVELS:
@@ -151,6 +161,20 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "env MOCKSTRIPE_STRICT_METER_EVENTS=1",
     )
     parser.add_argument(
+        "--admin-token",
+        default=env("MOCKSTRIPE_ADMIN_TOKEN") or None,
+        help="require `Authorization: Bearer TOKEN` on /_mock/reset (for a server others can reach); "
+        "env MOCKSTRIPE_ADMIN_TOKEN (default: none needed)",
+    )
+    parser.add_argument(
+        "--max-accounts",
+        type=_positive,
+        default=env("MOCKSTRIPE_MAX_ACCOUNTS") or None,
+        metavar="N",
+        help="keep at most N accounts (API keys, and connected accounts under them), forgetting the "
+        "least recently used; env MOCKSTRIPE_MAX_ACCOUNTS (default: no limit)",
+    )
+    parser.add_argument(
         "--webhook-retry-schedule",
         type=_retry_schedule,
         metavar="SECONDS,...",
@@ -212,6 +236,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "env MOCKSTRIPE_RATE_LIMIT=1",
     )
     parser.add_argument(
+        "--strict-endpoints",
+        action="store_true",
+        default=env("MOCKSTRIPE_STRICT_ENDPOINTS", "").lower() in _TRUE,
+        help="answer only the endpoints built by hand: the spec's other operations 404 instead of "
+        "answering generically; env MOCKSTRIPE_STRICT_ENDPOINTS=1",
+    )
+    parser.add_argument(
         "--endpoints",
         nargs="?",
         const="-",
@@ -236,6 +267,8 @@ def main(argv: list[str] | None = None) -> int:
         port=args.port,
         strict_meter_events=args.strict_meter_events,
         log_level=args.log_level,
+        admin_token=args.admin_token,
+        max_accounts=args.max_accounts,
         webhook_retry_schedule=args.webhook_retry_schedule,
         webhook_timeout=args.webhook_timeout,
         forward_to=args.forward_to,
@@ -244,12 +277,14 @@ def main(argv: list[str] | None = None) -> int:
         seed=args.seed,
         freeze_time=args.freeze_time,
         rate_limit=args.rate_limit,
+        strict_endpoints=args.strict_endpoints,
     )
     return asyncio.run(serve(config))
 
 
 async def serve(config: Config) -> int:
     """Serve until SIGINT or SIGTERM; returns the exit code."""
+    from .collector import Collector  # noqa: PLC0415 (as below)
     from .server import base_url, start  # noqa: PLC0415 (keeps `--help` and `--endpoints` quick)
 
     loop = asyncio.get_running_loop()
@@ -262,10 +297,15 @@ async def serve(config: Config) -> int:
     except OSError as error:
         print(f"mockstripe: cannot listen on {config.host}:{config.port}: {_reason(error)}", file=sys.stderr)
         return 1
+    # This process is the server's own: keep the collector off the store.
+    collector = Collector(lambda: runner.server.requests_count if runner.server else 0)
+    collector.start()
+    freezing = asyncio.create_task(collector.run())
     print(f"mockstripe listening on {base_url(config.host, port)}", flush=True)
     if config.forward_to:
         print(f"Forwarding events to {config.forward_to}; webhook signing secret {config.webhook_secret}", flush=True)
     signal_name = await stopped_by
+    freezing.cancel()
     await runner.cleanup()
     print(f"mockstripe stopped ({signal_name})", flush=True)
     return 0
@@ -285,7 +325,7 @@ def _reason(error: OSError) -> str:
 
 def _endpoints(destination: str) -> int:
     from .app import default_areas  # noqa: PLC0415 (only this path needs the route table)
-    from .routing import markdown_table, splice_table  # noqa: PLC0415
+    from .routing import markdown_table, splice_table  # noqa: PLC0415 (as above)
 
     table = markdown_table(default_areas())
     if destination == "-":

@@ -9,6 +9,9 @@ DEFAULT_PORT = 12111
 DEFAULT_API_VERSION = "2026-10-28.endive"
 MAX_BODY_BYTES = 1024 * 1024
 DEFAULT_REQUEST_LOG_SIZE = 1000
+# How long a stopping server lets in-flight requests finish (twice over at most: aiohttp waits, then
+# cancels and waits again), so SIGTERM exits well within 2 s.
+SHUTDOWN_GRACE_SECONDS = 0.5
 
 # UNSURE: Stripe's sandbox retries a failed webhook 3 times over a few hours; a local server keeps
 # that shape on a compressed schedule: seconds after each failed attempt before the next one.
@@ -24,6 +27,11 @@ class Config:
     # Reject meter events Stripe would accept and drop asynchronously (unknown meter, customer, ...).
     strict_meter_events: bool = False
     log_level: str = "info"
+    # When set, `/_mock/reset` requires `Authorization: Bearer <admin_token>` (for a server others can reach).
+    admin_token: str | None = None
+    # At most this many accounts (key and connected account pairs) are kept; the least recently used
+    # one is forgotten for a new one. None: no limit.
+    max_accounts: int | None = None
     webhook_retry_schedule: tuple[float, ...] = DEFAULT_WEBHOOK_RETRY_SCHEDULE
     webhook_timeout: float = DEFAULT_WEBHOOK_TIMEOUT
     # Like `stripe listen --forward-to`: every account's events also go to this URL, signed with
@@ -39,3 +47,6 @@ class Config:
     freeze_time: int | None = None
     # Answer 429 beyond Stripe's test-mode request rates (devtools/throttle.py).
     rate_limit: bool = False
+    # Answer only the hand-built endpoints: the spec's other operations 404 instead of answering
+    # generically, so a suite cannot pass by accident on a plausible answer.
+    strict_endpoints: bool = False

@@ -17,7 +17,6 @@ come back in request order, so the order holds).
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import ssl
 import time

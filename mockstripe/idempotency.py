@@ -10,6 +10,11 @@ from .wire.errors import StripeError
 
 RETENTION_SECONDS = 24 * 60 * 60
 MAX_KEY_LENGTH = 255
+# Per account, the oldest keys are forgotten before their 24 hours once there are more than this
+# many, or their recorded responses add up to more than this many bytes. UNSURE: Stripe keeps
+# every key for 24 hours; these bounds keep a long-running shared server's memory flat.
+MAX_RECORDS = 10_000
+MAX_RECORDED_BYTES = 32 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -29,6 +34,11 @@ class Recorded:
     fingerprint: tuple[Any, ...]
     outcome: Outcome
     at: int
+    request_bytes: int = 0  # the size of the request the fingerprint holds, decoded
+
+    @property
+    def size(self) -> int:
+        return len(self.outcome.body) + self.request_bytes
 
 
 class _InFlight:
@@ -43,6 +53,7 @@ class IdempotencyRecords:
 
     def __init__(self) -> None:
         self._records: OrderedDict[str, Recorded | _InFlight] = OrderedDict()
+        self._recorded_bytes = 0
 
     def begin(self, key: str, now: int) -> Recorded | None:
         """The recorded response for `key`, or None after claiming it for this request."""
@@ -74,13 +85,25 @@ class IdempotencyRecords:
 
     def finish(self, key: str, record: Recorded) -> None:
         self._records[key] = record
+        self._recorded_bytes += record.size
+        while len(self._records) > MAX_RECORDS or self._recorded_bytes > MAX_RECORDED_BYTES:
+            self._forget_oldest()
 
     def _expire(self, now: int) -> None:
         while self._records:
-            oldest_key, oldest = next(iter(self._records.items()))
+            oldest = next(iter(self._records.values()))
             if now - oldest.at < RETENTION_SECONDS:
                 return
-            del self._records[oldest_key]
+            self._forget_oldest()
+
+    def _forget_oldest(self) -> None:
+        _, oldest = self._records.popitem(last=False)
+        if isinstance(oldest, Recorded):
+            self._recorded_bytes -= oldest.size
+
+    def __len__(self) -> int:
+        return len(self._records)
+
 
 
 def mismatch(key: str) -> StripeError:

@@ -46,7 +46,7 @@ def mockstripe_url(mockstripe_config: Config) -> Iterator[str]:
     if external:
         yield external.rstrip("/")
         return
-    from .server import serve_in_thread  # noqa: PLC0415
+    from .server import serve_in_thread  # noqa: PLC0415 (pytest loads plugins early: import the server only when used)
 
     with serve_in_thread(mockstripe_config) as url:
         yield url
@@ -59,7 +59,7 @@ def stripe_api_key() -> str:
 
 
 @pytest.fixture
-def stripe_client(mockstripe_url: str, stripe_api_key: str) -> "stripe.StripeClient":
+def stripe_client(mockstripe_url: str, stripe_api_key: str) -> stripe.StripeClient:
     """An official `stripe.StripeClient` pointed at mockstripe, with its own empty account."""
     import stripe  # noqa: PLC0415 (the SDK is only needed by tests that use this fixture)
 
@@ -74,11 +74,11 @@ class WebhookReceiver:
     SDK's `stripe.Webhook.construct_event` as an application would."""
 
     def __init__(self) -> None:
-        import http.server  # noqa: PLC0415
-        import threading  # noqa: PLC0415
+        import http.server  # noqa: PLC0415 (pytest loads plugins early: imported only when used)
+        import threading  # noqa: PLC0415 (pytest loads plugins early: imported only when used)
 
         self.secret: str | None = None
-        self.received: list["stripe.Event"] = []
+        self.received: list[stripe.Event] = []
         # Deliveries that failed verification: (error, body), answered 400.
         self.rejected: list[tuple[str, bytes]] = []
         self._returned: set[str] = set()
@@ -89,7 +89,7 @@ class WebhookReceiver:
         class Handler(http.server.BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
 
-            def do_POST(self) -> None:  # noqa: N802 (http.server's naming)
+            def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
                 status = receiver._accept(body, self.headers.get("Stripe-Signature", ""))
                 self.send_response(status)
@@ -114,7 +114,7 @@ class WebhookReceiver:
         self._ready.set()
 
     def _accept(self, body: bytes, signature: str) -> int:
-        import stripe  # noqa: PLC0415
+        import stripe  # noqa: PLC0415 (pytest loads plugins early: imported only when used)
 
         self._ready.wait(timeout=10)
         try:
@@ -129,10 +129,10 @@ class WebhookReceiver:
             self._changed.notify_all()
         return 200
 
-    def wait_for(self, event_type: str, timeout: float = 5) -> "stripe.Event":
+    def wait_for(self, event_type: str, timeout: float = 5) -> stripe.Event:
         """The earliest received event of `event_type` that `wait_for` has not returned yet,
         waiting up to `timeout` seconds for it to arrive."""
-        import time  # noqa: PLC0415
+        import time  # noqa: PLC0415 (pytest loads plugins early: imported only when used)
 
         deadline = time.monotonic() + timeout
         with self._changed:
@@ -157,11 +157,11 @@ class WebhookReceiver:
 
 
 @pytest.fixture
-def stripe_webhooks(stripe_client: "stripe.StripeClient") -> Iterator[WebhookReceiver]:
+def stripe_webhooks(stripe_client: stripe.StripeClient) -> Iterator[WebhookReceiver]:
     """The test account's webhooks: a receiver on a free local port, registered as a webhook
     endpoint for every event type. `wait_for(type)` returns the next verified `stripe.Event` of a
     type, `received` lists them in arrival order, `secret` is the endpoint's signing secret."""
-    import stripe  # noqa: PLC0415
+    import stripe  # noqa: PLC0415 (pytest loads plugins early: imported only when used)
 
     receiver = WebhookReceiver()
     try:
@@ -175,11 +175,12 @@ def stripe_webhooks(stripe_client: "stripe.StripeClient") -> Iterator[WebhookRec
 
 
 @pytest.fixture
-def stripe_events(stripe_client: "stripe.StripeClient") -> Callable[..., list["stripe.Event"]]:
+def stripe_events(stripe_client: stripe.StripeClient) -> Callable[..., list[stripe.Event]]:
     """`stripe_events(type=..., ...)`: the test account's events from `GET /v1/events`, oldest
     first (all pages), with no receiver."""
 
-    def events(**params: Any) -> list["stripe.Event"]:
-        return list(reversed(list(stripe_client.v1.events.list(params).auto_paging_iter())))
+    def events(**params: Any) -> list[stripe.Event]:
+        listed = stripe_client.v1.events.list(params)  # type: ignore[arg-type]  # the caller's filters, passed on
+        return list(reversed(list(listed.auto_paging_iter())))
 
     return events

@@ -22,9 +22,10 @@ from .wire.params import Hash, endpoint
 
 _MAX_REMEMBERED_HEADERS = 10_000
 
-# How a request names its account: a secret key, nothing (admin), or a custom token check
-# (the v2 meter event stream authenticates with a session token).
-Auth = Literal["secret_key", "none"] | Callable[[Store, str], Account]
+# How a request names its account: a secret key, nothing (admin), the admin token if the server has
+# one (admin operations that affect every account), or a custom token check (the v2 meter event
+# stream authenticates with a session token).
+Auth = Literal["secret_key", "none", "admin"] | Callable[[Store, str], Account]
 
 
 @dataclass
@@ -85,6 +86,9 @@ class Endpoint:
     auth: Auth = "secret_key"
     # What the response holds, so `expand[]` paths can be checked before the handler runs.
     returns: Shape | None = None
+    # Set on answers that are plausible rather than faithful (the generic layer): the
+    # `Mockstripe-Fidelity` header says so.
+    fidelity: str | None = None
 
     @property
     def is_v2(self) -> bool:
@@ -119,21 +123,28 @@ class ServerState:
 
     def __post_init__(self) -> None:
         config = self.config
-        self.store = Store(recorder=self.events, new_clock=_clock_maker(config), new_ids=_ids_maker(config))
+        self.store = Store(
+            recorder=self.events,
+            new_clock=_clock_maker(config), new_ids=_ids_maker(config),
+            max_accounts=config.max_accounts,
+        )
         self.request_ids = os.urandom if config.seed is None else seeded_source(config.seed, "requests")
         self.throttle = Throttle() if config.rate_limit else None
         for area in self.areas:
             for object_type in area.types:
-                self.types[object_type.name] = object_type
+                known = self.types.get(object_type.name)
+                self.types[object_type.name] = object_type if known is None else merged(known, object_type)
 
     def secret_key(self, header: str | None) -> str:
         """The key an Authorization header carries, parsed once per distinct header."""
-        key = self.keys_by_header.get(header) if header is not None else None
+        if header is None:
+            return auth.secret_key(header)  # raises Stripe's 401 for a missing key
+        key = self.keys_by_header.get(header)
         if key is None:
             key = auth.secret_key(header)
             if len(self.keys_by_header) >= _MAX_REMEMBERED_HEADERS:
                 self.keys_by_header.clear()
-            self.keys_by_header[header] = key  # type: ignore[index]
+            self.keys_by_header[header] = key
         return key
 
     def now(self) -> int:
@@ -156,12 +167,25 @@ def _ids_maker(config: Config) -> Callable[[int], ByteSource | None]:
     return lambda ordinal: seeded_source(seed, f"account {ordinal}")
 
 
+def merged(first: ObjectType, second: ObjectType) -> ObjectType:
+    """One object type declared by two areas (by hand, and from the spec): the first's noun, and
+    the paths either can expand, the first's declaration winning."""
+    return ObjectType(
+        name=first.name,
+        noun=first.noun,
+        expandable={**second.expandable, **first.expandable},
+        expand_only={**second.expand_only, **first.expand_only},
+        nested={**second.nested, **first.nested},
+    )
+
+
 def markdown_table(areas: tuple[Area, ...]) -> str:
     """The README's table of supported endpoints."""
     rows = ["| Method | Path | What it does |", "|---|---|---|"]
     for area in areas:
         for e in area.endpoints:
-            rows.append(f"| `{e.method}` | `{e.path}` | {e.summary} |")
+            if e.fidelity is None:
+                rows.append(f"| `{e.method}` | `{e.path}` | {e.summary} |")
     return "\n".join(rows)
 
 

@@ -9,16 +9,50 @@ import threading
 from typing import Iterator
 
 from aiohttp import web
+from aiohttp.web_protocol import RequestHandler
+from aiohttp.web_request import BaseRequest
 
-from .app import create_app
-from .config import Config
+from .app import create_app, transport_error
+from .config import SHUTDOWN_GRACE_SECONDS, Config
+
+log = logging.getLogger("mockstripe")
+
+
+class _StripeShapedConnection(RequestHandler):
+    """A connection that answers requests aiohttp cannot parse (oversized lines or headers, raw
+    bytes in the path, an unknown method) with Stripe's JSON instead of echoing them as text."""
+
+    def handle_error(
+        self, request: BaseRequest, status: int = 500, exc: BaseException | None = None, message: str | None = None
+    ) -> web.StreamResponse:
+        log.debug("unparseable request from %s: %r", request.remote, exc)
+        if request.writer.output_size > 0:
+            raise ConnectionError("the response has started: no error can be sent")
+        return transport_error(status, exc)
+
+
+class _Server(web.Server):
+    def __call__(self) -> RequestHandler:
+        return _StripeShapedConnection(self, loop=self._loop, **self._kwargs)
+
+
+class _Runner(web.AppRunner):
+    async def _make_server(self) -> web.Server:
+        server = await super()._make_server()
+        # aiohttp takes no connection class as a parameter: swap the server's for one that makes ours.
+        server.__class__ = _Server
+        return server
 
 
 async def start(config: Config) -> tuple[web.AppRunner, int]:
     """Start serving; returns the runner (to clean up) and the bound port (useful with port 0)."""
     # One line per request only when debugging: a busy test suite would otherwise flood the log.
     access_log = logging.getLogger("mockstripe.access") if config.log_level == "debug" else None
-    runner = web.AppRunner(create_app(config), access_log=access_log, handle_signals=False)
+    # In-flight requests get SHUTDOWN_GRACE_SECONDS to finish on cleanup; a body still arriving then
+    # is abandoned rather than waited for (aiohttp's default would wait a minute).
+    runner = _Runner(
+        create_app(config), access_log=access_log, handle_signals=False, shutdown_timeout=SHUTDOWN_GRACE_SECONDS
+    )
     await runner.setup()
     site = web.TCPSite(runner, config.host, config.port, reuse_address=True)
     try:

@@ -12,6 +12,8 @@ hand a `Change` to the store's recorder: that is where events come from.
 from __future__ import annotations
 
 import contextlib
+import hashlib
+import logging
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterator, NamedTuple, TypeVar
 
@@ -21,6 +23,8 @@ Obj = dict[str, Any]
 T = TypeVar("T")
 # n -> n random bytes (as `wire.ids.ByteSource`).
 ByteSource = Callable[[int], bytes]
+
+log = logging.getLogger("mockstripe")
 
 
 class Cause(NamedTuple):
@@ -111,7 +115,7 @@ class Account:
     connected: str | None = None  # the `Stripe-Account` namespace inside the key, if any
     clock: Clock = field(default_factory=SystemClock)
     collections: dict[str, Collection] = field(default_factory=dict)
-    services: dict[type, Any] = field(default_factory=dict)
+    services: dict[Callable[[], Any], Any] = field(default_factory=dict)
     recorder: Recorder = _ignore
     # The request being handled, if any: changes made meanwhile are its doing.
     cause: Cause = BY_THE_SERVER
@@ -162,6 +166,12 @@ class Account:
 
     # Reading
 
+    @property
+    def own_id(self) -> str:
+        """This account's `acct_` id: the connected account's, or one derived from the key, so
+        it stays the same across restarts."""
+        return self.connected or own_account_id(self.key)
+
     def collection(self, object_type: str) -> Collection:
         found = self.collections.get(object_type)
         if found is None:
@@ -179,9 +189,9 @@ class Account:
 
     def service(self, kind: Callable[[], T]) -> T:
         """Per-account state of one service (created on first use), keyed by its class."""
-        state = self.services.get(kind)  # type: ignore[call-overload]
+        state = self.services.get(kind)
         if state is None:
-            state = self.services[kind] = kind()  # type: ignore[index]
+            state = self.services[kind] = kind()
         return state
 
     def now(self) -> int:
@@ -195,6 +205,12 @@ class Account:
         return self.clock if test_clock is None else TestClockTime(test_clock)
 
 
+def own_account_id(key: str) -> str:
+    """The `acct_` id of a secret key's own account (16 letters and digits, as Stripe's)."""
+    digest = hashlib.blake2b(key.encode(), digest_size=16, person=b"mockstripe-acct").hexdigest()
+    return "acct_1" + digest[:15].upper()
+
+
 class Store:
     """All accounts of one server, keyed by (secret key, connected account), and the server-wide
     state of services that span accounts (meter event session tokens)."""
@@ -204,26 +220,32 @@ class Store:
         recorder: Recorder = _ignore,
         new_clock: Callable[[], Clock] = SystemClock,
         new_ids: Callable[[int], ByteSource | None] = lambda ordinal: None,
+        max_accounts: int | None = None,
     ) -> None:
+        # Least recently used first, when `max_accounts` caps them.
         self.accounts: dict[tuple[str, str | None], Account] = {}
-        self.services: dict[type, Any] = {}
+        self.services: dict[Callable[[], Any], Any] = {}
         self.recorder = recorder
         self.new_clock = new_clock
         # The id source of the nth account made (since the store was last reset entirely).
         self.new_ids = new_ids
         self.accounts_made = 0
+        self.max_accounts = max_accounts
 
     def service(self, kind: Callable[[], T]) -> T:
         """Server-wide state of one service (created on first use), keyed by its class."""
-        state = self.services.get(kind)  # type: ignore[call-overload]
+        state = self.services.get(kind)
         if state is None:
-            state = self.services[kind] = kind()  # type: ignore[index]
+            state = self.services[kind] = kind()
         return state
 
     def account(self, key: str, connected: str | None = None) -> Account:
-        found = self.accounts.get((key, connected))
+        name = (key, connected)
+        found = self.accounts.get(name)
         if found is None:
-            found = self.accounts[(key, connected)] = Account(
+            if self.max_accounts is not None and len(self.accounts) >= self.max_accounts:
+                self._forget_least_recently_used()
+            found = self.accounts[name] = Account(
                 key=key,
                 connected=connected,
                 clock=self.new_clock(),
@@ -231,7 +253,27 @@ class Store:
                 ids=self.new_ids(self.accounts_made),
             )
             self.accounts_made += 1
+        elif self.max_accounts is not None:
+            # Most recently used last (re-inserting is the cheapest reordering a dict has).
+            del self.accounts[name]
+            self.accounts[name] = found
         return found
+
+    def _forget_least_recently_used(self) -> None:
+        (key, connected), account = next(iter(self.accounts.items()))
+        del self.accounts[(key, connected)]
+        objects = sum(len(collection) for collection in account.collections.values())
+        log.info(
+            "forgot the least recently used account (key ...%s%s, objects: %d): at most %d accounts are kept",
+            key[-4:],
+            f", connected account {connected}" if connected else "",
+            objects,
+            self.max_accounts,
+        )
+
+    def object_count(self) -> int:
+        """Objects stored in every account (deletion stubs and events included)."""
+        return sum(len(c) for account in self.accounts.values() for c in account.collections.values())
 
     def holds(self, account: Account) -> bool:
         """Whether `account` is still this store's (a reset forgets accounts)."""

@@ -184,7 +184,7 @@ def spawn_server(source_env: dict[str, str]) -> Iterator[Callable[..., ServerPro
         watchdog = threading.Timer(STARTUP_SECONDS, process.kill)
         watchdog.start()
         try:
-            first_line = process.stdout.readline()  # type: ignore[union-attr]
+            first_line = process.stdout.readline()  # type: ignore[union-attr]  # stdout=PIPE: never None
         finally:
             watchdog.cancel()
         found = re.fullmatch(r"mockstripe listening on (http://\S+)\n", first_line)

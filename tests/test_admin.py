@@ -18,7 +18,14 @@ def test_health_needs_no_key(raw):
     reply = raw.get("/_mock/health", auth=False)
 
     assert reply.status == 200
-    assert reply.body == {"status": "ok", "version": __version__}
+    assert reply.body == {
+        "status": "ok",
+        "version": __version__,
+        "accounts": reply.body["accounts"],
+        "objects": reply.body["objects"],
+        "rss_bytes": reply.body["rss_bytes"],
+    }
+    assert reply.body["accounts"] >= 0 and reply.body["objects"] >= 0 and reply.body["rss_bytes"] > 0
 
 
 def test_reset_one_key_forgets_its_objects_only(raw, raw_http, mockstripe_url):
@@ -65,7 +72,7 @@ def test_reset_without_a_key_forgets_every_account(raw_http):
         reset = raw_http(url, "").post("/_mock/reset", auth=False)
 
         assert (reset.status, reset.body) == (200, {"reset_accounts": 2})
-        for client, customer in zip(clients, customers):
+        for client, customer in zip(clients, customers, strict=True):
             with pytest.raises(stripe.InvalidRequestError) as missing:
                 client.v1.customers.retrieve(customer.id)
             assert missing.value.http_status == 404

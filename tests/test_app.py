@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 import pytest
+import stripe
 
 from mockstripe.app import STATE, create_app, default_areas
 from mockstripe.config import DEFAULT_API_VERSION
@@ -128,8 +129,6 @@ def test_request_id_on_every_response(raw):
 
 
 def test_sdk_sees_the_request_id(stripe_client):
-    import stripe
-
     with pytest.raises(stripe.InvalidRequestError) as caught:
         stripe_client.v1.customers.retrieve("cus_nope")
     assert REQUEST_ID.match(caught.value.request_id)
@@ -159,8 +158,6 @@ def test_non_utf8_header_text_is_a_json_error_not_a_crash(raw):
 
 
 def test_sdk_sends_its_pinned_version(stripe_client):
-    import stripe
-
     customer = stripe_client.v1.customers.create()
     assert customer.last_response.headers["Stripe-Version"] == stripe.api_version
 

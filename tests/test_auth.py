@@ -83,7 +83,7 @@ def test_malformed_authorization_headers_are_401s(raw, header):
 
 
 def test_non_ascii_basic_credentials_are_a_401(raw):
-    unauthorized(raw, {"Authorization": "Basic ".encode() + "clé".encode("latin-1")})
+    unauthorized(raw, {"Authorization": b"Basic " + "clé".encode("latin-1")})
 
 
 def test_sdk_maps_a_bad_key_to_authentication_error(mockstripe_url):

@@ -103,6 +103,12 @@ SDK_PARAMS: dict[tuple[str, str], str | None] = {
     ("GET", "/v1/webhook_endpoints/{id}"): "WebhookEndpointRetrieveParams",
     ("POST", "/v1/webhook_endpoints/{id}"): "WebhookEndpointUpdateParams",
     ("DELETE", "/v1/webhook_endpoints/{id}"): "WebhookEndpointDeleteParams",
+    ("GET", "/v1/account"): "AccountRetrieveCurrentParams",
+    ("GET", "/v1/accounts/{account}"): "AccountRetrieveParams",
+    ("GET", "/v1/plans"): "PlanListParams",
+    ("GET", "/v1/plans/{plan}"): "PlanRetrieveParams",
+    ("GET", "/v1/customers/{id}/sources"): "CustomerPaymentSourceListParams",
+    ("GET", "/v1/products/{id}/features"): "ProductFeatureListParams",
 }
 
 # Per-call options the SDK accepts next to the params; they travel as headers, not params.

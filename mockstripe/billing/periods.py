@@ -18,6 +18,9 @@ _DAY = 86_400
 _EPOCH = date(1970, 1, 1).toordinal()
 _FIXED_DAYS = {"day": 1, "week": 7}
 _CALENDAR_MONTHS = {"month": 1, "year": 12}
+# The Gregorian calendar repeats every 400 years (146,097 days): dates past `date.max` (a period that
+# ends after year 9999) are computed 400 years earlier and shifted back.
+_CYCLE_YEARS, _CYCLE_DAYS = 400, 146_097
 
 
 def boundary(anchor: int, interval: Interval, interval_count: int, n: int) -> int:
@@ -25,10 +28,13 @@ def boundary(anchor: int, interval: Interval, interval_count: int, n: int) -> in
     if interval in _FIXED_DAYS:
         return anchor + n * _period_seconds(interval, interval_count)
     day_number, time_of_day = divmod(anchor, _DAY)
-    start = date.fromordinal(_EPOCH + day_number)
-    year, month0 = divmod(_month_number(start) + n * _period_months(interval, interval_count), 12)
+    start, start_cycles = _date_and_cycles(_EPOCH + day_number)
+    months = _month_number(start) + start_cycles * _CYCLE_YEARS * 12
+    year, month0 = divmod(months + n * _period_months(interval, interval_count), 12)
+    cycles = max(0, -(-(year - date.max.year) // _CYCLE_YEARS))
+    year -= cycles * _CYCLE_YEARS
     day = min(start.day, calendar.monthrange(year, month0 + 1)[1])
-    return (date(year, month0 + 1, day).toordinal() - _EPOCH) * _DAY + time_of_day
+    return (date(year, month0 + 1, day).toordinal() + cycles * _CYCLE_DAYS - _EPOCH) * _DAY + time_of_day
 
 
 def period_containing(anchor: int, interval: Interval, interval_count: int, t: int) -> tuple[int, int]:
@@ -38,7 +44,7 @@ def period_containing(anchor: int, interval: Interval, interval_count: int, t: i
     else:
         # Whole calendar months between the two dates is off by at most one period (day of month and
         # time of day are ignored), so this estimate needs at most a step either way.
-        elapsed = _month_number(_utc_date(t)) - _month_number(_utc_date(anchor))
+        elapsed = _utc_month_number(t) - _utc_month_number(anchor)
         n = elapsed // _period_months(interval, interval_count)
     while boundary(anchor, interval, interval_count, n) > t:
         n -= 1
@@ -64,8 +70,15 @@ def _check_count(interval_count: int) -> None:
         raise ValueError(f"interval_count must be at least 1, got {interval_count}")
 
 
-def _utc_date(t: int) -> date:
-    return date.fromordinal(_EPOCH + t // _DAY)
+def _date_and_cycles(ordinal: int) -> tuple[date, int]:
+    """The date of day `ordinal`, moved back by whole 400-year cycles (returned) if past `date.max`."""
+    cycles = max(0, -(-(ordinal - date.max.toordinal()) // _CYCLE_DAYS))
+    return date.fromordinal(ordinal - cycles * _CYCLE_DAYS), cycles
+
+
+def _utc_month_number(t: int) -> int:
+    moved, cycles = _date_and_cycles(_EPOCH + t // _DAY)
+    return _month_number(moved) + cycles * _CYCLE_YEARS * 12
 
 
 def _month_number(d: date) -> int:

@@ -65,10 +65,14 @@ class Logged:
         """The request's parameters as decoded (JSON for v2 bodies), or None if they do not decode."""
         try:
             if self.method != "POST":
-                return decode_form(self.query)
-            if self.path.startswith("/v2/"):
-                return orjson.loads(self.body) if self.body else {}
-            return decode_form(self.body)
+                decoded = decode_form(self.query)
+            elif self.path.startswith("/v2/"):
+                decoded = orjson.loads(self.body) if self.body else {}
+            else:
+                decoded = decode_form(self.body)
+            # Nested deeper than JSON can be written (`metadata[a][a]...` hundreds deep): not shown.
+            orjson.dumps(decoded)
+            return decoded
         except Exception:
             return None
 

@@ -19,6 +19,9 @@ from ..wire.ids import new_id
 Obj = dict[str, Any]
 
 RETENTION = 30 * 86_400
+# UNSURE: Stripe keeps every event for 30 days. A long-running shared server keeps at most this
+# many per account (the oldest go first), so that memory stays bounded under any write rate.
+MAX_EVENTS_KEPT = 100_000
 
 # Event types name most objects by their `object` field; these by another name.
 _PREFIXES = {"subscription": "customer.subscription"}
@@ -143,7 +146,7 @@ class EventLog:
 
     def forget_expired(self, account: Account, now: int) -> None:
         events = account.collection("event")
-        while self.recorded and self.recorded[0][0] <= now - RETENTION:
+        while self.recorded and (self.recorded[0][0] <= now - RETENTION or len(self.recorded) >= MAX_EVENTS_KEPT):
             _, event_id = self.recorded.popleft()
             events.remove(event_id)
             self.failed.discard(event_id)

@@ -15,14 +15,14 @@ from typing import Any
 from ..billing.invoice import invoice_totals
 from ..billing.periods import boundary
 from ..billing.pricing import amount_for, billed_quantity
-from . import collection, payments
-from .metering import Metering
-from .prices import price_tiers
 from ..store import Account
-from .subscriptions import following_period, is_metered
 from ..wire.errors import StripeError
 from ..wire.ids import new_id
 from ..wire.lists import list_object
+from . import collection, payments
+from .metering import Metering
+from .prices import price_tiers
+from .subscriptions import following_period, is_metered
 
 Obj = dict[str, Any]
 
@@ -43,6 +43,9 @@ QUANTITY_IS_RAW_USAGE = True
 PREVIEW_BILLING_REASON = "upcoming"
 # An invoice embeds its first lines; `GET /v1/invoices/{id}/lines` pages through all of them.
 LINES_SHOWN = 10
+# UNSURE: Stripe's cap on a line's amount; this one keeps every invoice total well within the
+# signed 64-bit integers a response can carry, whatever usage a meter collected.
+MAX_LINE_AMOUNT = 10**15
 # Zero-decimal currencies: amounts are whole units, not hundredths.
 _ZERO_DECIMAL = frozenset("bif clp djf gnf jpy kmf krw mga pyg rwf ugx vnd vuv xaf xof xpf".split())
 _SYMBOLS = {"usd": "$", "eur": "€", "gbp": "£", "jpy": "¥"}
@@ -73,6 +76,12 @@ def line(
     amount = amount_for(price, quantity, price_tiers(account, price["id"]))
     if proration is not None:
         amount = int((amount * proration).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+    if abs(amount) > MAX_LINE_AMOUNT:
+        # Only metered usage can get here (amounts and quantities are bounded on the way in).
+        raise StripeError(
+            f"The amount for {price['id']} is too large to invoice: it must be at most {MAX_LINE_AMOUNT}.",
+            code="amount_too_large",
+        )
     quantity = Decimal(quantity) if QUANTITY_IS_RAW_USAGE else billed_quantity(price, quantity)
     return {
         "id": new_id(id_prefix),

@@ -37,6 +37,8 @@ IDENTIFIER_WINDOW = DAY
 MAX_DIGITS = 15
 # Dropped events kept per account for `/_mock/meter_event_errors` (the newest ones).
 MAX_DROPPED = 1000
+# What each of them keeps of its payload, so that large payloads sent to no meter cost no memory.
+MAX_DROPPED_PAYLOAD_BYTES = 2048
 
 _NUMBER = re.compile(r"-?(\d+)(?:\.(\d+))?")
 _NO_METER = -1
@@ -45,6 +47,18 @@ _NO_METER = -1
 def _dropped(code: str, message: str, param: str) -> StripeError:
     """Why an event is dropped after being accepted: recorded as is, or raised in strict mode."""
     return invalid(message, param=param, code=code)
+
+
+def _bounded_payload(payload: dict[str, Any]) -> dict[str, Any]:
+    """The payload's first entries that fit in MAX_DROPPED_PAYLOAD_BYTES, and whether any were left out."""
+    kept: dict[str, Any] = {}
+    used = 0
+    for key, value in payload.items():
+        used += len(key.encode()) + len(str(value).encode())
+        if used > MAX_DROPPED_PAYLOAD_BYTES:
+            return {"payload": kept, "payload_truncated": True}
+        kept[key] = value
+    return {"payload": kept, "payload_truncated": False}
 
 
 class Metering:
@@ -88,7 +102,7 @@ class Metering:
         account: Account,
         event_name: str,
         payload: dict[str, str],
-        timestamp: int,
+        timestamp: int | None,
         identifier: str | None,
         strict: bool,
     ) -> str:
@@ -161,7 +175,7 @@ class Metering:
     ) -> str:
         """Count an assessed event, or record why it is dropped; returns its identifier."""
         if problem is None:
-            assert meter is not None
+            assert meter is not None and event.timestamp is not None  # both filled in by `_assess`
             customer = event.payload[meter["customer_mapping"]["event_payload_key"]]
             slot = self._slots.get(meter["id"])
             if slot is None:
@@ -180,7 +194,7 @@ class Metering:
                 "identifier": identifier,
                 "timestamp": event.timestamp,
                 "created": now,
-                "payload": event.payload,
+                **_bounded_payload(event.payload),
             }
         )
         return identifier
@@ -264,7 +278,7 @@ class Metering:
         log = self._logs[slot]
         counts = log.buckets(customer_id, edges, "count")
         values = log.buckets(customer_id, edges, meter["default_aggregation"]["formula"])
-        return [value if count else None for value, count in zip(values, counts)]
+        return [value if count else None for value, count in zip(values, counts, strict=True)]
 
 
 class MeterEvent(NamedTuple):

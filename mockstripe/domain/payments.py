@@ -296,8 +296,8 @@ def _charge(intent: Obj, payment_method: Obj, decline: Decline | None, now: int)
         "description": intent["description"],
         "disputed": False,
         "failure_balance_transaction": None,
-        "failure_code": None if succeeded else decline.code,
-        "failure_message": None if succeeded else decline.message,
+        "failure_code": None if decline is None else decline.code,
+        "failure_message": None if decline is None else decline.message,
         "fraud_details": {},
         "level3": None,
         "livemode": False,
@@ -358,7 +358,7 @@ def new_intent(
     its confirmation."""
     intent_id = new_id("pi")
     automatic = payment_method_types is None
-    intent = {
+    intent: Obj = {
         "id": intent_id,
         "object": "payment_intent",
         "allowed_payment_method_types": None,

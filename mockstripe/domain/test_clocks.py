@@ -11,10 +11,10 @@ from __future__ import annotations
 
 from typing import Any, Iterator
 
-from . import collection
-from . import invoices as invoicing
 from ..billing.periods import boundary
 from ..store import BY_THE_SERVER, Account
+from . import collection
+from . import invoices as invoicing
 from .subscriptions import ItemChanges, end_subscription, following_period
 
 Obj = dict[str, Any]

@@ -1,6 +1,7 @@
 """The API areas this server implements, one module each."""
 
 from . import (
+    accounts,
     charges,
     customers,
     events,
@@ -13,6 +14,7 @@ from . import (
     meters,
     payment_intents,
     payment_methods,
+    plans,
     prices,
     products,
     refunds,
@@ -42,4 +44,6 @@ AREAS = (
     test_clocks.AREA,
     events.AREA,
     webhook_endpoints.AREA,
+    accounts.AREA,
+    plans.AREA,
 )

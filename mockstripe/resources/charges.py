@@ -63,7 +63,7 @@ def retrieve(call: Call) -> Obj:
 def update(call: Call) -> Obj:
     charge = call.path_object("charge", "charge")
     params = call.params
-    changes = {key: params[key] for key in ("description", "receipt_email") if key in params}
+    changes: Obj = {key: params[key] for key in ("description", "receipt_email") if key in params}
     if "metadata" in params:
         changes["metadata"] = merge_metadata(charge["metadata"], params["metadata"])
     return call.account.update(charge, changes)

@@ -4,15 +4,17 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
-from ..routing import Area, Call, Endpoint
-from ..store import Account
 from ..domain import payments
 from ..domain.subscriptions import end_subscription
+from ..routing import Area, Call, Endpoint
+from ..store import Account
 from ..wire.ids import new_id, random_upper
 from ..wire.lists import PAGE_EXCLUSIVE, PAGE_PARAMS, in_range, list_object
 from ..wire.objects import ListOf, ObjectType
 from ..wire.params import (
     CREATED_FILTER,
+    MAX_AMOUNT,
+    MAX_INVOICE_SEQUENCE,
     Boolean,
     Enum,
     Hash,
@@ -68,7 +70,7 @@ def _check_invoice_prefix(values: dict[str, Any], path: str) -> None:
 
 WRITABLE = dict(
     address=ADDRESS,
-    balance=Integer(),
+    balance=Integer(minimum=-MAX_AMOUNT, maximum=MAX_AMOUNT),
     business_name=String(max_length=150),
     cash_balance=Unsupported(),
     description=String(),
@@ -78,7 +80,7 @@ WRITABLE = dict(
     invoice_settings=INVOICE_SETTINGS,
     metadata=Map(),
     name=String(max_length=256),
-    next_invoice_sequence=Integer(minimum=1),
+    next_invoice_sequence=Integer(minimum=1, maximum=MAX_INVOICE_SEQUENCE),
     phone=String(max_length=20),
     preferred_locales=List(item=String(), nullable=True),
     shipping=SHIPPING,
@@ -280,6 +282,12 @@ def list_customers(call: Call) -> dict[str, Any]:
     return call.page("customer", keep)
 
 
+def list_sources(call: Call) -> dict[str, Any]:
+    """A customer's payment sources: none, since no source can be attached here."""
+    customer = call.path_object("customer")
+    return list_object([], False, f"/v1/customers/{customer['id']}/sources")
+
+
 AREA = Area(
     name="customers",
     types=(CUSTOMER,),
@@ -289,5 +297,12 @@ AREA = Area(
         Endpoint("GET", "/v1/customers/{id}", retrieve, endpoint(), "Retrieve a customer (or its deletion stub)", returns="customer"),
         Endpoint("POST", "/v1/customers/{id}", update, UPDATE, "Update a customer", returns="customer"),
         Endpoint("DELETE", "/v1/customers/{id}", delete, endpoint(), "Delete a customer", returns="customer"),
+        Endpoint(
+            "GET",
+            "/v1/customers/{id}/sources",
+            list_sources,
+            endpoint(**PAGE_PARAMS, object=String(), exclusive=PAGE_EXCLUSIVE),
+            "List a customer's payment sources (always none)",
+        ),
     ),
 )

@@ -15,7 +15,7 @@ from ..routing import Area, Call, Endpoint
 from ..wire.errors import invalid
 from ..wire.ids import new_id
 from ..wire.lists import PAGE_EXCLUSIVE, PAGE_PARAMS, in_range
-from ..wire.objects import ObjectType, ListOf
+from ..wire.objects import ListOf, ObjectType
 from ..wire.params import (
     CREATED_FILTER,
     Boolean,
@@ -159,6 +159,7 @@ def _pricing(call: Call, current: Obj | None, params: Obj) -> tuple[int, str | N
         amount = given_amount
         unit = Decimal(given_amount) / quantity if quantity else Decimal(given_amount)
     else:
+        assert unit_decimal is not None  # one of amount, price and unit_amount_decimal is always given
         unit = unit_decimal
         amount = int((unit * quantity).quantize(Decimal(1), rounding=ROUND_HALF_UP))
     pricing = {"price_details": None, "type": "price_details", "unit_amount_decimal": _plain(unit)}

@@ -6,7 +6,6 @@ from typing import Any
 
 from ..domain import collection, payments
 from ..domain import invoices as invoicing
-from ..routing import Area, Call, Endpoint
 from ..domain.subscriptions import (
     ItemRequest,
     build_item,
@@ -15,24 +14,25 @@ from ..domain.subscriptions import (
     check_items,
     lookup_price,
 )
+from ..routing import Area, Call, Endpoint
 from ..wire.errors import StripeError, invalid
 from ..wire.lists import PAGE_EXCLUSIVE, PAGE_PARAMS, in_range, list_object
 from ..wire.objects import ListOf, ObjectType
 from ..wire.params import (
     CREATED_FILTER,
     TIMESTAMP,
-    Integer,
-    merge_metadata,
-    Currency,
     Boolean,
+    Currency,
     Enum,
     Hash,
+    Integer,
     List,
     Map,
     Ref,
     String,
     Unsupported,
     endpoint,
+    merge_metadata,
     missing,
 )
 from .subscriptions import MAX_ITEMS, NEW_ITEM

@@ -14,7 +14,7 @@ from ..wire.errors import invalid
 from ..wire.ids import stable_id
 from ..wire.lists import PAGE_EXCLUSIVE, PAGE_PARAMS, paginate_computed
 from ..wire.objects import ListOf, ObjectType
-from ..wire.params import Enum, Integer, Ref, endpoint
+from ..wire.params import MAX_TIMESTAMP, Enum, Integer, Ref, endpoint
 from .meters import METER
 
 SUMMARY = ObjectType(name="billing.meter_event_summary", noun="billing meter event summary")
@@ -51,8 +51,8 @@ def _check_times(values: dict[str, Any], path: str) -> None:
 
 LIST = endpoint(
     customer=Ref(required=True, object_type="customer", noun="customer"),
-    start_time=Integer(required=True),
-    end_time=Integer(required=True),
+    start_time=Integer(required=True, minimum=0, maximum=MAX_TIMESTAMP),
+    end_time=Integer(required=True, minimum=0, maximum=MAX_TIMESTAMP),
     value_grouping_window=Enum("day", "hour"),
     **PAGE_PARAMS,
     exclusive=PAGE_EXCLUSIVE,
@@ -85,7 +85,7 @@ def list_summaries(call: Call) -> dict[str, Any]:
         edges = list(range(start, end + 1, WINDOW_SECONDS[window]))
         summaries = [
             _summary(meter["id"], customer, lo, hi, value or 0)
-            for lo, hi, value in zip(edges, edges[1:], metering.windows(meter, customer, edges))
+            for lo, hi, value in zip(edges, edges[1:], metering.windows(meter, customer, edges), strict=False)
             if value is not None or INCLUDE_EMPTY_WINDOWS
         ]
         if NEWEST_FIRST:

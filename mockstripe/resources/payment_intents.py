@@ -229,7 +229,7 @@ def confirm(call: Call) -> Obj:
     intent = call.path_object("payment_intent", "intent")
     params = call.params
     payments.check_confirmable(intent, params.get("payment_method") is not None)
-    settings = {
+    settings: Obj = {
         key: params[key] for key in ("capture_method", "receipt_email", "setup_future_usage") if key in params
     }
     if settings:

@@ -9,8 +9,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from typing import Any
 
-from ..domain import cards
-from ..domain import payments
+from ..domain import cards, payments
 from ..routing import Area, Call, Endpoint
 from ..wire.errors import StripeError, invalid, no_such
 from ..wire.lists import PAGE_EXCLUSIVE, PAGE_PARAMS

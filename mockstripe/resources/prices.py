@@ -7,7 +7,6 @@ object, in the collection's private slot; `price_tiers` hands them to billing.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from decimal import Decimal
 from typing import Any
 
 from ..domain.prices import price_tiers
@@ -17,11 +16,12 @@ from ..wire.ids import new_id
 from ..wire.lists import PAGE_EXCLUSIVE, PAGE_PARAMS, in_range
 from ..wire.objects import ListOf, ObjectType
 from ..wire.params import (
+    AMOUNT,
+    AMOUNT_DECIMAL,
     CREATED_FILTER,
     AnyOf,
     Boolean,
     Currency,
-    DecimalString,
     Enum,
     Hash,
     Integer,
@@ -74,7 +74,8 @@ class ActiveMeter(Ref):
 
     def coerce(self, value: Any, path: str, account: Account | None) -> str:
         meter_id = super().coerce(value, path, account)
-        if account is not None and account.find(self.object_type, meter_id)["status"] != "active":
+        # `super().coerce` checked that the meter exists.
+        if account is not None and account.find(self.object_type, meter_id)["status"] != "active":  # type: ignore[index]
             raise invalid(INACTIVE_METER.format(meter_id), param=path)
         return meter_id
 
@@ -135,8 +136,6 @@ def _tiers_ascend_to_inf(values: dict[str, Any], path: str) -> None:
             raise invalid(TIERS_NOT_ASCENDING, param=f"tiers[{i}][up_to]")
 
 
-AMOUNT = Integer(minimum=0)
-AMOUNT_DECIMAL = DecimalString(minimum=Decimal(0))
 TAX_BEHAVIOR = Enum("exclusive", "inclusive", "unspecified")
 LOOKUP_KEY = String(max_length=200)
 TIER = Hash(
@@ -330,7 +329,9 @@ def update(call: Call) -> dict[str, Any]:
     holder = _lookup_key_holder(call.account, params, own_id=price["id"])
     if holder is not None:
         call.account.update(holder, {"lookup_key": None})
-    changes = {key: params[key] for key in ("active", "lookup_key", "nickname", "tax_behavior") if key in params}
+    changes: dict[str, Any] = {
+        key: params[key] for key in ("active", "lookup_key", "nickname", "tax_behavior") if key in params
+    }
     if "metadata" in params:
         changes["metadata"] = merge_metadata(price["metadata"], params["metadata"])
     return call.account.update(price, changes)

@@ -7,6 +7,7 @@ from decimal import Decimal
 from typing import Any
 
 from ..routing import Area, Call, Endpoint
+from .generic import parents_of
 from ..store import Account
 from ..wire.errors import StripeError
 from ..wire.ids import new_id
@@ -171,7 +172,8 @@ def retrieve(call: Call) -> dict[str, Any]:
 def update(call: Call) -> dict[str, Any]:
     product = call.path_object("product")
     price_id = call.params.get("default_price")
-    if price_id is not None and call.account.find("price", price_id)["product"] != product["id"]:
+    # A `Ref` param: the validator checked that the price exists.
+    if price_id is not None and call.account.find("price", price_id)["product"] != product["id"]:  # type: ignore[index]
         # UNSURE: Stripe's wording for a default price of another product.
         raise invalid(
             f"The price `{price_id}` does not belong to this product and cannot be its default price.",
@@ -204,6 +206,12 @@ def list_products(call: Call) -> dict[str, Any]:
     return call.page("product", keep)
 
 
+def list_features(call: Call) -> dict[str, Any]:
+    """The features attached to a product (through the generic `POST .../features`)."""
+    product = call.path_object("product")
+    return call.page("product_feature", lambda feature: parents_of(call.account, feature).get("product") == product["id"])
+
+
 AREA = Area(
     name="products",
     types=(PRODUCT,),
@@ -213,5 +221,13 @@ AREA = Area(
         Endpoint("GET", "/v1/products/{id}", retrieve, endpoint(), "Retrieve a product", returns="product"),
         Endpoint("POST", "/v1/products/{id}", update, UPDATE, "Update a product", returns="product"),
         Endpoint("DELETE", "/v1/products/{id}", delete, endpoint(), "Delete a product that has no prices", returns="product"),
+        Endpoint(
+            "GET",
+            "/v1/products/{id}/features",
+            list_features,
+            endpoint(**PAGE_PARAMS, exclusive=PAGE_EXCLUSIVE),
+            "List a product's features",
+            returns=ListOf("product_feature"),
+        ),
     ),
 )

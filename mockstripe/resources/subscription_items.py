@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..routing import Area, Call, Endpoint
 from ..domain.subscriptions import (
     METERED_QUANTITY,
     ItemChanges,
@@ -15,10 +14,11 @@ from ..domain.subscriptions import (
     lookup_price,
     price_change,
 )
+from ..routing import Area, Call, Endpoint
 from ..wire.errors import invalid
 from ..wire.lists import PAGE_EXCLUSIVE, PAGE_PARAMS
 from ..wire.objects import ListOf, ObjectType
-from ..wire.params import TIMESTAMP, Boolean, Integer, Map, Ref, endpoint, merge_metadata
+from ..wire.params import QUANTITY, TIMESTAMP, Boolean, Map, Ref, endpoint, merge_metadata
 from .subscriptions import CANCELED_IS_FROZEN, ITEM_UNSUPPORTED, LAST_ITEM, PAYMENT_BEHAVIOR, PRORATION_BEHAVIOR
 
 Obj = dict[str, Any]
@@ -28,7 +28,7 @@ CHANGES = dict(
     payment_behavior=PAYMENT_BEHAVIOR,
     proration_behavior=PRORATION_BEHAVIOR,
     proration_date=TIMESTAMP,
-    quantity=Integer(minimum=0),
+    quantity=QUANTITY,
     **ITEM_UNSUPPORTED,
 )
 CREATE = endpoint(

@@ -6,7 +6,6 @@ from typing import Any
 
 from ..domain import cards, collection, payments
 from ..domain import invoices as invoicing
-from ..routing import Area, Call, Endpoint
 from ..domain.subscriptions import (
     METERED_QUANTITY,
     SAME_PRICE_TWICE,
@@ -22,11 +21,14 @@ from ..domain.subscriptions import (
     natural_period_end,
     price_change,
 )
+from ..routing import Area, Call, Endpoint
 from ..wire.errors import StripeError, invalid, no_such
 from ..wire.lists import PAGE_EXCLUSIVE, PAGE_PARAMS, in_range
 from ..wire.objects import ListOf, ObjectType
 from ..wire.params import (
     CREATED_FILTER,
+    MAX_DAYS_UNTIL_DUE,
+    QUANTITY,
     TIMESTAMP,
     Boolean,
     Currency,
@@ -80,7 +82,7 @@ ITEM_UNSUPPORTED = {
 NEW_ITEM = Hash(
     fields={
         "price": Ref(object_type="price", noun="price", required=True),
-        "quantity": Integer(minimum=0),
+        "quantity": QUANTITY,
         "metadata": Map(),
         **ITEM_UNSUPPORTED,
     }
@@ -89,7 +91,7 @@ CHANGED_ITEM = Hash(
     fields={
         "id": Ref(object_type="subscription_item", noun="subscription item"),
         "price": Ref(object_type="price", noun="price"),
-        "quantity": Integer(minimum=0),
+        "quantity": QUANTITY,
         "metadata": Map(),
         "deleted": Boolean(),
         "clear_usage": Boolean(),
@@ -121,7 +123,7 @@ UNSUPPORTED_ON_BOTH = {
 WRITABLE_ON_BOTH = dict(
     cancel_at_period_end=Boolean(),
     collection_method=COLLECTION_METHOD,
-    days_until_due=Integer(minimum=0),
+    days_until_due=Integer(minimum=0, maximum=MAX_DAYS_UNTIL_DUE),
     default_payment_method=String(),
     description=String(max_length=500),
     metadata=Map(),
@@ -348,7 +350,7 @@ def update(call: Call) -> Obj:
     items = ItemChanges(account, subscription)
     for action, change, item in plan:
         if action == "delete":
-            items.remove(item)  # type: ignore[arg-type]
+            items.remove(item)  # type: ignore[arg-type]  # a deleted change always names its item
         elif action == "add":
             request = ItemRequest("", lookup_price(account, change["price"]), change.get("quantity"), change.get("metadata"))
             items.add(build_item(subscription, request, now))

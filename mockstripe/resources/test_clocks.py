@@ -16,7 +16,7 @@ from ..wire.errors import invalid
 from ..wire.ids import new_id
 from ..wire.lists import PAGE_EXCLUSIVE, PAGE_PARAMS
 from ..wire.objects import ListOf, ObjectType
-from ..wire.params import Integer, String, Unsupported, endpoint
+from ..wire.params import MAX_TIMESTAMP, Integer, String, Unsupported, endpoint
 
 Obj = dict[str, Any]
 
@@ -30,7 +30,7 @@ TOO_FAR = (
     "without subscriptions): frozen_time must be at most {furthest}."
 )
 
-FROZEN_TIME = Integer(required=True)
+FROZEN_TIME = Integer(required=True, minimum=0, maximum=MAX_TIMESTAMP)
 CREATE = endpoint(frozen_time=FROZEN_TIME, name=String(max_length=300), customer=Unsupported())
 ADVANCE = endpoint(frozen_time=FROZEN_TIME)
 LIST = endpoint(**PAGE_PARAMS, exclusive=PAGE_EXCLUSIVE)

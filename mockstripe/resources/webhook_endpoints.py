@@ -11,7 +11,7 @@ from ..domain.webhooks import ALL_EVENTS, new_secret
 from ..routing import Area, Call, Endpoint
 from ..store import Account
 from ..wire.ids import new_id
-from ..wire.lists import PAGE_PARAMS, PAGE_EXCLUSIVE
+from ..wire.lists import PAGE_EXCLUSIVE, PAGE_PARAMS
 from ..wire.objects import ListOf, ObjectType
 from ..wire.params import Boolean, List, Map, String, Unsupported, endpoint, invalid, merge_metadata
 

@@ -18,6 +18,10 @@ from .errors import invalid
 _KEY = re.compile(r"^([^\[\]]+)((?:\[[^\[\]]*\])*)$")
 _SEGMENT = re.compile(r"\[([^\[\]]*)\]")
 _INDEX = re.compile(r"^[0-9]+$")  # ASCII only: str.isdigit() also accepts "²", which int() refuses
+# UNSURE: Stripe's exact caps. Its own params nest at most about five levels and no array holds
+# anywhere near a million elements; the caps keep decoding cheap and its recursion shallow.
+MAX_NESTING = 20
+MAX_INDEX_DIGITS = 6
 
 
 class _Indexed(dict):
@@ -71,6 +75,11 @@ def assemble(pairs: list[tuple[str, str]]) -> dict[str, Any]:
         if match is None:
             raise invalid(f"Invalid parameter name: {key}", param=key)
         path = [match.group(1), *_SEGMENT.findall(match.group(2))]
+        if len(path) > MAX_NESTING + 1:
+            raise invalid(
+                f"Invalid parameter name: {key[:100]}...; parameters nest at most {MAX_NESTING} levels deep.",
+                param=path[0],
+            )
         _insert(root, path, value, key)
         nested = True
     # Flat params (the common case) have no lists under construction to finish.
@@ -101,6 +110,8 @@ def _slot(node: dict, segment: str, *, new: bool = False) -> Any:
     if segment == "":
         # `a[]` appends; `a[][b]` cannot say which element it extends, so it always starts one.
         return len(node) if new else None
+    if len(segment) > MAX_INDEX_DIGITS:
+        raise invalid(f"Invalid array index: {segment[:20]}...; indexes have at most {MAX_INDEX_DIGITS} digits.")
     return int(segment)
 
 

@@ -96,6 +96,13 @@ def stable_id(prefix: str, *parts: object) -> str:
     return f"{prefix}_{head}{digest.translate(_BYTE_TO_CHAR).decode('ascii')}"
 
 
+def stable_id_like(example: str, *parts: object) -> str:
+    """An id with the prefix and length of `example`, derived from `parts`."""
+    prefix, _, tail = example.rpartition("_")
+    digest = hashlib.blake2b(repr(parts).encode(), digest_size=len(tail)).digest()
+    return f"{prefix}_{digest.translate(_BYTE_TO_CHAR).decode('ascii')}"
+
+
 def request_id(source: ByteSource = os.urandom) -> str:
     """A `Request-Id`: drawn before the request's account is known, so from the server's source."""
     return "req_" + source(14).translate(_BYTE_TO_CHAR).decode("ascii")

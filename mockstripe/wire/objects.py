@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Callable, Mapping, Union
+from typing import TYPE_CHECKING, Any, Callable, Mapping
 
 if TYPE_CHECKING:
     from ..store import Account
@@ -19,7 +19,7 @@ class ListOf:
 
 
 # What a field or a response holds: an object of a type (by its `object` name), or a list of them.
-Shape = Union[str, ListOf]
+Shape = str | ListOf
 
 
 @dataclass(frozen=True)

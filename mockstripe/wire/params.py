@@ -28,7 +28,17 @@ _DECIMAL = re.compile(r"^-?[0-9]+(\.[0-9]+)?$")
 # Stripe's integers are signed 64-bit; larger ones could not even be encoded in a response.
 _INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
 _INT64_DIGITS = 20  # "-9223372036854775808": longer strings are out of range without parsing them
+_MAX_DECIMAL_CHARACTERS = 100  # longer is out of any range; Decimal() would still parse it
 _CURRENCY = re.compile(r"^[A-Za-z]{3}$")
+
+# Range limits, checked before anything is stored so that no stored number can make a later read,
+# list or invoice fail. UNSURE: Stripe's exact figures; it allows amounts of eight digits for most
+# currencies and times within years 1970-9999. With these, no computed invoice total nears 2**63.
+MAX_AMOUNT = 99_999_999
+MAX_QUANTITY = 99_999_999
+MAX_DAYS_UNTIL_DUE = 10_000
+MAX_INVOICE_SEQUENCE = 999_999_999
+MAX_TIMESTAMP = 253_402_300_799  # 9999-12-31T23:59:59Z
 
 # Stripe's metadata limits.
 _MAX_METADATA_KEYS = 50
@@ -126,19 +136,36 @@ class Enum(Param):
 class DecimalString(Param):
     max_places: int = 12
     minimum: Decimal | None = None
+    maximum: Decimal | None = None
 
     def coerce(self, value: Any, path: str, account: Account | None) -> Decimal:
         text = str(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else value
-        if not isinstance(text, str) or not _DECIMAL.match(text):
+        if not isinstance(text, str) or len(text) > _MAX_DECIMAL_CHARACTERS or not _DECIMAL.match(text):
             raise invalid(f"Invalid decimal: {_show(value)}", param=path)
         number = Decimal(text)
-        if -number.as_tuple().exponent > self.max_places:  # type: ignore[operator]
+        exponent = number.as_tuple().exponent  # an int: the pattern admits no NaN or Infinity
+        if isinstance(exponent, int) and -exponent > self.max_places:
             raise invalid(
                 f"Invalid decimal: {text}; must have at most {self.max_places} decimal places", param=path
             )
         if self.minimum is not None and number < self.minimum:
             raise invalid(f"Invalid decimal: {text}; must be at least {self.minimum}", param=path)
+        if self.maximum is not None and number > self.maximum:
+            raise invalid(f"Invalid decimal: {text}; must be at most {self.maximum}", param=path)
         return number
+
+
+@dataclass(frozen=True, kw_only=True)
+class Number(Param):
+    """A JSON number (`float` in the spec), or with `decimal` a decimal string kept as a string."""
+
+    decimal: bool = False
+
+    def coerce(self, value: Any, path: str, account: Account | None) -> float | str:
+        text = str(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else value
+        if not isinstance(text, str) or not _DECIMAL.match(text):
+            raise invalid(f"Invalid decimal: {_show(value)}", param=path)
+        return text if self.decimal else float(text)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -198,9 +225,9 @@ class AnyOf(Param):
             except StripeError as error:
                 errors.append((option, error))
         # A hash's own problem (`created[foo]`) says more than "Invalid integer: a hash".
-        for option, error in errors:
+        for option, failure in errors:
             if isinstance(option, Hash) == isinstance(value, dict):
-                raise error
+                raise failure
         raise errors[0][1]
 
 
@@ -388,7 +415,9 @@ def fields(**specs: Param) -> dict[str, Param]:
     return {**specs, "expand": EXPAND}
 
 
-def endpoint(*, exclusive: tuple[tuple[str, ...], ...] = (), checks: tuple = (), **specs: Param) -> Hash:
+def endpoint(*, exclusive: Any = (), checks: Any = (), **specs: Param) -> Hash:
+    """The top-level hash of an endpoint's params: `exclusive` and `checks` as `Hash` takes them.
+    (They are typed Any because a type checker matches a spread `**dict[str, Param]` against them too.)"""
     return Hash(fields=fields(**specs), exclusive=exclusive, checks=checks)
 
 
@@ -414,7 +443,10 @@ class Unsupported(Param):
         )
 
 
-TIMESTAMP = Integer(minimum=0)
+TIMESTAMP = Integer(minimum=0, maximum=MAX_TIMESTAMP)
+AMOUNT = Integer(minimum=0, maximum=MAX_AMOUNT)
+AMOUNT_DECIMAL = DecimalString(minimum=Decimal(0), maximum=Decimal(MAX_AMOUNT))
+QUANTITY = Integer(minimum=0, maximum=MAX_QUANTITY)
 CREATED_FILTER = AnyOf(
     Integer(),
     Hash(fields={"gt": Integer(), "gte": Integer(), "lt": Integer(), "lte": Integer()}),

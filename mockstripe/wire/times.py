@@ -23,6 +23,8 @@ def parse_rfc3339(text: str) -> datetime | None:
         return datetime.fromisoformat(text.upper().replace("Z", "+00:00")).astimezone(timezone.utc)
     except ValueError:  # e.g. month 13
         return None
+    except OverflowError:  # an offset that moves year 1 or 9999 past the calendar's ends
+        return None
 
 
 def format_rfc3339(moment: datetime | int) -> str:

@@ -1,4 +1,5 @@
 from decimal import Decimal
+from itertools import pairwise
 from unittest import mock
 
 import pytest
@@ -202,7 +203,7 @@ def test_buckets_match_separate_aggregates(events, edges, formula):
     log = UsageLog()
     for timestamp, value in events:
         log.add("c", timestamp, value)
-    expected = [log.aggregate("c", a, b, formula) for a, b in zip(edges, edges[1:])]
+    expected = [log.aggregate("c", a, b, formula) for a, b in pairwise(edges)]
     assert log.buckets("c", edges, formula) == expected
 
 

@@ -188,7 +188,7 @@ def test_delete_leaves_a_stub(stripe_client):
 
 def test_unknown_parameter(stripe_client):
     with pytest.raises(stripe.InvalidRequestError) as caught:
-        stripe_client.v1.customers.create({"invoice_settings": {"bogus": "1"}})  # type: ignore[typeddict-unknown-key]
+        stripe_client.v1.customers.create({"invoice_settings": {"bogus": "1"}})  # type: ignore[typeddict-unknown-key]  # deliberately not what the SDK's types allow
     error = caught.value
     assert (error.http_status, error.code, error.param) == (400, "parameter_unknown", "invoice_settings[bogus]")
     assert error.user_message == "Received unknown parameter: invoice_settings[bogus]"
@@ -196,7 +196,7 @@ def test_unknown_parameter(stripe_client):
 
 def test_invalid_enum(stripe_client):
     with pytest.raises(stripe.InvalidRequestError) as caught:
-        stripe_client.v1.customers.create({"tax_exempt": "maybe"})  # type: ignore[typeddict-item]
+        stripe_client.v1.customers.create({"tax_exempt": "maybe"})  # type: ignore[typeddict-item]  # deliberately not what the SDK's types allow
     assert caught.value.user_message == "Invalid tax_exempt: must be one of none, exempt, or reverse"
 
 

@@ -8,7 +8,6 @@ from typing import Any
 import pytest
 import stripe
 
-
 DAY = 86400
 EVENT_FIELDS = {"object", "created", "event_name", "identifier", "livemode", "payload", "timestamp"}
 
@@ -258,6 +257,7 @@ def test_dropped_events_are_accepted_recorded_and_not_counted(
         "timestamp": timestamp,
         "created": error["created"],
         "payload": payload(customer),
+        "payload_truncated": False,
     }
     assert usage(stripe_client, meter, customer) == 0.0
     assert usage(stripe_client, old, customer) == 0.0

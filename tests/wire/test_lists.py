@@ -132,7 +132,7 @@ async def test_filter_by_created(in_process):
     assert await listed({"created": {"lte": 3_000, "gt": 1_000}}) == [3_000, 2_000]
     assert await listed({"created": {"gt": 2_000}, "limit": 1}) == [4_000]
     with pytest.raises(stripe.InvalidRequestError) as caught:
-        await in_process.client.v1.customers.list_async({"created": {"after": 1}})  # type: ignore[typeddict-unknown-key]
+        await in_process.client.v1.customers.list_async({"created": {"after": 1}})  # type: ignore[typeddict-unknown-key]  # deliberately not what the SDK's types allow
     assert caught.value.param == "created[after]"
 
 

@@ -1,0 +1,126 @@
+"""The generic layer: every spec operation not built by hand answers, keeps state, validates its
+parameters by the spec with Stripe's errors, and says it is generic."""
+
+from __future__ import annotations
+
+import pytest
+
+from mockstripe.app import create_app
+from mockstripe.config import Config
+
+GENERIC = "generic"
+
+
+def test_a_generic_create_is_stored_retrieved_updated_listed_and_deleted(raw):
+    created = raw.post("/v1/coupons", {"percent_off": "25", "duration": "once", "name": "Spring"})
+    assert created.status == 200
+    assert created.headers["Mockstripe-Fidelity"] == GENERIC
+    coupon = created.body
+    assert (coupon["object"], coupon["percent_off"], coupon["duration"], coupon["name"]) == ("coupon", 25.0, "once", "Spring")
+    assert coupon["livemode"] is False
+    assert raw.get(f"/v1/coupons/{coupon['id']}").body == coupon
+
+    updated = raw.post(f"/v1/coupons/{coupon['id']}", {"name": "Summer", "metadata[a]": "1"}).body
+    assert (updated["name"], updated["metadata"], updated["percent_off"]) == ("Summer", {"a": "1"}, 25.0)
+
+    other = raw.post("/v1/coupons", {"amount_off": "100", "currency": "USD", "duration": "forever"}).body
+    assert other["currency"] == "usd"
+    page = raw.get("/v1/coupons?limit=1").body
+    assert ([c["id"] for c in page["data"]], page["has_more"]) == ([other["id"]], True)
+    after = raw.get(f"/v1/coupons?starting_after={other['id']}").body
+    assert [c["id"] for c in after["data"]] == [coupon["id"]]
+
+    assert raw.delete(f"/v1/coupons/{coupon['id']}").body == {"id": coupon["id"], "object": "coupon", "deleted": True}
+    gone = raw.get(f"/v1/coupons/{coupon['id']}")
+    assert (gone.status, gone.error["code"], gone.error["message"]) == (404, "resource_missing", f"No such coupon: '{coupon['id']}'")
+
+
+def test_ids_take_the_prefix_of_stripes_examples(raw):
+    customer = raw.post("/v1/customers", "name=x").body
+    assert raw.post("/v1/payment_intents", {"amount": "100", "currency": "usd"}).body["id"].startswith("pi_")
+    assert raw.post("/v1/checkout/sessions", {"mode": "payment", "customer": customer["id"]}).body["id"].startswith("cs_test_")
+    assert raw.post(f"/v1/customers/{customer['id']}/tax_ids", {"type": "eu_vat", "value": "DE1"}).body["id"].startswith("txi_")
+
+
+@pytest.mark.parametrize(
+    ("path", "body", "status", "code", "param", "message"),
+    [
+        ("/v1/coupons", {"duration": "repeating", "duration_in_months": "abc"}, 400, "parameter_invalid_integer", "duration_in_months", "Invalid integer: abc"),
+        ("/v1/tax_rates", {"percentage": "5", "inclusive": "false"}, 400, "parameter_missing", "display_name", "Missing required param: display_name."),
+        ("/v1/setup_intents", {"bogus": "1"}, 400, "parameter_unknown", "bogus", "Received unknown parameter: bogus"),
+        ("/v1/setup_intents", {"usage": "later"}, 400, None, "usage", "Invalid usage: must be one of off_session or on_session"),
+        ("/v1/setup_intents", {"customer": "cus_nope"}, 400, "resource_missing", "customer", "No such customer: 'cus_nope'"),
+    ],
+)
+def test_the_spec_validates_parameters_with_stripes_errors(raw, path, body, status, code, param, message):
+    reply = raw.post(path, body)
+    assert (reply.status, reply.error["code"], reply.error["param"], reply.error["message"]) == (status, code, param, message)
+    assert reply.headers["Mockstripe-Fidelity"] == GENERIC
+    assert raw.get(path).body["data"] == []
+
+
+def test_an_action_answers_the_object_in_a_plausible_state_and_records_its_event(raw):
+    intent = raw.post("/v1/setup_intents", {}).body
+    canceled = raw.post(f"/v1/setup_intents/{intent['id']}/cancel").body
+    assert (canceled["id"], canceled["status"]) == (intent["id"], "canceled")
+    types = [e["type"] for e in raw.get("/v1/events").body["data"]]
+    assert types == ["setup_intent.canceled", "setup_intent.created"]
+
+
+def test_nothing_of_another_account_or_type(raw, raw_http, mockstripe_url):
+    intent = raw.post("/v1/setup_intents", {}).body
+    stranger = raw_http(mockstripe_url, "sk_test_someone_else_generic")
+    for reply in (
+        stranger.get(f"/v1/setup_intents/{intent['id']}"),
+        stranger.post(f"/v1/setup_intents/{intent['id']}/cancel"),
+        raw.get(f"/v1/payment_intents/{intent['id']}"),
+    ):
+        assert (reply.status, reply.error["code"]) == (404, "resource_missing")
+    assert raw.get(f"/v1/setup_intents/{intent['id']}").body["status"] == intent["status"]
+
+
+def test_a_nested_resource_needs_its_parent(raw):
+    missing = raw.post("/v1/customers/cus_nope/tax_ids", {"type": "eu_vat", "value": "DE1"})
+    assert (missing.status, missing.error["message"]) == (404, "No such customer: 'cus_nope'")
+    first = raw.post("/v1/customers", "name=a").body["id"]
+    second = raw.post("/v1/customers", "name=b").body["id"]
+    tax_id = raw.post(f"/v1/customers/{first}/tax_ids", {"type": "eu_vat", "value": "DE1"}).body
+    assert (tax_id["customer"], tax_id["owner"]["customer"]) == (first, first)
+    assert [t["id"] for t in raw.get(f"/v1/customers/{first}/tax_ids").body["data"]] == [tax_id["id"]]
+    assert raw.get(f"/v1/customers/{second}/tax_ids").body["data"] == []
+
+
+def test_search_finds_the_accounts_objects(raw):
+    customer = raw.post("/v1/customers", "email=a@example.com").body
+    found = raw.get("/v1/customers/search?query=email:'a@example.com'").body
+    assert (found["object"], [c["id"] for c in found["data"]]) == ("search_result", [customer["id"]])
+
+
+def test_hand_built_routes_say_nothing_and_win(raw):
+    reply = raw.post("/v1/customers", "name=x")
+    assert "Mockstripe-Fidelity" not in reply.headers
+    assert reply.body["id"].startswith("cus_")
+
+
+async def test_strict_endpoints_answer_only_the_hand_built_ones(aiohttp_client):
+    client = await aiohttp_client(create_app(Config(strict_endpoints=True)))
+    auth = {"Authorization": "Bearer sk_test_strict"}
+    assert (await client.get("/v1/coupons", headers=auth)).status == 404
+    assert (await client.get("/v1/customers", headers=auth)).status == 200
+
+
+def test_coverage_lists_every_operation_of_the_spec(raw):
+    coverage = raw.get("/_mock/coverage", auth=False).body
+    assert (coverage["operations"], coverage["missing"]) == (594, 0)
+    assert coverage["hand_built"] + coverage["generic"] == 594
+    by_route = {(row["method"], row["path"]): row["answered_by"] for row in coverage["data"]}
+    assert by_route[("POST", "/v1/customers")] == "hand_built"
+    assert by_route[("GET", "/v1/customers/{customer}")] == "hand_built"
+    assert by_route[("POST", "/v1/coupons")] == "generic"
+
+
+async def test_coverage_in_strict_mode_shows_the_rest_missing(aiohttp_client):
+    client = await aiohttp_client(create_app(Config(strict_endpoints=True)))
+    coverage = await (await client.get("/_mock/coverage")).json()
+    assert coverage["generic"] == 0
+    assert coverage["missing"] == 594 - coverage["hand_built"]

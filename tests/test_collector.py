@@ -1,0 +1,72 @@
+"""The garbage collector schedule of the `mockstripe` command. Freezing is process-wide, so each
+check runs in a fresh interpreter."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+
+
+def run_isolated(code: str, source_env: dict[str, str]) -> None:
+    done = subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(code)], capture_output=True, text=True, env=source_env, timeout=60
+    )
+    assert done.returncode == 0, done.stderr
+
+
+def test_everything_is_frozen_and_young_cycles_still_collected(source_env):
+    run_isolated(
+        """
+        import gc, weakref
+        from mockstripe.collector import Collector
+
+        class Node:
+            pass
+
+        collector = Collector(lambda: 0)
+        collector.start()
+        store = [{"id": i, "nested": {"n": [i]}} for i in range(50_000)]
+        collector.tick()
+        assert gc.get_freeze_count() >= 100_000, gc.get_freeze_count()
+        assert len(gc.get_objects(generation=2)) == 0
+
+        cycle = Node(); cycle.me = cycle
+        alive = weakref.ref(cycle)
+        del cycle
+        gc.collect(0)  # a cycle a young collection finds before the freeze is collected as usual
+        assert alive() is None
+        """,
+        source_env,
+    )
+
+
+def test_a_frozen_cycle_that_dies_later_goes_at_the_next_full_collection(source_env):
+    run_isolated(
+        """
+        import gc, weakref
+        from mockstripe import collector as module
+
+        class Node:
+            pass
+
+        served = [0]
+        memory = [0]
+        collector = module.Collector(lambda: served[0], lambda: memory[0])
+        collector.start()
+        cycle = Node(); cycle.me = cycle
+        alive = weakref.ref(cycle)
+        collector.tick()  # frozen while alive
+        del cycle
+        served[0] += 1
+        collector.tick()
+        assert alive() is not None  # out of the collector's sight
+        memory[0] += module.FULL_COLLECTION_MINIMUM_BYTES
+        served[0] += 1
+        collector.tick()  # grown enough, but busy: still frozen
+        assert alive() is not None
+        collector.tick()  # idle and grown: everything is collected
+        assert alive() is None
+        """,
+        source_env,
+    )
