@@ -36,6 +36,9 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     p.add_argument("--duration", type=int, help="seconds per measured wrk run (default 2)")
     p.add_argument("--rounds", type=int, help="measured wrk runs per server and route, best kept (default 3, quick 1)")
     p.add_argument("--connections", type=int, default=32, help="wrk connections (default 32)")
+    p.add_argument("--soak", type=float, default=0, metavar="MINUTES",
+                   help="also run the soak (mixed v1/v2 load over 10,000 keys, RSS sampled) this long; "
+                        "the target is measured over 10")
     p.add_argument("--output", type=Path, default=BENCH / "results.json", help="where to write the JSON results")
     return p.parse_args(argv)
 

@@ -25,7 +25,7 @@ from .config import DEFAULT_API_VERSION, MAX_BODY_BYTES, Config
 from .delivery import Deliveries
 from .devtools import endpoints as devtools
 from .devtools.faults import AFTER, BEFORE, ConnectionDropped, Fault, Faults, fault_error
-from .devtools.requestlog import DROPPED, Logged, request_log
+from .devtools.requestlog import DROPPED, request_log
 from .idempotency import IdempotencyRecords, Outcome, Recorded, mismatch
 from .resources import AREAS, generic
 from .routing import Area, Call, Endpoint, ServerState, is_v2
@@ -50,7 +50,7 @@ DELIVERIES = web.AppKey("mockstripe_deliveries", Deliveries)
 REQUEST_ID = web.RequestKey("request_id", str)
 # The account a request acts for, once known, and the fault that struck it, if any.
 ACCOUNT = web.RequestKey("account", Account)
-FAULT = web.RequestKey("fault", str)
+FAULT: web.RequestKey[str | None] = web.RequestKey("fault")  # the id of the fault injected, if any
 
 
 def default_areas() -> tuple[Area, ...]:
@@ -80,9 +80,27 @@ def create_app(config: Config | None = None, areas: tuple[Area, ...] | None = No
     # Registered last and indexed under "/", so it only answers what no endpoint matched,
     # including a known path with the wrong method.
     app.router.add_route("*", "/{unknown:.*}", _unrecognized)
+    app.cleanup_ctx.append(_meter_error_reports)
     return app
 
 
+async def _meter_error_reports(app: web.Application) -> Any:
+    """While serving, send each meter error report when its window closes; stop delivering on exit."""
+    state = app[STATE]
+    window = state.config.meter_error_report_window
+
+    async def report_when_due() -> None:
+        while True:
+            await asyncio.sleep(min(window, 1.0))
+            try:
+                state.courier.report_meter_errors(state.store, window=window)
+            except Exception:
+                log.exception("reporting meter errors failed")
+
+    task = asyncio.get_running_loop().create_task(report_when_due())
+    yield
+    task.cancel()
+    await state.courier.close()
 async def _start_deliveries(app: web.Application) -> None:
     await app[DELIVERIES].start()
 
@@ -103,6 +121,7 @@ def _handler(state: ServerState, endpoint: Endpoint) -> Callable[[web.Request], 
     async def handle(request: web.Request) -> web.Response:
         started = time.perf_counter()
         rid = request[REQUEST_ID] = request_id(state.request_ids)
+        dropped = False
         try:
             response = await _dispatch(request, state, endpoint, rid, tooling)
         except StripeError as error:
@@ -110,6 +129,7 @@ def _handler(state: ServerState, endpoint: Endpoint) -> Callable[[web.Request], 
                 error.headers[FIDELITY_HEADER] = endpoint.fidelity
             response = _error_response(error, request, state)
         except ConnectionDropped:
+            dropped = True
             response = web.Response(status=500)  # never sent: the connection is gone
         except ConnectionError:
             # The client went away mid-body: nobody will read the answer, and it is no server fault.
@@ -126,29 +146,36 @@ def _handler(state: ServerState, endpoint: Endpoint) -> Callable[[web.Request], 
         if logged:
             account = request.get(ACCOUNT)
             if account is not None:
-                await _log(request, response, account, state, rid, started)
+                await _record(request, response, dropped, account, state, rid, started)
         return response
 
     return handle
 
 
-async def _log(
-    request: web.Request, response: web.Response, account: Account, state: ServerState, rid: str, started: float
+async def _record(
+    request: web.Request,
+    response: web.Response,
+    dropped: bool,
+    account: Account,
+    state: ServerState,
+    rid: str,
+    started: float,
 ) -> None:
-    dropped = request.transport is None or request.transport.is_closing()
+    """Add the request to its account's log, as a plain tuple in `Logged`'s field order: the
+    cheapest record to make on every request."""
     request_log(account, state.config.request_log_size).entries.append(
-        Logged(
+        (
             request.method,
             request.path,
-            request.rel_url.raw_query_string,
+            request.raw_path,
             await request.read() if request.method == "POST" else b"",
             DROPPED if dropped else response.status,
-            b"" if dropped else response.body,  # type: ignore[arg-type]
+            b"" if dropped else response.body,
             request.headers.get("Idempotency-Key"),
             rid,
             time.perf_counter() - started,
             account.now(),
-            request.get(FAULT),
+            request[FAULT],
         )
     )
 
@@ -231,6 +258,7 @@ async def _dispatch(
     if account is None:
         return await _answer(request, state, endpoint, None, rid, headers)
     request[ACCOUNT] = account
+    request[FAULT] = None  # set now: looking up a missing key costs a raised KeyError
     if account.ids is None:
         return await _serve(request, state, endpoint, account, rid, headers, tooling)
     with drawing_from(account.ids):
@@ -293,7 +321,7 @@ async def _answer(
         outcome = _execute(request, state, endpoint, account, params, Cause(rid))
     else:
         headers["Idempotency-Key"] = key
-        outcome = await _run_once(request, state, endpoint, account, key, rid)  # type: ignore[arg-type]
+        outcome = await _run_once(request, state, endpoint, account, key, rid)
     headers.update(outcome.headers)
     return web.Response(body=outcome.body, status=outcome.status, headers=headers, content_type=JSON)
 

@@ -17,6 +17,7 @@ from .config import (
     DEFAULT_REQUEST_LOG_SIZE,
     DEFAULT_WEBHOOK_RETRY_SCHEDULE,
     DEFAULT_WEBHOOK_TIMEOUT,
+    METER_ERROR_REPORT_WINDOW,
     Config,
 )
 
@@ -49,6 +50,42 @@ def _log_level(text: str) -> str:
     if text.lower() not in LOG_LEVELS:
         raise argparse.ArgumentTypeError(f"log level must be one of {', '.join(LOG_LEVELS)}, not {text!r}")
     return text.lower()
+
+
+def _size(text: str) -> int:
+    try:
+        size = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if size < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more, not {size}")
+    return size
+
+
+def _seed(text: str) -> int | None:
+    if text == "":
+        return None  # an empty environment variable: no seed
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"the seed must be an integer, not {text!r}") from None
+
+
+def _time(text: str) -> int | None:
+    """Unix seconds, or an ISO 8601 date-time (UTC unless it names its offset)."""
+    if text == "":
+        return None
+    if text.lstrip("-").isdigit():
+        return int(text)
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"not a time: {text!r} (Unix seconds or ISO 8601, such as 2026-01-01T00:00:00Z)"
+        ) from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    return int(moment.timestamp())
 
 
 def _retry_schedule(text: str) -> tuple[float, ...]:
@@ -89,42 +126,6 @@ def _webhook_secret(text: str) -> str:
     if not text.startswith(SECRET_PREFIX) or len(text) == len(SECRET_PREFIX):
         raise argparse.ArgumentTypeError(f"a webhook signing secret starts with {SECRET_PREFIX}: {text!r}")
     return text
-
-
-def _size(text: str) -> int:
-    try:
-        size = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
-    if size < 0:
-        raise argparse.ArgumentTypeError(f"must be 0 or more, not {size}")
-    return size
-
-
-def _seed(text: str) -> int | None:
-    if text == "":
-        return None  # an empty environment variable: no seed
-    try:
-        return int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"the seed must be an integer, not {text!r}") from None
-
-
-def _time(text: str) -> int | None:
-    """Unix seconds, or an ISO 8601 date-time (UTC unless it names its offset)."""
-    if text == "":
-        return None
-    if text.lstrip("-").isdigit():
-        return int(text)
-    try:
-        moment = datetime.fromisoformat(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"not a time: {text!r} (Unix seconds or ISO 8601, such as 2026-01-01T00:00:00Z)"
-        ) from None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
-    return int(moment.timestamp())
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -173,6 +174,14 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         metavar="N",
         help="keep at most N accounts (API keys, and connected accounts under them), forgetting the "
         "least recently used; env MOCKSTRIPE_MAX_ACCOUNTS (default: no limit)",
+    )
+    parser.add_argument(
+        "--meter-error-report-window",
+        type=_seconds,
+        metavar="SECONDS",
+        default=env("MOCKSTRIPE_METER_ERROR_REPORT_WINDOW", str(METER_ERROR_REPORT_WINDOW)),
+        help="dropped meter events are reported (as thin events) once per meter per window; "
+        "env MOCKSTRIPE_METER_ERROR_REPORT_WINDOW (default %(default)s)",
     )
     parser.add_argument(
         "--webhook-retry-schedule",
@@ -269,6 +278,7 @@ def main(argv: list[str] | None = None) -> int:
         log_level=args.log_level,
         admin_token=args.admin_token,
         max_accounts=args.max_accounts,
+        meter_error_report_window=args.meter_error_report_window,
         webhook_retry_schedule=args.webhook_retry_schedule,
         webhook_timeout=args.webhook_timeout,
         forward_to=args.forward_to,

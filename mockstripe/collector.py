@@ -49,9 +49,11 @@ class Collector:
         self.memory_at_last_full = 0
 
     def start(self) -> None:
-        """Freeze what starting the server allocated, and raise the young thresholds."""
+        """Freeze what starting the server allocated (without a full collection first, which would
+        delay the first request by tens of milliseconds), and raise the young thresholds."""
         gc.set_threshold(*THRESHOLDS)
-        self._full()
+        gc.freeze()
+        self.memory_at_last_full = self.memory() or 0
 
     def tick(self) -> None:
         """Freeze everything (moving the generations' lists, whatever their size), or, when the

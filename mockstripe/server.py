@@ -25,7 +25,7 @@ class _StripeShapedConnection(RequestHandler):
     def handle_error(
         self, request: BaseRequest, status: int = 500, exc: BaseException | None = None, message: str | None = None
     ) -> web.StreamResponse:
-        log.debug("unparseable request from %s: %r", request.remote, exc)
+        log.debug("request from %s not parsed or not finished: %r", request.remote, exc)
         if request.writer.output_size > 0:
             raise ConnectionError("the response has started: no error can be sent")
         return transport_error(status, exc)

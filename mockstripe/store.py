@@ -115,7 +115,7 @@ class Account:
     connected: str | None = None  # the `Stripe-Account` namespace inside the key, if any
     clock: Clock = field(default_factory=SystemClock)
     collections: dict[str, Collection] = field(default_factory=dict)
-    services: dict[Callable[[], Any], Any] = field(default_factory=dict)
+    services: dict[Any, Any] = field(default_factory=dict)  # keyed by each service's class
     recorder: Recorder = _ignore
     # The request being handled, if any: changes made meanwhile are its doing.
     cause: Cause = BY_THE_SERVER
@@ -224,7 +224,7 @@ class Store:
     ) -> None:
         # Least recently used first, when `max_accounts` caps them.
         self.accounts: dict[tuple[str, str | None], Account] = {}
-        self.services: dict[Callable[[], Any], Any] = {}
+        self.services: dict[Any, Any] = {}  # keyed by each service's class
         self.recorder = recorder
         self.new_clock = new_clock
         # The id source of the nth account made (since the store was last reset entirely).

@@ -105,6 +105,8 @@ class Generator:
         self.keys = keys
         self.ids: dict[str, list[str]] = {}
         self.idempotency_keys = [f"idem-{n}" for n in range(20)]
+        # Meter event session tokens by key, for the v2 stream (which takes no API key).
+        self.session_tokens: dict[str, str] = {}
 
     def remember(self, object_type: str, object_id: str) -> None:
         known = self.ids.setdefault(object_type, [])
@@ -255,6 +257,8 @@ class Generator:
         params = self.value(endpoint.params)
         params = params if isinstance(params, dict) else {"x": params}
         headers = self.headers(key, endpoint.is_v2)
+        if endpoint.path.endswith("/meter_event_stream") and key in self.session_tokens and rng.random() < 0.85:
+            headers["Authorization"] = f"Bearer {self.session_tokens[key]}"
         if endpoint.method == "GET" or endpoint.method == "DELETE":
             query = quote_from_bytes(self.bent_form(self.form(params)), safe="=&[]%")
             target = path + ("?" + query if query else "")

@@ -37,7 +37,7 @@ def bar_chart(bars: Sequence[Bar], title: str) -> str:
         f'<text x="{LEFT - 6}" y="{TOP + 8}" text-anchor="end" class="tick">{escape(number(top))}</text>',
         f'<text x="{LEFT - 6}" y="{HEIGHT - BOTTOM}" text-anchor="end" class="tick">0</text>',
     ]
-    for index, (bar, value) in enumerate(zip(bars, plotted)):
+    for index, (bar, value) in enumerate(zip(bars, plotted, strict=True)):
         height = float(value * scale) if value > 0 else 0.0
         x = LEFT + index * slot + (slot - width) / 2
         y = HEIGHT - BOTTOM - height

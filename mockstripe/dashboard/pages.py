@@ -97,7 +97,7 @@ def table(headings: Sequence[str], rows: Iterable[Sequence[str]], empty: str = "
     )
     numeric = [h.endswith("#") for h in headings]
     body = "".join(
-        "<tr>" + "".join(f"<td class=num>{c}</td>" if n else f"<td>{c}</td>" for c, n in zip(row, numeric)) + "</tr>"
+        "<tr>" + "".join(f"<td class=num>{c}</td>" if n else f"<td>{c}</td>" for c, n in zip(row, numeric, strict=False)) + "</tr>"
         for row in rendered
     )
     return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
@@ -332,7 +332,7 @@ def requests(token: str, entries: Sequence[Obj], filters: dict[str, str]) -> str
                 esc(entry["method"]),
                 f"<code>{esc(entry['path'])}</code>"
                 + (f"<span class=muted>?{esc(entry['query'])}</span>" if entry["query"] else ""),
-                f'<span class="{"err" if status == "dropped" or status >= 400 else "ok"}">{esc(status)}</span>',
+                f'<span class="{"err" if status == "dropped" or (isinstance(status, int) and status >= 400) else "ok"}">{esc(status)}</span>',
                 outcome,
                 esc(entry["idempotency_key"] or ""),
                 esc(f"{entry['duration_ms']:.1f}"),

@@ -33,7 +33,7 @@ def usage_charts(metering: Metering, meter: dict[str, Any], window: str | None =
         start = max(first // step * step, end - MAX_BARS * step)
         edges = list(range(start, end + 1, step))
         values = metering.windows(meter, customer, edges)
-        bars = [Bar(_label(lo, window), value) for lo, value in zip(edges, values)]
+        bars = [Bar(_label(lo, window), value) for lo, value in zip(edges, values, strict=False)]  # the last edge only closes a window
         total = metering.aggregate(meter, customer, first, last + 1)
         charts.append((customer, bars, total))
     return window, charts

@@ -96,7 +96,7 @@ def advance_clock(call: Call) -> dict[str, Any]:
     target = call.params.get("to")
     seconds = call.params.get("seconds")
     if target is None:
-        target = clock.frozen_time + seconds
+        target = clock.frozen_time + (seconds or 0)  # the spec requires `to` or `seconds`
     if target < clock.frozen_time:
         raise invalid(f"The clock cannot go back: it is at {clock.frozen_time}.", param="to")
     clock.frozen_time = target

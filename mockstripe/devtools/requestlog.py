@@ -7,7 +7,7 @@ body and query, the answer's bytes); decoding them waits until someone reads the
 from __future__ import annotations
 
 from collections import deque
-from typing import Any, Iterator
+from typing import Any, Iterator, NamedTuple
 
 import orjson
 
@@ -18,61 +18,37 @@ from ..wire.decode import decode_form
 DROPPED = 0
 
 
-class Logged:
-    """One request as it was answered."""
+class Logged(NamedTuple):
+    """One request as it was answered. The log stores plain tuples in this order (cheaper to make on
+    every request) and reads them back as `Logged`."""
 
-    __slots__ = (
-        "method",
-        "path",
-        "query",
-        "body",
-        "status",
-        "answer",
-        "idempotency_key",
-        "request_id",
-        "seconds",
-        "created",
-        "fault",
-    )
+    method: str
+    path: str
+    raw_path: str  # with the query string, as sent
+    body: bytes
+    status: int
+    answer: bytes
+    idempotency_key: str | None
+    request_id: str
+    seconds: float
+    created: int
+    fault: str | None
 
-    def __init__(
-        self,
-        method: str,
-        path: str,
-        query: str,
-        body: bytes,
-        status: int,
-        answer: bytes,
-        idempotency_key: str | None,
-        request_id: str,
-        seconds: float,
-        created: int,
-        fault: str | None,
-    ) -> None:
-        self.method = method
-        self.path = path
-        self.query = query
-        self.body = body
-        self.status = status
-        self.answer = answer
-        self.idempotency_key = idempotency_key
-        self.request_id = request_id
-        self.seconds = seconds
-        self.created = created
-        self.fault = fault
+    @property
+    def query(self) -> str:
+        return self.raw_path.partition("?")[2]
 
     def params(self) -> Any:
-        """The request's parameters as decoded (JSON for v2 bodies), or None if they do not decode."""
+        """The request's parameters as decoded (JSON for v2 bodies), or None if they do not decode
+        (or nest too deep to encode again: JSON reads deeper than it writes)."""
         try:
             if self.method != "POST":
-                decoded = decode_form(self.query)
-            elif self.path.startswith("/v2/"):
+                return decode_form(self.query)
+            if self.path.startswith("/v2/"):
                 decoded = orjson.loads(self.body) if self.body else {}
-            else:
-                decoded = decode_form(self.body)
-            # Nested deeper than JSON can be written (`metadata[a][a]...` hundreds deep): not shown.
-            orjson.dumps(decoded)
-            return decoded
+                orjson.dumps(decoded)
+                return decoded
+            return decode_form(self.body)
         except Exception:
             return None
 
@@ -126,12 +102,13 @@ class RequestLog:
     """A bounded ring of `Logged` requests, oldest dropped first."""
 
     def __init__(self, size: int) -> None:
-        self.entries: deque[Logged] = deque(maxlen=size)
+        self.entries: deque[tuple[Any, ...]] = deque(maxlen=size)
 
     def newest_first(
         self, method: str | None = None, path: str | None = None, status: str | None = None
     ) -> Iterator[Logged]:
-        for entry in reversed(self.entries):
+        for fields in reversed(self.entries):
+            entry = Logged._make(fields)
             if entry.matches(method, path, status):
                 yield entry
 

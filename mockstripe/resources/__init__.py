@@ -2,8 +2,11 @@
 
 from . import (
     accounts,
+    alerts,
     charges,
+    credits,
     customers,
+    event_destinations,
     events,
     invoice_items,
     invoice_payments,
@@ -43,6 +46,9 @@ AREAS = (
     refunds.AREA,
     test_clocks.AREA,
     events.AREA,
+    alerts.AREA,
+    event_destinations.AREA,
+    credits.AREA,
     webhook_endpoints.AREA,
     accounts.AREA,
     plans.AREA,

@@ -37,7 +37,7 @@ def own_account(call: Call) -> Obj:
         opened.at = account.now()
     obj = complete_object("account")
     obj["capabilities"] = {name: "active" if name in ACTIVE else "inactive" for name in obj["capabilities"]}
-    nothing_due = {key: [] if isinstance(value, list) else None for key, value in obj["requirements"].items()}
+    nothing_due: dict[str, Any] = {key: [] if isinstance(value, list) else None for key, value in obj["requirements"].items()}
     obj.update(
         id=account.own_id,
         business_type=None,

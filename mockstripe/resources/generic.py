@@ -103,7 +103,7 @@ def _merged(current: Obj, given: dict[str, Any], schema: dict[str, Any]) -> Obj:
 
 def _properties(schema: dict[str, Any]) -> dict[str, Any]:
     schema = resolve(schema)
-    options = schema.get("anyOf") or ()
+    options = schema.get("anyOf") or []
     if len(options) == 1:
         schema = resolve(options[0])
     return schema.get("properties") or {}
@@ -141,7 +141,7 @@ def _target(op: Operation, call: Call) -> Obj:
 def _new_object(op: Operation, call: Call) -> Obj:
     """A new object of the answered type, from its blank, the parameters and the path."""
     obj = blank_object(op.object) if op.object else {}
-    if "id" in obj:
+    if "id" in obj and op.object:
         obj["id"] = _new_id(op.object)
     if "created" in obj:
         obj["created"] = call.now()
@@ -193,7 +193,7 @@ def delete(op: Operation, call: Call) -> Obj:
 
 def _matches(call: Call, op: Operation) -> Callable[[Obj], bool]:
     """Keep the objects whose fields equal the filters given in the path and the query."""
-    wanted = {name: call.path_params[name] for name in op.path_params}
+    wanted: dict[str, Any] = {name: call.path_params[name] for name in op.path_params}
     created = None
     for key, value in call.params.items():
         if key == "created" and value is not None:
@@ -233,7 +233,7 @@ def singleton(op: Operation, call: Call) -> Obj:
     """An object named by its path alone (`/v1/balance`): the same one on every call."""
     _check_parents(call, op.path_params)
     obj = blank_object(op.object) if op.object else {}
-    if "id" in obj:
+    if "id" in obj and op.object:
         obj["id"] = stable_id_like(_new_id(op.object), call.account.key, call.path)
     if "created" in obj:
         obj["created"] = call.now()
@@ -258,7 +258,7 @@ def action(op: Operation, call: Call) -> Obj:
         return create(op, call)
     _check_parents(call, op.path_params[:-1])
     changes = _changes(obj, call.params, _fields(op.object))
-    status = _status_after(op.path.rsplit("/", 1)[-1], op.object)
+    status = _status_after(op.path.rsplit("/", 1)[-1], op.object) if op.object else None
     event = "updated"
     if status is not None and obj.get("status") != status:
         changes["status"] = status

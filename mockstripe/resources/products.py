@@ -7,7 +7,6 @@ from decimal import Decimal
 from typing import Any
 
 from ..routing import Area, Call, Endpoint
-from .generic import parents_of
 from ..store import Account
 from ..wire.errors import StripeError
 from ..wire.ids import new_id
@@ -28,6 +27,7 @@ from ..wire.params import (
     invalid,
     merge_metadata,
 )
+from .generic import parents_of
 
 # Stripe refuses to delete a product any price points at, active or archived.
 HAS_PRICES = "This product cannot be deleted because it has one or more user-created prices."
