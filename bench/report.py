@@ -107,6 +107,19 @@ def targets(results: Results) -> list[dict[str, Any]]:
     add("cold start to healthy < 1 s", med, None if med is None else med < 1.0,
         f"{med:.2f} s" if med is not None else _na(cold))
 
+    hooks = results.get("webhooks", {})
+    r = _ratio(hooks.get("with_endpoint"), hooks.get("plain")) if isinstance(hooks, Mapping) else None
+    add("POST /v1/customers with a receiver for every event ≥ 0.75× without", r, None if r is None else r >= 0.75,
+        _x(r) if r is not None else _na(hooks))
+    drain = results.get("delivery", {})
+    rate = drain.get("webhooks_per_s") if isinstance(drain, Mapping) and "na" not in drain else None
+    if rate is not None:
+        exact = drain["lost"] == 0 and drain["duplicates"] == 0 and drain["unverified"] == 0
+        add(f"≥ 2,000 signed webhooks/s to one receiver, none lost or duplicated (over {drain['events']:,})", rate,
+            rate >= 2000 and exact, f"{rate:,.0f}/s, lost {drain['lost']:,}, duplicated {drain['duplicates']:,}")
+    else:
+        add("≥ 2,000 signed webhooks/s to one receiver, none lost or duplicated", None, None, _na(drain))
+
     # wrk is not what limits mockstripe if the same wrk, with the same
     # connections, drove the ceiling faster than mockstripe went on any
     # route, without itself using a whole core.
@@ -179,6 +192,31 @@ def render(results: Results) -> str:
     parts.append(_table(["scaling", "mockstripe"], scale_rows, left=2))
 
     parts.append("")
+    hooks = results.get("webhooks", {})
+    hook_rows = []
+    for name, label in (("plain", "POST /v1/customers, no endpoint"),
+                        ("with_endpoint", "POST /v1/customers, one receiver for *")):
+        cell = hooks.get(name) if isinstance(hooks, Mapping) else None
+        hook_rows.append([label, f"{_rps(cell)} req/s" if _measured(cell) else _na(hooks)])
+    if isinstance(hooks, Mapping) and "receiver" in hooks:
+        got = hooks["receiver"]
+        hook_rows.append(["  (receiver got", f"{got['unique']:,} events, {got['duplicates']:,} duplicated, "
+                                             f"{got['unverified']:,} unverified)"])
+    drain = results.get("delivery", {})
+    if isinstance(drain, Mapping) and drain.get("webhooks_per_s"):
+        hook_rows.append([f"delivery of {drain['events']:,} queued webhooks",
+                          f"{drain['webhooks_per_s']:,.0f}/s over {drain['drain_s']:.1f} s; lost {drain['lost']:,}, "
+                          f"duplicated {drain['duplicates']:,}, unverified {drain['unverified']:,} "
+                          f"(queued at {drain['load_events_per_s']:,.0f} req/s)"])
+        per_webhook = {side: drain[f"{side}_cpu"] / drain["webhooks_per_s"] * 1e6 for side in ("mockstripe", "receiver")}
+        hook_rows.append(["  (cpu per webhook", f"mockstripe {per_webhook['mockstripe']:.0f} µs at "
+                                                f"{drain['mockstripe_cpu']:.0%} of a core, receiver "
+                                                f"{per_webhook['receiver']:.0f} µs at {drain['receiver_cpu']:.0%})"])
+    else:
+        hook_rows.append(["delivery of queued webhooks", _na(drain)])
+    parts.append(_table(["webhooks", "mockstripe"], hook_rows, left=2))
+
+    parts.append("")
     runs = []
     for key, label in ROWS:
         for server, cell in tp.get(key, {}).items():
@@ -186,6 +224,10 @@ def render(results: Results) -> str:
                 runs.append(_run_row(f"{label} @ {server}", cell))
     if _measured(stream):
         runs.append(_run_row(f"v2 meter_event_stream @ {MOCK}", stream))
+    for name in ("plain", "with_endpoint"):
+        cell = hooks.get(name) if isinstance(hooks, Mapping) else None
+        if _measured(cell):
+            runs.append(_run_row(f"POST /v1/customers ({name.replace('_', ' ')}) @ {MOCK}", cell))
     if runs:
         parts.append(_table(["wrk runs", "req/s", "p50 ms", "p99 ms", "non-2xx", "wrk cpu", "server cpu"], runs))
         parts.append("")
@@ -226,7 +268,7 @@ def _notes(results: Results) -> list[str]:
     for key, _ in ROWS:
         for server, cell in results.get("throughput", {}).get(key, {}).items():
             found.append((server, key, cell))
-    for key in ("stream", "preview_latency", "memory", "cold_start"):
+    for key in ("stream", "preview_latency", "memory", "cold_start", "webhooks", "delivery"):
         found.append((MOCK, key, results.get(key)))
     found += [(MOCK, f"preview @ {lv['events']:,}", lv) for lv in _levels(results)]
     by_reason: dict[str, dict[str, list[str]]] = {}

@@ -38,6 +38,11 @@ from load import Request, Wrk, WrkResult
 from servers import Server, ServerUnavailable, settle
 
 MOCK, CEILING, LOCALSTRIPE = "mockstripe", "ceiling", "localstripe"
+RECEIVER = "receiver"
+# Accounts of their own, so the other rows' account has no webhook endpoint.
+WEBHOOK_KEY, DRAIN_KEY = "sk_test_bench_webhooks", "sk_test_bench_drain"
+DRAIN_EVENTS = 50_000
+DRAIN_LOAD_BUDGET_S = 150.0
 SERVER_ORDER = (MOCK, CEILING, LOCALSTRIPE)
 EVENT_NAME = "bench_tokens"
 BATCH = 100  # events per v2 stream request: the API's maximum
@@ -256,11 +261,20 @@ class Bench:
     venv: Path
     scratch: Path
 
-    def mockstripe(self) -> Server:
+    def mockstripe(self, *extra: str) -> Server:
         exe = self.venv / "bin" / "mockstripe"
         return Server(
             MOCK,
-            lambda port: [str(exe), "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"],
+            lambda port: [str(exe), "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning", *extra],
+            "/_mock/health",
+            self.scratch,
+        )
+
+    def receiver(self, hold: bool) -> Server:
+        script = Path(__file__).resolve().parent / "receiver.py"
+        return Server(
+            RECEIVER,
+            lambda port: [sys.executable, str(script), "--port", str(port), *(["--hold"] if hold else [])],
             "/_mock/health",
             self.scratch,
         )
@@ -541,6 +555,111 @@ def cold_start(bench: Bench, results: Result) -> None:
     results["cold_start"] = {"median_s": statistics.median(times), "runs_s": times}
 
 
+# --- webhooks ---------------------------------------------------------------
+
+
+def register(client: Client, key: str, receiver: Server, events: str) -> Result | None:
+    """A webhook endpoint of `key`'s account for the receiver, whose secret the receiver learns;
+    None when done, else why not."""
+    body = form({"url": f"http://127.0.0.1:{receiver.port}/webhooks", "enabled_events[]": events})
+    reply = client.send("POST", "/v1/webhook_endpoints", body, auth(key) | {"Content-Type": FORM})
+    if reply.status == 404 and "error" not in reply.body:
+        return na("404 POST /v1/webhook_endpoints")
+    if reply.status != 200:
+        return na(f"error: POST /v1/webhook_endpoints -> {reply.status}: {json.dumps(reply.body)[:200]}")
+    Client(receiver.port).send("POST", "/secret", str(reply.body["secret"]), {})
+    return None
+
+
+def receiver_stats(receiver: Server) -> dict[str, float]:
+    return Client(receiver.port).send("GET", "/stats", None, {}).body  # type: ignore[return-value]
+
+
+def webhook_overhead(bench: Bench, results: Result) -> None:
+    """POST /v1/customers with one local receiver registered for every event type, round by round
+    against the same request in an account without endpoints, on one server."""
+    s = bench.settings
+    wrk = Wrk(bench.scratch, s.connections, s.duration_s, s.warmup_s)
+    mock, receiver = start(bench.mockstripe()), start(bench.receiver(hold=False))
+    try:
+        if not isinstance(mock, Server) or not isinstance(receiver, Server):
+            results["webhooks"] = na(str(mock if not isinstance(mock, Server) else receiver))
+            return
+        failed = register(Client(mock.port), WEBHOOK_KEY, receiver, "*")
+        if failed is not None:
+            results["webhooks"] = failed
+            return
+        plain = create_customer(FixedFixtures())
+        hooked = Request("POST", "/v1/customers", auth(WEBHOOK_KEY) | {"Content-Type": FORM}, form(CUSTOMER_PARAMS))
+        runs: dict[str, list[WrkResult]] = {"plain": [], "with_endpoint": []}
+        for i in range(s.rounds):
+            for name, req in (("plain", plain), ("with_endpoint", hooked)):
+                progress(f"POST /v1/customers, {name.replace('_', ' ')}" + (f" (round {i + 1}/{s.rounds})" if s.rounds > 1 else ""))
+                settle([mock, receiver], timeout=10.0)
+                runs[name].append(wrk.run(mock, req, warmup=i == 0))
+        settle([mock, receiver], timeout=10.0)
+        results["webhooks"] = {name: summarise(r) for name, r in runs.items()} | {"receiver": receiver_stats(receiver)}
+    except (RuntimeError, OSError) as e:
+        results["webhooks"] = na(f"error: {e}")
+    finally:
+        for srv in (mock, receiver):
+            if isinstance(srv, Server):
+                srv.stop()
+
+
+def delivery_drain(bench: Bench, results: Result) -> None:
+    """Signed webhooks/s to one local receiver: 50,000 customer.created events are queued while
+    the receiver holds its first answer, then timed from its release until the last arrives."""
+    s = bench.settings
+    wrk = Wrk(bench.scratch, s.connections, s.duration_s, s.warmup_s)
+    # The held first delivery must not time out while the backlog is loaded.
+    mock, receiver = start(bench.mockstripe("--webhook-timeout", "600")), start(bench.receiver(hold=True))
+    try:
+        if not isinstance(mock, Server) or not isinstance(receiver, Server):
+            results["delivery"] = na(str(mock if not isinstance(mock, Server) else receiver))
+            return
+        failed = register(Client(mock.port), DRAIN_KEY, receiver, "customer.created")
+        if failed is not None:
+            results["delivery"] = failed
+            return
+        req = Request("POST", "/v1/customers", auth(DRAIN_KEY) | {"Content-Type": FORM}, form(CUSTOMER_PARAMS))
+        progress(f"queueing {DRAIN_EVENTS:,} webhooks")
+        t0 = time.monotonic()
+        events = wrk.send_exactly(mock, req, DRAIN_EVENTS, DRAIN_LOAD_BUDGET_S, s.connections)
+        load_s = time.monotonic() - t0
+        if events < DRAIN_EVENTS:
+            results["delivery"] = na(f"load budget spent at {events:,} events")
+            return
+        progress(f"delivering {events:,} webhooks")
+        cpu_before = mock.cpu_seconds(), receiver.cpu_seconds()
+        Client(receiver.port).send("GET", "/release", None, {})
+        deadline = time.monotonic() + 120
+        while True:
+            stats = receiver_stats(receiver)
+            if stats["unique"] >= events or time.monotonic() > deadline:
+                break
+            time.sleep(0.1)
+        elapsed = (stats["last_at"] or stats["now"]) - stats["released_at"]
+        # Fractions of one core over the drain: which side sets the rate.
+        cpu = [(srv.cpu_seconds() - before) / elapsed for srv, before in zip((mock, receiver), cpu_before)]
+        results["delivery"] = {
+            "events": events,
+            "load_events_per_s": events / load_s,
+            "webhooks_per_s": stats["unique"] / elapsed if elapsed > 0 else None,
+            "lost": events - stats["unique"],
+            **{k: stats[k] for k in ("received", "unique", "duplicates", "unverified")},
+            "drain_s": elapsed,
+            "mockstripe_cpu": cpu[0],
+            "receiver_cpu": cpu[1],
+        }
+    except (RuntimeError, OSError) as e:
+        results["delivery"] = na(f"error: {e}")
+    finally:
+        for srv in (mock, receiver):
+            if isinstance(srv, Server):
+                srv.stop()
+
+
 def git_rev(repo: Path) -> str:
     done = subprocess.run(["git", "-C", str(repo), "rev-parse", "--short", "HEAD"],
                           capture_output=True, text=True, check=False)
@@ -572,6 +691,8 @@ def run_suite(args: argparse.Namespace, repo: Path, venv: Path) -> None:
     failed = True
     try:
         throughput(bench, results)
+        webhook_overhead(bench, results)
+        delivery_drain(bench, results)
         scaling(bench, results)
         progress("cold start")
         cold_start(bench, results)

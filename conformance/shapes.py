@@ -43,12 +43,16 @@ EXPAND_ONLY: dict[str, frozenset[str]] = {
 # Nested fields (dotted paths inside an object type; `*` stands for any key of a map) that Stripe
 # leaves out unless expanded or when they do not apply, e.g. `issuer: {"type": "self"}` has no `account`.
 MAY_BE_ABSENT: dict[str, frozenset[str]] = {
+    # `account` is for Connect events only, `context` for v2 ones, `previous_attributes` for updates.
+    "event": frozenset({"account", "context", "data.previous_attributes"}),
     "invoice": frozenset(
         {"automatic_tax.liability.account", "issuer.account", "parent.subscription_details.subscription_proration_date"}
     ),
     "price": frozenset({"currency_options.*.tiers"}),
     "subscription": frozenset({"automatic_tax.liability.account", "invoice_settings.issuer.account"}),
     "test_helpers.test_clock": frozenset({"status_details.advancing"}),
+    # The signing secret is in the answer to create only.
+    "webhook_endpoint": frozenset({"secret"}),
 }
 
 DELETED_STUB = frozenset({"id", "object", "deleted"})

@@ -6,8 +6,9 @@ from typing import Any
 
 from . import __version__
 from .domain.metering import Metering
+from .domain.webhooks import DeliveryLog
 from .routing import Area, Call, Endpoint
-from .wire.lists import list_object
+from .wire.lists import PAGE_EXCLUSIVE, PAGE_PARAMS, list_object, paginate_computed
 from .wire.params import Integer, String, endpoint
 from .wire.spec import operations, route_key, source
 
@@ -44,6 +45,12 @@ def coverage(call: Call) -> dict[str, Any]:
     return {"spec": source()["spec"], "operations": len(rows), **counts, "data": rows}
 
 
+def webhook_deliveries(call: Call) -> dict[str, Any]:
+    """This account's webhook delivery attempts, newest first (the latest ones only)."""
+    attempts = list(call.account.service(DeliveryLog).attempts)
+    return paginate_computed(attempts, call.params, call.path, noun="webhook delivery")
+
+
 AREA = Area(
     name="admin",
     types=(),
@@ -63,6 +70,13 @@ AREA = Area(
             meter_event_errors,
             endpoint(limit=Integer(minimum=1, maximum=100)),
             "Meter events the caller's account accepted and then dropped (no meter, unknown customer, ...)",
+        ),
+        Endpoint(
+            "GET",
+            "/_mock/webhook_deliveries",
+            webhook_deliveries,
+            endpoint(**PAGE_PARAMS, exclusive=PAGE_EXCLUSIVE),
+            "Webhook delivery attempts of the caller's account, newest first: status or error, timing, next retry",
         ),
         Endpoint(
             "GET",

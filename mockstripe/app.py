@@ -9,6 +9,7 @@ middleware: the middleware chain costs measurable time on every request.)
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 import time
@@ -17,8 +18,12 @@ from typing import Any, Awaitable, Callable
 import orjson
 from aiohttp import web
 
-from . import admin, auth
+from . import admin, auth, dashboard
 from .config import DEFAULT_API_VERSION, MAX_BODY_BYTES, Config
+from .delivery import Deliveries
+from .devtools import endpoints as devtools
+from .devtools.faults import AFTER, BEFORE, ConnectionDropped, Fault, Faults, fault_error
+from .devtools.requestlog import DROPPED, Logged, request_log
 from .idempotency import IdempotencyRecords, Outcome, Recorded, mismatch
 from .resources import AREAS, generic
 from .routing import Area, Call, Endpoint, ServerState, is_v2
@@ -27,7 +32,7 @@ from .wire.decode import decode_form, decode_json
 from .wire.errors import StripeError, internal_error, unrecognized_url
 from .wire.expand import check as check_expand
 from .wire.expand import expand
-from .wire.ids import request_id
+from .wire.ids import drawing_from, request_id
 from .wire.params import validate
 
 log = logging.getLogger("mockstripe")
@@ -38,11 +43,15 @@ FIDELITY_HEADER = "Mockstripe-Fidelity"
 
 
 STATE = web.AppKey("mockstripe", ServerState)
+DELIVERIES = web.AppKey("mockstripe_deliveries", Deliveries)
 REQUEST_ID = web.RequestKey("request_id", str)
+# The account a request acts for, once known, and the fault that struck it, if any.
+ACCOUNT = web.RequestKey("account", Account)
+FAULT = web.RequestKey("fault", str)
 
 
 def default_areas() -> tuple[Area, ...]:
-    return (*AREAS, admin.AREA)
+    return (*AREAS, admin.AREA, devtools.AREA)
 
 
 def create_app(config: Config | None = None, areas: tuple[Area, ...] | None = None) -> web.Application:
@@ -56,11 +65,15 @@ def create_app(config: Config | None = None, areas: tuple[Area, ...] | None = No
     state = ServerState(config=config, areas=areas)
     app = web.Application(client_max_size=MAX_BODY_BYTES)
     app[STATE] = state
+    app[DELIVERIES] = Deliveries(state.events, state.store, state.config)
+    app.on_startup.append(_start_deliveries)
+    app.on_cleanup.append(_stop_deliveries)
     endpoints = [endpoint for area in state.areas for endpoint in area.endpoints]
     # aiohttp tries routes in the order they were added: a fixed segment (`/v1/customers/search`)
     # goes before a parameter in its place (`/v1/customers/{id}`); otherwise hand-built first.
     for endpoint in sorted(endpoints, key=_specificity):
         app.router.add_route(endpoint.method, endpoint.path, _handler(state, endpoint))
+    dashboard.add_routes(app, state)
     # Registered last and indexed under "/", so it only answers what no endpoint matched,
     # including a known path with the wrong method.
     app.router.add_route("*", "/{unknown:.*}", _unrecognized)
@@ -71,28 +84,74 @@ def _specificity(endpoint: Endpoint) -> tuple[bool, ...]:
     return tuple(segment.startswith("{") for segment in endpoint.path.split("/"))
 
 
+async def _start_deliveries(app: web.Application) -> None:
+    await app[DELIVERIES].start()
+
+
+async def _stop_deliveries(app: web.Application) -> None:
+    await app[DELIVERIES].stop()
+
+
 def _handler(state: ServerState, endpoint: Endpoint) -> Callable[[web.Request], Awaitable[web.Response]]:
+    # The server's own endpoints (`/_mock/...`) are never logged, faulted or throttled.
+    tooling = endpoint.path.startswith("/_mock/")
+    logged = not tooling and state.config.request_log_size > 0
+
     async def handle(request: web.Request) -> web.Response:
-        rid = request[REQUEST_ID] = request_id()
+        started = time.perf_counter()
+        rid = request[REQUEST_ID] = request_id(state.request_ids)
         try:
-            return await _dispatch(request, state, endpoint, rid)
+            response = await _dispatch(request, state, endpoint, rid, tooling)
         except StripeError as error:
             if endpoint.fidelity is not None:
                 error.headers[FIDELITY_HEADER] = endpoint.fidelity
-            return _error_response(error, request)
+            response = _error_response(error, request, state)
+        except ConnectionDropped:
+            response = web.Response(status=500)  # never sent: the connection is gone
         except web.HTTPRequestEntityTooLarge:
-            return _error_response(
-                StripeError(f"Request body too large: the limit is {MAX_BODY_BYTES} bytes.", status=413), request
+            response = _error_response(
+                StripeError(f"Request body too large: the limit is {MAX_BODY_BYTES} bytes.", status=413),
+                request,
+                state,
             )
         except Exception:
-            return _error_response(_crashed(request), request)
+            response = _error_response(_crashed(request), request, state)
+        if logged:
+            account = request.get(ACCOUNT)
+            if account is not None:
+                await _log(request, response, account, state, rid, started)
+        return response
 
     return handle
 
 
+async def _log(
+    request: web.Request, response: web.Response, account: Account, state: ServerState, rid: str, started: float
+) -> None:
+    dropped = request.transport is None or request.transport.is_closing()
+    request_log(account, state.config.request_log_size).entries.append(
+        Logged(
+            request.method,
+            request.path,
+            request.rel_url.raw_query_string,
+            await request.read() if request.method == "POST" else b"",
+            DROPPED if dropped else response.status,
+            b"" if dropped else response.body,  # type: ignore[arg-type]
+            request.headers.get("Idempotency-Key"),
+            rid,
+            time.perf_counter() - started,
+            account.now(),
+            request.get(FAULT),
+        )
+    )
+
+
 async def _unrecognized(request: web.Request) -> web.Response:
-    request[REQUEST_ID] = request_id()
-    return _error_response(unrecognized_url(request.method, request.path), request)
+    if request.path == "/" and request.method == "GET" and "text/html" in request.headers.get("Accept", ""):
+        return web.Response(text=dashboard.pages.home(), content_type="text/html", charset="utf-8")  # a browser
+    state = request.app[STATE]
+    request[REQUEST_ID] = request_id(state.request_ids)
+    return _error_response(unrecognized_url(request.method, request.path), request, state)
 
 
 def _api_version(request: web.Request) -> str:
@@ -126,19 +185,80 @@ def _account(request: web.Request, state: ServerState, endpoint: Endpoint) -> Ac
     return state.store.account(key, connected)
 
 
-async def _dispatch(request: web.Request, state: ServerState, endpoint: Endpoint, rid: str) -> web.Response:
+async def _dispatch(
+    request: web.Request, state: ServerState, endpoint: Endpoint, rid: str, tooling: bool
+) -> web.Response:
     version = _api_version(request)
     account = _account(request, state, endpoint)
     headers = {"Request-Id": rid, "Stripe-Version": version}
     if endpoint.fidelity is not None:
         headers[FIDELITY_HEADER] = endpoint.fidelity
+    if account is None:
+        return await _answer(request, state, endpoint, None, rid, headers)
+    request[ACCOUNT] = account
+    if account.ids is None:
+        return await _serve(request, state, endpoint, account, rid, headers, tooling)
+    with drawing_from(account.ids):
+        return await _serve(request, state, endpoint, account, rid, headers, tooling)
+
+
+async def _serve(
+    request: web.Request,
+    state: ServerState,
+    endpoint: Endpoint,
+    account: Account,
+    rid: str,
+    headers: dict[str, str],
+    tooling: bool,
+) -> web.Response:
+    if tooling:
+        return await _answer(request, state, endpoint, account, rid, headers)
+    if state.throttle is not None:
+        state.throttle.admit(account, request.path)
+    faults = account.services.get(Faults)
+    if not faults:
+        return await _answer(request, state, endpoint, account, rid, headers)
+    # Faults may match on parameters; the body read here is kept for the request itself.
+    raw = await _read_params(request, endpoint)
+    strikes = (request.method, request.path, raw)
+    before = faults.take(BEFORE, *strikes, account.now())
+    if before is not None:
+        await _strike(before, request, endpoint)
+    response = await _answer(request, state, endpoint, account, rid, headers)
+    after = faults.take(AFTER, *strikes, account.now())
+    if after is not None:
+        await _strike(after, request, endpoint)
+    return response
+
+
+async def _strike(fault: Fault, request: web.Request, endpoint: Endpoint) -> None:
+    """Delay the request, drop its connection, or raise the fault's error."""
+    request[FAULT] = fault.id
+    if fault.kind == "delay":
+        await asyncio.sleep(fault.delay_ms / 1000)
+        return
+    if fault.kind == "drop":
+        if request.transport is not None:
+            request.transport.close()
+        raise ConnectionDropped()
+    raise fault_error(fault.kind, endpoint.is_v2)
+
+
+async def _answer(
+    request: web.Request,
+    state: ServerState,
+    endpoint: Endpoint,
+    account: Account | None,
+    rid: str,
+    headers: dict[str, str],
+) -> web.Response:
     key = request.headers.get("Idempotency-Key") if request.method == "POST" and account else None
     if key is None:
         params = _validate(state, endpoint, await _read_params(request, endpoint), account)
         outcome = _execute(request, state, endpoint, account, params, Cause(rid))
     else:
         headers["Idempotency-Key"] = key
-        outcome = await _run_once(request, state, endpoint, account, key, rid)
+        outcome = await _run_once(request, state, endpoint, account, key, rid)  # type: ignore[arg-type]
     headers.update(outcome.headers)
     return web.Response(body=outcome.body, status=outcome.status, headers=headers, content_type=JSON)
 
@@ -206,7 +326,7 @@ def _execute(
         failure = error
     except Exception:
         failure = _crashed(request)
-    now = account.now() if account else int(time.time())
+    now = account.now() if account else state.now()
     return Outcome(failure.status, _error_body(failure, request, now), failure.headers)
 
 
@@ -215,8 +335,9 @@ def _crashed(request: web.Request) -> StripeError:
     return internal_error()
 
 
-def _error_response(error: StripeError, request: web.Request) -> web.Response:
-    body = _error_body(error, request, int(time.time()))
+def _error_response(error: StripeError, request: web.Request, state: ServerState) -> web.Response:
+    account = request.get(ACCOUNT)
+    body = _error_body(error, request, account.now() if account is not None else state.now())
     headers = {**error.headers, "Request-Id": request[REQUEST_ID]}
     return web.Response(body=body, status=error.status, headers=headers, content_type=JSON)
 

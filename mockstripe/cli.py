@@ -8,8 +8,17 @@ import logging
 import os
 import signal
 import sys
+from datetime import datetime, timezone
+from urllib.parse import urlsplit
 
-from .config import DEFAULT_HOST, DEFAULT_PORT, Config
+from .config import (
+    DEFAULT_HOST,
+    DEFAULT_PORT,
+    DEFAULT_REQUEST_LOG_SIZE,
+    DEFAULT_WEBHOOK_RETRY_SCHEDULE,
+    DEFAULT_WEBHOOK_TIMEOUT,
+    Config,
+)
 
 LOG_LEVELS = ("debug", "info", "warning", "error")
 _TRUE = ("1", "true", "yes", "on")
@@ -30,6 +39,82 @@ def _log_level(text: str) -> str:
     if text.lower() not in LOG_LEVELS:
         raise argparse.ArgumentTypeError(f"log level must be one of {', '.join(LOG_LEVELS)}, not {text!r}")
     return text.lower()
+
+
+def _retry_schedule(text: str) -> tuple[float, ...]:
+    """Comma-separated seconds before each retry, e.g. `1,2,4`; empty for no retries."""
+    try:
+        delays = tuple(float(part) for part in text.split(",") if part.strip())
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a list of seconds such as 1,2,4: {text!r}") from None
+    if any(not 0 <= delay < float("inf") for delay in delays):
+        raise argparse.ArgumentTypeError(f"retry delays must be finite, non-negative seconds: {text!r}")
+    return delays
+
+
+def _seconds(text: str) -> float:
+    try:
+        seconds = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
+    if not 0 < seconds < float("inf"):
+        raise argparse.ArgumentTypeError(f"must be a positive number of seconds, not {text!r}")
+    return seconds
+
+
+def _http_url(text: str) -> str:
+    parts = urlsplit(text)
+    try:
+        port_ok = (parts.port or 1) > 0
+    except ValueError:
+        port_ok = False
+    if parts.scheme not in ("http", "https") or not parts.hostname or not port_ok:
+        raise argparse.ArgumentTypeError(f"not an http(s) URL: {text!r}")
+    return text
+
+
+def _webhook_secret(text: str) -> str:
+    from .domain.webhooks import SECRET_PREFIX  # noqa: PLC0415 (only this flag needs it)
+
+    if not text.startswith(SECRET_PREFIX) or len(text) == len(SECRET_PREFIX):
+        raise argparse.ArgumentTypeError(f"a webhook signing secret starts with {SECRET_PREFIX}: {text!r}")
+    return text
+
+
+def _size(text: str) -> int:
+    try:
+        size = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if size < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more, not {size}")
+    return size
+
+
+def _seed(text: str) -> int | None:
+    if text == "":
+        return None  # an empty environment variable: no seed
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"the seed must be an integer, not {text!r}") from None
+
+
+def _time(text: str) -> int | None:
+    """Unix seconds, or an ISO 8601 date-time (UTC unless it names its offset)."""
+    if text == "":
+        return None
+    if text.lstrip("-").isdigit():
+        return int(text)
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"not a time: {text!r} (Unix seconds or ISO 8601, such as 2026-01-01T00:00:00Z)"
+        ) from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    return int(moment.timestamp())
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -73,6 +158,67 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "answering generically; env MOCKSTRIPE_STRICT_ENDPOINTS=1",
     )
     parser.add_argument(
+        "--webhook-retry-schedule",
+        type=_retry_schedule,
+        metavar="SECONDS,...",
+        default=env("MOCKSTRIPE_WEBHOOK_RETRY_SCHEDULE", ",".join(f"{d:g}" for d in DEFAULT_WEBHOOK_RETRY_SCHEDULE)),
+        help="seconds before each retry of a failed webhook, empty for none; "
+        "env MOCKSTRIPE_WEBHOOK_RETRY_SCHEDULE (default %(default)s)",
+    )
+    parser.add_argument(
+        "--webhook-timeout",
+        type=_seconds,
+        metavar="SECONDS",
+        default=env("MOCKSTRIPE_WEBHOOK_TIMEOUT", f"{DEFAULT_WEBHOOK_TIMEOUT:g}"),
+        help="how long a receiver has to answer a webhook; env MOCKSTRIPE_WEBHOOK_TIMEOUT (default %(default)s)",
+    )
+    parser.add_argument(
+        "--forward-to",
+        type=_http_url,
+        metavar="URL",
+        default=env("MOCKSTRIPE_FORWARD_TO") or None,
+        help="also send every account's events to URL, like `stripe listen --forward-to`; "
+        "env MOCKSTRIPE_FORWARD_TO",
+    )
+    parser.add_argument(
+        "--webhook-secret",
+        type=_webhook_secret,
+        metavar="WHSEC",
+        default=env("MOCKSTRIPE_WEBHOOK_SECRET") or None,
+        help="the secret --forward-to signs with (whsec_...; generated and printed if not given); "
+        "env MOCKSTRIPE_WEBHOOK_SECRET",
+    )
+    parser.add_argument(
+        "--request-log-size",
+        type=_size,
+        default=env("MOCKSTRIPE_REQUEST_LOG_SIZE", str(DEFAULT_REQUEST_LOG_SIZE)),
+        metavar="N",
+        help="requests each account's log (/_mock/requests, the dashboard) keeps, 0 for none; "
+        "env MOCKSTRIPE_REQUEST_LOG_SIZE (default %(default)s)",
+    )
+    parser.add_argument(
+        "--seed",
+        type=_seed,
+        default=env("MOCKSTRIPE_SEED", ""),
+        metavar="N",
+        help="make ids, secrets and tokens reproducible from this integer; env MOCKSTRIPE_SEED",
+    )
+    parser.add_argument(
+        "--freeze-time",
+        type=_time,
+        default=env("MOCKSTRIPE_FREEZE_TIME", ""),
+        metavar="T",
+        help="every account's clock stands at T (Unix seconds or ISO 8601) until moved with "
+        "POST /_mock/clock/advance; env MOCKSTRIPE_FREEZE_TIME",
+    )
+    parser.add_argument(
+        "--rate-limit",
+        action="store_true",
+        default=env("MOCKSTRIPE_RATE_LIMIT", "").lower() in _TRUE,
+        help="answer 429 beyond Stripe's test-mode rates (25 requests/s per account); "
+        "env MOCKSTRIPE_RATE_LIMIT=1",
+    )
+    parser.add_argument(
         "--endpoints",
         nargs="?",
         const="-",
@@ -88,12 +234,24 @@ def main(argv: list[str] | None = None) -> int:
     if args.endpoints:
         return _endpoints(args.endpoints)
     logging.basicConfig(level=args.log_level.upper(), format="%(levelname)s %(name)s: %(message)s")
+    if args.forward_to and not args.webhook_secret:
+        from .domain.webhooks import new_secret  # noqa: PLC0415
+
+        args.webhook_secret = new_secret()
     config = Config(
         host=args.host,
         port=args.port,
         strict_meter_events=args.strict_meter_events,
         strict_endpoints=args.strict_endpoints,
         log_level=args.log_level,
+        webhook_retry_schedule=args.webhook_retry_schedule,
+        webhook_timeout=args.webhook_timeout,
+        forward_to=args.forward_to,
+        webhook_secret=args.webhook_secret if args.forward_to else None,
+        request_log_size=args.request_log_size,
+        seed=args.seed,
+        freeze_time=args.freeze_time,
+        rate_limit=args.rate_limit,
     )
     return asyncio.run(serve(config))
 
@@ -113,6 +271,8 @@ async def serve(config: Config) -> int:
         print(f"mockstripe: cannot listen on {config.host}:{config.port}: {_reason(error)}", file=sys.stderr)
         return 1
     print(f"mockstripe listening on {base_url(config.host, port)}", flush=True)
+    if config.forward_to:
+        print(f"Forwarding events to {config.forward_to}; webhook signing secret {config.webhook_secret}", flush=True)
     signal_name = await stopped_by
     await runner.cleanup()
     print(f"mockstripe stopped ({signal_name})", flush=True)

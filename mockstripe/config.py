@@ -8,6 +8,13 @@ DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 12111
 DEFAULT_API_VERSION = "2026-10-28.endive"
 MAX_BODY_BYTES = 1024 * 1024
+DEFAULT_REQUEST_LOG_SIZE = 1000
+
+# UNSURE: Stripe's sandbox retries a failed webhook 3 times over a few hours; a local server keeps
+# that shape on a compressed schedule: seconds after each failed attempt before the next one.
+DEFAULT_WEBHOOK_RETRY_SCHEDULE: tuple[float, ...] = (1.0, 2.0, 4.0)
+# Seconds a receiver has to answer a webhook before the attempt counts as failed.
+DEFAULT_WEBHOOK_TIMEOUT = 5.0
 
 
 @dataclass(frozen=True)
@@ -20,3 +27,18 @@ class Config:
     # Answer only the hand-built endpoints: the spec's other operations 404 instead of answering
     # generically, so a suite cannot pass by accident on a plausible answer.
     strict_endpoints: bool = False
+    webhook_retry_schedule: tuple[float, ...] = DEFAULT_WEBHOOK_RETRY_SCHEDULE
+    webhook_timeout: float = DEFAULT_WEBHOOK_TIMEOUT
+    # Like `stripe listen --forward-to`: every account's events also go to this URL, signed with
+    # `webhook_secret`.
+    forward_to: str | None = None
+    webhook_secret: str | None = None
+    # How many requests each account's log (`/_mock/requests`) keeps; 0 keeps none.
+    request_log_size: int = DEFAULT_REQUEST_LOG_SIZE
+    # Draw ids, secrets and tokens from this seed (per account, in the order accounts are first
+    # used) instead of the OS's randomness.
+    seed: int | None = None
+    # Every account's clock stands at this Unix time until `/_mock/clock/advance` moves it.
+    freeze_time: int | None = None
+    # Answer 429 beyond Stripe's test-mode request rates (devtools/throttle.py).
+    rate_limit: bool = False

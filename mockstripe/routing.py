@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import os
+import time
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, Literal, Mapping
 
 from . import auth
+from .clock import Clock, FrozenClock, SystemClock
 from .config import DEFAULT_API_VERSION, Config
+from .devtools.throttle import Throttle
 from .domain.event_types import EVENT_TYPES
 from .domain.events import Events
 from .store import Account, Store
 from .wire.errors import no_such
+from .wire.ids import ByteSource, seeded_source
 from .wire.lists import paginate
 from .wire.objects import ObjectType, Shape
 from .wire.params import Hash, endpoint
@@ -110,8 +115,16 @@ class ServerState:
     # Authorization header -> the key it carries: parsing the header is measurable per request.
     keys_by_header: dict[str, str] = field(default_factory=dict)
 
+    # Where request ids come from: the seed's, or the OS's randomness.
+    request_ids: ByteSource = field(init=False)
+    # Stripe's test-mode rate limits, when enforced (`--rate-limit`).
+    throttle: Throttle | None = field(init=False)
+
     def __post_init__(self) -> None:
-        self.store = Store(recorder=self.events)
+        config = self.config
+        self.store = Store(recorder=self.events, new_clock=_clock_maker(config), new_ids=_ids_maker(config))
+        self.request_ids = os.urandom if config.seed is None else seeded_source(config.seed, "requests")
+        self.throttle = Throttle() if config.rate_limit else None
         for area in self.areas:
             for object_type in area.types:
                 known = self.types.get(object_type.name)
@@ -127,6 +140,24 @@ class ServerState:
             self.keys_by_header[header] = key  # type: ignore[index]
         return key
 
+    def now(self) -> int:
+        """The server's time, for answers that belong to no account."""
+        frozen = self.config.freeze_time
+        return int(time.time()) if frozen is None else frozen
+
+
+def _clock_maker(config: Config) -> Callable[[], Clock]:
+    frozen = config.freeze_time
+    return SystemClock if frozen is None else lambda: FrozenClock(frozen)
+
+
+def _ids_maker(config: Config) -> Callable[[int], ByteSource | None]:
+    """The id source of the nth account: seeded by its place in line, not its key, so a suite that
+    makes a random key per test still gets the same ids when its tests run in the same order."""
+    seed = config.seed
+    if seed is None:
+        return lambda ordinal: None
+    return lambda ordinal: seeded_source(seed, f"account {ordinal}")
 
 
 def merged(first: ObjectType, second: ObjectType) -> ObjectType:

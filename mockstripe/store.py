@@ -14,16 +14,17 @@ from __future__ import annotations
 import contextlib
 import hashlib
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterator, TypeVar
+from typing import Any, Callable, Iterator, NamedTuple, TypeVar
 
 from .clock import Clock, SystemClock, TestClockTime
 
 Obj = dict[str, Any]
 T = TypeVar("T")
+# n -> n random bytes (as `wire.ids.ByteSource`).
+ByteSource = Callable[[int], bytes]
 
 
-@dataclass(frozen=True, slots=True)
-class Cause:
+class Cause(NamedTuple):
     """What made a change: an API request (its id and idempotency key), or the server itself."""
 
     request_id: str | None = None
@@ -33,15 +34,14 @@ class Cause:
 BY_THE_SERVER = Cause()
 
 
-@dataclass(frozen=True, slots=True)
-class Change:
+class Change(NamedTuple):
     """One change to a stored object, as the recorder sees it.
 
     `action` is what happened (`created`, `updated`, `deleted`, or a named step such as
     `finalized`); `previous` holds the old values of what an update changed (for a nested hash,
     only its changed keys)."""
 
-    account: "Account"
+    account: Account
     object_type: str
     action: str
     obj: Obj
@@ -116,6 +116,8 @@ class Account:
     recorder: Recorder = _ignore
     # The request being handled, if any: changes made meanwhile are its doing.
     cause: Cause = BY_THE_SERVER
+    # Where this account's ids come from on a seeded server; None: the OS's randomness.
+    ids: ByteSource | None = None
 
     # Changes
 
@@ -210,10 +212,19 @@ class Store:
     """All accounts of one server, keyed by (secret key, connected account), and the server-wide
     state of services that span accounts (meter event session tokens)."""
 
-    def __init__(self, recorder: Recorder = _ignore) -> None:
+    def __init__(
+        self,
+        recorder: Recorder = _ignore,
+        new_clock: Callable[[], Clock] = SystemClock,
+        new_ids: Callable[[int], ByteSource | None] = lambda ordinal: None,
+    ) -> None:
         self.accounts: dict[tuple[str, str | None], Account] = {}
         self.services: dict[type, Any] = {}
         self.recorder = recorder
+        self.new_clock = new_clock
+        # The id source of the nth account made (since the store was last reset entirely).
+        self.new_ids = new_ids
+        self.accounts_made = 0
 
     def service(self, kind: Callable[[], T]) -> T:
         """Server-wide state of one service (created on first use), keyed by its class."""
@@ -225,7 +236,14 @@ class Store:
     def account(self, key: str, connected: str | None = None) -> Account:
         found = self.accounts.get((key, connected))
         if found is None:
-            found = self.accounts[(key, connected)] = Account(key=key, connected=connected, recorder=self.recorder)
+            found = self.accounts[(key, connected)] = Account(
+                key=key,
+                connected=connected,
+                clock=self.new_clock(),
+                recorder=self.recorder,
+                ids=self.new_ids(self.accounts_made),
+            )
+            self.accounts_made += 1
         return found
 
     def holds(self, account: Account) -> bool:
@@ -237,6 +255,7 @@ class Store:
         Returns how many accounts went."""
         if key is None:
             self.services.clear()
+            self.accounts_made = 0
         doomed = [k for k in self.accounts if key is None or k[0] == key]
         for k in doomed:
             del self.accounts[k]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import signal
 import socket
@@ -17,7 +18,8 @@ import pytest
 from mockstripe import __version__
 from mockstripe.app import default_areas
 from mockstripe.cli import main, parse_args
-from mockstripe.config import DEFAULT_HOST, DEFAULT_PORT
+from mockstripe.config import DEFAULT_HOST, DEFAULT_PORT, DEFAULT_WEBHOOK_RETRY_SCHEDULE, DEFAULT_WEBHOOK_TIMEOUT
+from mockstripe.pytest_plugin import WebhookReceiver
 from mockstripe.routing import TABLE_END, TABLE_START, markdown_table
 
 # The console script installed next to the interpreter running the tests.
@@ -78,6 +80,14 @@ def test_port_in_use_is_a_clear_error(busy_port, source_env):
     assert done.stdout == ""
 
 
+WEBHOOK_VARIABLES = (
+    "MOCKSTRIPE_WEBHOOK_RETRY_SCHEDULE",
+    "MOCKSTRIPE_WEBHOOK_TIMEOUT",
+    "MOCKSTRIPE_FORWARD_TO",
+    "MOCKSTRIPE_WEBHOOK_SECRET",
+)
+
+
 def test_defaults(monkeypatch):
     for name in (
         "MOCKSTRIPE_HOST",
@@ -85,12 +95,30 @@ def test_defaults(monkeypatch):
         "MOCKSTRIPE_LOG_LEVEL",
         "MOCKSTRIPE_STRICT_METER_EVENTS",
         "MOCKSTRIPE_STRICT_ENDPOINTS",
+        *WEBHOOK_VARIABLES,
     ):
         monkeypatch.delenv(name, raising=False)
 
     args = parse_args([])
     assert (args.host, args.port, args.log_level, args.strict_meter_events) == ("127.0.0.1", 12111, "info", False)
     assert args.strict_endpoints is False
+    assert (args.webhook_retry_schedule, args.webhook_timeout) == (DEFAULT_WEBHOOK_RETRY_SCHEDULE, DEFAULT_WEBHOOK_TIMEOUT)
+    assert (args.forward_to, args.webhook_secret) == (None, None)
+
+
+def test_webhook_settings_come_from_the_environment_and_flags_win(monkeypatch):
+    monkeypatch.setenv("MOCKSTRIPE_WEBHOOK_RETRY_SCHEDULE", "0.5,1")
+    monkeypatch.setenv("MOCKSTRIPE_WEBHOOK_TIMEOUT", "2.5")
+    monkeypatch.setenv("MOCKSTRIPE_FORWARD_TO", "http://127.0.0.1:4242/hook")
+    monkeypatch.setenv("MOCKSTRIPE_WEBHOOK_SECRET", "whsec_from_env")
+
+    args = parse_args([])
+    assert (args.webhook_retry_schedule, args.webhook_timeout) == ((0.5, 1.0), 2.5)
+    assert (args.forward_to, args.webhook_secret) == ("http://127.0.0.1:4242/hook", "whsec_from_env")
+    args = parse_args(["--webhook-retry-schedule", "", "--webhook-timeout", "1", "--forward-to", "https://h/x",
+                       "--webhook-secret", "whsec_flag"])
+    assert (args.webhook_retry_schedule, args.webhook_timeout) == ((), 1.0)
+    assert (args.forward_to, args.webhook_secret) == ("https://h/x", "whsec_flag")
 
 
 def test_environment_sets_defaults(monkeypatch):
@@ -120,6 +148,11 @@ def test_flags_override_the_environment(monkeypatch):
         (["--port", "70000"], {}, "argument --port: port must be between 0 and 65535, not 70000"),
         ([], {"MOCKSTRIPE_PORT": "http"}, "argument --port: not a port number: 'http'"),
         ([], {"MOCKSTRIPE_LOG_LEVEL": "loud"}, "argument --log-level: log level must be one of debug, info, warning, error, not 'loud'"),
+        (["--webhook-retry-schedule", "1,soon"], {}, "argument --webhook-retry-schedule: not a list of seconds such as 1,2,4: '1,soon'"),
+        ([], {"MOCKSTRIPE_WEBHOOK_RETRY_SCHEDULE": "-1"}, "argument --webhook-retry-schedule: retry delays must be finite, non-negative seconds: '-1'"),
+        (["--webhook-timeout", "0"], {}, "argument --webhook-timeout: must be a positive number of seconds, not '0'"),
+        (["--forward-to", "localhost:4242"], {}, "argument --forward-to: not an http(s) URL: 'localhost:4242'"),
+        (["--webhook-secret", "sk_test_x"], {}, "argument --webhook-secret: a webhook signing secret starts with whsec_: 'sk_test_x'"),
     ],
 )
 def test_bad_settings_are_usage_errors(monkeypatch, capsys, argv, env, message):
@@ -155,3 +188,33 @@ def test_endpoints_refuses_a_file_without_markers(tmp_path, capsys):
     assert capsys.readouterr().err == (
         f"mockstripe: cannot update {readme}: no {TABLE_START} ... {TABLE_END} markers\n"
     )
+
+
+def _customer(url: str, key: str) -> dict[str, object]:
+    request = urllib.request.Request(
+        f"{url}/v1/customers", data=b"name=Jenny", headers={"Authorization": f"Bearer {key}"}, method="POST"
+    )
+    with urllib.request.urlopen(request, timeout=5) as response:
+        return json.loads(response.read())
+
+
+@pytest.mark.parametrize("given", [None, "whsec_chosen_by_the_user"])
+def test_forward_to_sends_every_accounts_events_signed_with_one_secret(spawn_server, given):
+    receiver = WebhookReceiver()
+    try:
+        command = [sys.executable, "-m", "mockstripe", "--port", "0", "--forward-to", receiver.url]
+        server = spawn_server(command + (["--webhook-secret", given] if given else []))
+        line = server.process.stdout.readline()
+        found = re.fullmatch(rf"Forwarding events to {re.escape(receiver.url)}; webhook signing secret (whsec_\S+)\n", line)
+        assert found, line
+        secret = found.group(1)
+        assert secret == given if given else len(secret) > 20
+        receiver.listen(secret)
+
+        first, second = _customer(server.url, "sk_test_first"), _customer(server.url, "sk_test_second")
+        events = [receiver.wait_for("customer.created"), receiver.wait_for("customer.created")]
+        assert sorted(event.data.object.id for event in events) == sorted([first["id"], second["id"]])
+        assert receiver.rejected == []
+        assert server.stop()[0] == 0
+    finally:
+        receiver.close()

@@ -151,3 +151,48 @@ def test_the_server_settings_fixture_can_be_overridden(child):
     )
 
     child.runpytest(*CHILD_ARGS).assert_outcomes(passed=1)
+
+
+WEBHOOKS = """
+    import stripe
+
+    def test_signup_sends_webhooks(stripe_client, stripe_webhooks):
+        customer = stripe_client.v1.customers.create({"name": "Jenny"})
+        stripe_client.v1.customers.update(customer.id, {"name": "Jenny Rosen"})
+
+        created = stripe_webhooks.wait_for("customer.created")
+        updated = stripe_webhooks.wait_for("customer.updated")
+        assert isinstance(created, stripe.Event)
+        assert created.data.object.id == customer.id
+        assert updated.data.previous_attributes.name == "Jenny"
+        assert [e.type for e in stripe_webhooks.received] == ["customer.created", "customer.updated"]
+        assert stripe_webhooks.secret.startswith("whsec_")
+        (endpoint,) = stripe_client.v1.webhook_endpoints.list().data
+        assert endpoint.enabled_events == ["*"]
+
+    def test_wait_for_fails_clearly_when_nothing_comes(stripe_client, stripe_webhooks):
+        stripe_client.v1.customers.create({"name": "Jenny"})
+        try:
+            stripe_webhooks.wait_for("invoice.paid", timeout=0.3)
+        except AssertionError as error:
+            assert "no invoice.paid webhook within 0.3 s; received ['customer.created']" in str(error)
+        else:
+            raise AssertionError("wait_for returned")
+
+    def test_each_test_receives_only_its_own_accounts_events(stripe_client, stripe_webhooks):
+        stripe_client.v1.products.create({"name": "Mine"})
+        assert stripe_webhooks.wait_for("product.created").data.object.name == "Mine"
+        assert [e.type for e in stripe_webhooks.received] == ["product.created"]
+
+    def test_events_without_a_receiver(stripe_client, stripe_events):
+        customer = stripe_client.v1.customers.create({"name": "Jenny"})
+        stripe_client.v1.customers.delete(customer.id)
+        assert [e.type for e in stripe_events()] == ["customer.created", "customer.deleted"]
+        assert [e.data.object.id for e in stripe_events(type="customer.deleted")] == [customer.id]
+"""
+
+
+def test_stripe_webhooks_receives_verified_events(child):
+    child.makepyfile(test_signup_webhooks=WEBHOOKS)
+
+    child.runpytest(*CHILD_ARGS).assert_outcomes(passed=4)

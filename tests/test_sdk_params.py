@@ -67,6 +67,11 @@ SDK_PARAMS: dict[tuple[str, str], str | None] = {
     ("GET", "/v1/plans/{plan}"): "PlanRetrieveParams",
     ("GET", "/v1/customers/{id}/sources"): "CustomerPaymentSourceListParams",
     ("GET", "/v1/products/{id}/features"): "ProductFeatureListParams",
+    ("POST", "/v1/webhook_endpoints"): "WebhookEndpointCreateParams",
+    ("GET", "/v1/webhook_endpoints"): "WebhookEndpointListParams",
+    ("GET", "/v1/webhook_endpoints/{id}"): "WebhookEndpointRetrieveParams",
+    ("POST", "/v1/webhook_endpoints/{id}"): "WebhookEndpointUpdateParams",
+    ("DELETE", "/v1/webhook_endpoints/{id}"): "WebhookEndpointDeleteParams",
 }
 
 # Per-call options the SDK accepts next to the params; they travel as headers, not params.

@@ -3,6 +3,7 @@
 // values as conformance/promises.py). Exits non-zero on the first failed step.
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
+import { createServer } from "node:http";
 import Stripe from "stripe";
 
 const TOKENS = 25;
@@ -124,6 +125,24 @@ async function flow(stripe) {
     assert.deepEqual([preview.subtotal, preview.total, preview.amount_due], [AMOUNT, AMOUNT, AMOUNT]);
   });
 
+  await step("the flow's events, in order", async () => {
+    const events = await stripe.events.list({ limit: 100 });
+    assert.deepEqual(events.data.map((e) => e.type).reverse(), [
+      "billing.meter.created",
+      "product.created",
+      "price.created",
+      "customer.created",
+      "customer.updated", // the subscription sets the customer's currency
+      "customer.subscription.created",
+    ]);
+    const created = events.data[0];
+    assert.match(created.id, /^evt_/);
+    assert.equal(created.data.object.id, subscription.id);
+    assert.equal(created.data.object.items.data[0].price.id, price.id);
+    const retrieved = await stripe.events.retrieve(created.id);
+    assert.deepEqual(retrieved, created);
+  });
+
   await step("optional: retrieve usage for a custom time period", async () => {
     const start = event.timestamp - (event.timestamp % DAY);
     const summaries = await stripe.billing.meters.listEventSummaries(meter.id, {
@@ -142,6 +161,56 @@ async function flow(stripe) {
   return steps;
 }
 
+// A local receiver for the account's webhooks: each delivery is verified with the SDK's
+// `stripe.webhooks.constructEvent`, as a Node application would.
+async function webhooks(stripe) {
+  const deliveries = [];
+  const waiters = [];
+  const receiver = createServer((request, response) => {
+    const chunks = [];
+    request.on("data", (chunk) => chunks.push(chunk));
+    request.on("end", () => {
+      deliveries.push({ body: Buffer.concat(chunks), headers: request.headers });
+      waiters.splice(0).forEach((wake) => wake());
+      response.writeHead(200).end();
+    });
+  });
+  await new Promise((resolve) => receiver.listen(0, "127.0.0.1", resolve));
+  const until = async (count) => {
+    const deadline = Date.now() + 10_000;
+    while (deliveries.length < count) {
+      if (Date.now() > deadline) throw new Error(`only ${deliveries.length} of ${count} webhooks arrived`);
+      await new Promise((wake) => { waiters.push(wake); setTimeout(wake, 100); });
+    }
+  };
+  try {
+    const endpoint = await stripe.webhookEndpoints.create({
+      url: `http://127.0.0.1:${receiver.address().port}/webhooks`,
+      enabled_events: ["customer.created", "customer.updated"],
+    });
+    assert.match(endpoint.secret, /^whsec_/);
+    const customer = await stripe.customers.create({ name: "Jenny" });
+    await stripe.customers.update(customer.id, { name: "Jenny Rosen" });
+    await until(2);
+    const events = deliveries.map(({ body, headers }) => {
+      assert.equal(headers["content-type"], "application/json; charset=utf-8");
+      assert.equal(headers["user-agent"], "Stripe/1.0 (+https://stripe.com/docs/webhooks)");
+      return stripe.webhooks.constructEvent(body, headers["stripe-signature"], endpoint.secret);
+    });
+    assert.deepEqual(events.map((e) => e.type), ["customer.created", "customer.updated"]);
+    assert.ok(events.every((e) => e.data.object.id === customer.id));
+    assert.deepEqual(events[1].data.previous_attributes, { name: "Jenny" });
+    assert.equal((await stripe.events.retrieve(events[0].id)).type, "customer.created");
+    assert.throws(
+      () => stripe.webhooks.constructEvent(deliveries[0].body, deliveries[0].headers["stripe-signature"], "whsec_other"),
+      /signature/i,
+    );
+    console.log("ok - webhooks: signed deliveries verified by stripe.webhooks.constructEvent");
+  } finally {
+    receiver.close();
+  }
+}
+
 const baseUrl = process.env.STRIPE_API;
 if (!baseUrl) {
   console.error("set STRIPE_API to the server's URL, e.g. STRIPE_API=http://127.0.0.1:12111 node flow.mjs");
@@ -149,6 +218,7 @@ if (!baseUrl) {
 }
 try {
   const steps = await flow(client(baseUrl));
+  await webhooks(client(baseUrl));
   console.log(`stripe-node ${Stripe.PACKAGE_VERSION}: all ${steps.length} steps of the guide hold`);
 } catch (error) {
   console.error(`not ok - ${error.stack ?? error}`);

@@ -84,6 +84,15 @@ class UsageLog:
         positions = [bisect_left(series.sorted_ts, edge) for edge in edges]
         return [series.reduce(lo, hi, formula) for lo, hi in pairwise(positions)]
 
+    def spans(self) -> dict[str, tuple[int, int]]:
+        """Each customer's earliest and latest event timestamp (cancelled events included)."""
+        found = {}
+        for customer, slot in self._slots.items():
+            series = self._series[slot]
+            series.refresh()
+            found[customer] = (series.sorted_ts[0], series.sorted_ts[-1])
+        return found
+
     def _fresh_series(self, customer: str, formula: Formula) -> _Series | None:
         """The customer's events with an up-to-date index, or None if there are none."""
         if formula not in _FORMULAS:
@@ -164,14 +173,14 @@ class _Series:
         done = len(self.sums) - 1
         if done == len(self.ts):
             return
-        values: Iterable[int]
+        values: Sequence[int]
         live: Iterable[int]
         if self.order is None:
             values, live = self.values[done:], self.live[done:]
         else:
             pending = self.order[done:]
-            values, live = map(self.values.__getitem__, pending), map(self.live.__getitem__, pending)
-        self.sums = _extended(self.sums, list(islice(accumulate(values, initial=self.sums[-1]), 1, None)))
+            values, live = list(map(self.values.__getitem__, pending)), map(self.live.__getitem__, pending)
+        self.sums = _summed_onto(self.sums, values)
         self.counts.extend(islice(accumulate(live, initial=self.counts[-1]), 1, None))
 
     def reduce(self, lo: int, hi: int, formula: Formula) -> Decimal:
@@ -250,3 +259,19 @@ def _extended(column: _Ints, items: list[int]) -> _Ints:
     except OverflowError:
         column = [*column, *items]
     return column
+
+
+def _summed_onto(sums: _Ints, values: Sequence[int]) -> _Ints:
+    """`sums` extended with the running totals of `values`, continuing from its last entry."""
+    if not isinstance(sums, list):
+        try:
+            # Straight into an array: far quicker than through a list for a million events.
+            running = array("q", accumulate(values, initial=sums[-1]))
+        except OverflowError:  # only an int64 array overflows; keep exact Python ints from now on
+            sums = list(sums)
+        else:
+            del sums[-1]  # it is `running[0]`
+            sums.extend(running)
+            return sums
+    sums.extend(islice(accumulate(values, initial=sums[-1]), 1, None))
+    return sums

@@ -43,6 +43,8 @@ EMITS: dict[tuple[str, str], tuple[str, ...]] = {
     ("billing.meter", "reactivated"): ("billing.meter.reactivated",),
     ("subscription", "created"): ("customer.subscription.created",),
     ("subscription", "updated"): ("customer.subscription.updated",),
+    # Canceling ends a subscription (it stays retrievable); deleting its test clock removes it.
+    ("subscription", "canceled"): ("customer.subscription.deleted",),
     ("subscription", "deleted"): ("customer.subscription.deleted",),
     # Items are news of their subscription: its `customer.subscription.updated` carries them.
     ("subscription_item", "created"): (),
@@ -59,6 +61,8 @@ EMITS: dict[tuple[str, str], tuple[str, ...]] = {
     ("invoice", "deleted"): ("invoice.deleted",),
     ("test_helpers.test_clock", "created"): ("test_helpers.test_clock.created",),
     ("test_helpers.test_clock", "advancing"): ("test_helpers.test_clock.advancing",),
+    # Each moment an advance stops at on its way: news only once it is ready.
+    ("test_helpers.test_clock", "moved"): (),
     ("test_helpers.test_clock", "ready"): ("test_helpers.test_clock.ready",),
     ("test_helpers.test_clock", "deleted"): ("test_helpers.test_clock.deleted",),
 }

@@ -276,34 +276,57 @@ def build_invoice(
     }
 
 
-def finalize(invoice: Obj, customer: Obj, now: int) -> None:
+def finalize(account: Account, invoice: Obj, customer: Obj, now: int) -> None:
     """Number the invoice, settle the customer's balance against it, then collect: nothing due or a
     successful automatic charge makes it paid; `send_invoice` leaves it open until its due date."""
-    invoice["number"] = f"{customer['invoice_prefix']}-{customer['next_invoice_sequence']:04d}"
-    customer["next_invoice_sequence"] += 1
-    applied = invoice["total"] + invoice["starting_balance"]
-    invoice["ending_balance"] = customer["balance"] = min(applied, 0)
-    invoice["status"] = "open"
-    invoice["effective_at"] = invoice["status_transitions"]["finalized_at"] = now
-    invoice["webhooks_delivered_at"] = now
-    invoice["automatically_finalizes_at"] = None
-    invoice["next_payment_attempt"] = None
+    number = f"{customer['invoice_prefix']}-{customer['next_invoice_sequence']:04d}"
+    account.update(customer, {"next_invoice_sequence": customer["next_invoice_sequence"] + 1}, action="numbered")
+    balance = min(invoice["total"] + invoice["starting_balance"], 0)
     automatic = invoice["collection_method"] == "charge_automatically"
     due = invoice["amount_due"]
     carried = automatic and 0 < due < MINIMUM_CHARGES.get(invoice["currency"], 0)
     if carried:
-        invoice["ending_balance"] = customer["balance"] = customer["balance"] + due
+        balance += due
+    account.update(customer, {"balance": balance})
+    finalized = {**invoice["status_transitions"], "finalized_at": now}
+    account.update(
+        invoice,
+        {
+            "number": number,
+            "ending_balance": balance,
+            "status": "open",
+            "effective_at": now,
+            "status_transitions": finalized,
+            "webhooks_delivered_at": now,
+            "automatically_finalizes_at": None,
+            "next_payment_attempt": None,
+        },
+        action="finalized",
+    )
     if due == 0 or carried or (automatic and CHARGES_SUCCEED):
-        invoice["attempted"] = True
-        invoice["attempt_count"] = 0 if due == 0 or carried else 1
-        invoice["amount_paid"], invoice["amount_remaining"] = (0 if carried else due), 0
-        invoice["status"] = "paid"
-        invoice["status_transitions"]["paid_at"] = now
+        account.update(
+            invoice,
+            {
+                "attempted": True,
+                "attempt_count": 0 if due == 0 or carried else 1,
+                "amount_paid": 0 if carried else due,
+                "amount_remaining": 0,
+                "status": "paid",
+                "status_transitions": {**finalized, "paid_at": now},
+            },
+            action="paid",
+        )
 
 
-def first_invoice(account: Account, subscription: Obj, customer: Obj, now: int, *, prorate: bool = True) -> Obj | None:
-    """Create, finalize and store the `subscription_create` invoice, unless it would be empty (a
-    flexible-mode subscription of metered items only creates none)."""
+Draft = tuple[Obj, list[Obj]]  # an invoice not stored yet, with all its lines
+
+
+def first_invoice(
+    account: Account, subscription: Obj, customer: Obj, now: int, *, prorate: bool = True
+) -> Draft | None:
+    """The `subscription_create` invoice of a subscription not stored yet, built but not stored
+    (`issue` does that once the subscription is), unless it would be empty (a flexible-mode
+    subscription of metered items only has none)."""
     invoice_id = new_id("in")
     lines = creation_lines(account, subscription, invoice_id=invoice_id, id_prefix="il", prorate=prorate)
     if not lines:
@@ -312,16 +335,28 @@ def first_invoice(account: Account, subscription: Obj, customer: Obj, now: int, 
         invoice_id, subscription, lines,
         billing_reason="subscription_create", created=now, period=(now, now), customer=customer,
     )
-    finalize(invoice, customer, now)
+    return invoice, lines
+
+
+def issue(account: Account, draft: Draft, customer: Obj, now: int) -> Obj:
+    """Store a subscription's first invoice with its lines, finalize it and collect it."""
+    invoice = store(account, draft)
+    finalize(account, invoice, customer, now)
+    return invoice
+
+
+def store(account: Account, draft: Draft) -> Obj:
+    """Store a draft invoice and its lines (all of them, beyond the first `LINES_SHOWN` it embeds)."""
+    invoice, lines = draft
     for entry in lines:
-        account.collection("line_item").add(entry)
-    return account.collection("invoice").add(invoice, lines=lines)
+        account.create(entry)
+    return account.create(invoice, lines=lines)
 
 
-def cycle_invoice(account: Account, subscription: Obj, customer: Obj, items: list[Obj], now: int) -> Obj | None:
-    """Create and store the draft invoice due as `items`' periods end, at `now`: their usage in the
-    period that ended (arrears) and licensed items' next period (advance). None if it has no lines.
-    It finalizes `FINALIZATION_DELAY` later (`finalize_when_due`)."""
+def cycle_invoice(account: Account, subscription: Obj, customer: Obj, items: list[Obj], now: int) -> Draft | None:
+    """The draft invoice due as `items`' periods end, at `now`, not stored yet (`store` does): their
+    usage in the period that ended (arrears) and licensed items' next period (advance). None if it
+    has no lines. It finalizes `FINALIZATION_DELAY` later (`finalize_when_due`)."""
     invoice_id = new_id("in")
     lines = next_lines(account, subscription, invoice_id=invoice_id, id_prefix="il", items=items)
     if not lines:
@@ -334,9 +369,7 @@ def cycle_invoice(account: Account, subscription: Obj, customer: Obj, items: lis
     )
     invoice["auto_advance"] = True
     invoice["automatically_finalizes_at"] = now + FINALIZATION_DELAY
-    for entry in lines:
-        account.collection("line_item").add(entry)
-    return account.collection("invoice").add(invoice, lines=lines)
+    return invoice, lines
 
 
 def finalize_when_due(account: Account, invoice: Obj, customer: Obj, now: int) -> None:
@@ -353,9 +386,10 @@ def finalize_when_due(account: Account, invoice: Obj, customer: Obj, now: int) -
         used = usage(account, invoice["customer"], price, *period)
         item = {"id": details["subscription_item"], "price": price}
         recounted = line(account, subscription, item, used, period, invoice_id=invoice["id"], id_prefix="il")
-        entry.update(recounted, id=entry["id"])
-    invoice.update(invoice_totals((entry["amount"] for entry in lines), customer["balance"]).as_fields())
-    finalize(invoice, customer, now)
+        account.update(entry, {**recounted, "id": entry["id"]})
+    totals = invoice_totals((entry["amount"] for entry in lines), customer["balance"]).as_fields()
+    account.update(invoice, totals)
+    finalize(account, invoice, customer, now)
 
 
 def all_lines(account: Account, invoice: Obj) -> list[Obj]:

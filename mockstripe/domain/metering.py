@@ -251,6 +251,11 @@ class Metering:
             return Decimal(0)
         return self._logs[slot].aggregate(customer_id, start, end, meter["default_aggregation"]["formula"])
 
+    def spans(self, meter: Obj) -> dict[str, tuple[int, int]]:
+        """The customers with events on `meter`, each with its earliest and latest event's timestamp."""
+        slot = self._slots.get(meter["id"])
+        return {} if slot is None else self._logs[slot].spans()
+
     def windows(self, meter: Obj, customer_id: str, edges: Sequence[int]) -> list[Decimal | None]:
         """The aggregate of each window `[edges[i], edges[i + 1])`, None for one without events."""
         slot = self._slots.get(meter["id"])

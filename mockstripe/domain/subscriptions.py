@@ -11,6 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Iterable
 
+import orjson
+
 from ..billing.periods import boundary, period_containing
 from ..store import Account
 from ..wire.errors import StripeError, invalid
@@ -98,12 +100,17 @@ def following_period(subscription: Obj, price: Obj, period_end: int) -> tuple[in
     return current_period(subscription, price, period_end)
 
 
-def end_subscription(subscription: Obj, now: int) -> None:
-    """Cancel the subscription as of `now`, at the customer's request."""
-    subscription["status"] = "canceled"
-    subscription["canceled_at"] = subscription["canceled_at"] or now
-    subscription["ended_at"] = now
-    subscription["cancellation_details"]["reason"] = "cancellation_requested"
+def end_subscription(account: Account, subscription: Obj, now: int, details: Obj | None = None) -> None:
+    """Cancel the subscription as of `now`, at the customer's request; `details` adds the
+    customer's comment and feedback."""
+    reason = {**subscription["cancellation_details"], **(details or {}), "reason": "cancellation_requested"}
+    changes = {
+        "status": "canceled",
+        "canceled_at": subscription["canceled_at"] or now,
+        "ended_at": now,
+        "cancellation_details": reason,
+    }
+    account.update(subscription, changes, action="canceled")
 
 
 def natural_period_end(start: int, price: Obj) -> int:
@@ -160,28 +167,53 @@ def build_item(subscription: Obj, request: ItemRequest, now: int) -> Obj:
     }
 
 
-def set_price(subscription: Obj, item: Obj, price: Obj, now: int) -> None:
-    """Switch an item to another price; its period follows the new price's interval."""
-    item["price"], item["plan"] = price, plan_of(price)
-    item["current_period_start"], item["current_period_end"] = current_period(subscription, price, now)
+def price_change(subscription: Obj, item: Obj, price: Obj, now: int) -> Obj:
+    """The changes that switch an item to another price; its period follows the new price's interval."""
+    start, end = current_period(subscription, price, now)
+    changes = {"price": price, "plan": plan_of(price), "current_period_start": start, "current_period_end": end}
     if is_metered(price):
-        item["quantity"] = METERED_ITEM_QUANTITY
+        changes["quantity"] = METERED_ITEM_QUANTITY
     elif item["quantity"] is None:
-        item["quantity"] = 1
+        changes["quantity"] = 1
+    return changes
 
 
-def attach(account: Account, subscription: Obj, item: Obj) -> None:
-    """Store an item and list it on its subscription (the same dict, so updates show in both)."""
-    account.collection("subscription_item").add(item)
-    subscription["items"]["data"].append(item)
+class ItemChanges:
+    """Changes to a stored subscription's items, made through their own objects and then told as
+    one `customer.subscription.updated` of the subscription (with the items as they were before).
 
+    A subscription lists the very item dicts the item collection holds, so an update shows in both."""
 
-def detach(account: Account, subscription: Obj, item: Obj) -> Obj:
-    """Remove an item; it then reads as its deletion stub."""
-    subscription["items"]["data"] = [i for i in subscription["items"]["data"] if i["id"] != item["id"]]
-    stub = {"id": item["id"], "object": "subscription_item", "deleted": True}
-    account.collection("subscription_item").objects[item["id"]] = stub
-    return stub
+    def __init__(self, account: Account, subscription: Obj) -> None:
+        self.account, self.subscription = account, subscription
+        self.before = orjson.loads(orjson.dumps(subscription["items"]))
+        self.listed = list(subscription["items"]["data"])
+
+    def add(self, item: Obj) -> Obj:
+        self.account.create(item)
+        self.listed.append(item)
+        return item
+
+    def update(self, item: Obj, changes: Obj) -> Obj:
+        return self.account.update(item, changes)
+
+    def remove(self, item: Obj) -> Obj:
+        """Remove an item; it then reads as its deletion stub."""
+        self.listed = [listed for listed in self.listed if listed["id"] != item["id"]]
+        return self.account.delete(item)
+
+    def changes(self) -> Obj:
+        """The subscription's new `items`, to pass to `account.update` with `previous()`."""
+        return {"items": {**self.subscription["items"], "data": self.listed}}
+
+    def previous(self) -> Obj | None:
+        """The items as they were, if anything about them changed."""
+        now = orjson.loads(orjson.dumps({**self.subscription["items"], "data": self.listed}))
+        return None if now == self.before else {"items": self.before}
+
+    def tell(self, **changes: Any) -> Obj:
+        """Record the items' changes, with `changes` of the subscription's own fields, as one update."""
+        return self.account.update(self.subscription, {**self.changes(), **changes}, previous=self.previous())
 
 
 def lookup_price(account: Account, price_id: str) -> Obj:

@@ -13,14 +13,16 @@ from typing import Any, Iterator
 
 from . import invoices as invoicing
 from ..billing.periods import boundary
-from ..store import Account
-from .subscriptions import end_subscription, following_period
+from ..store import BY_THE_SERVER, Account
+from .subscriptions import ItemChanges, end_subscription, following_period
 
 Obj = dict[str, Any]
 
 # How far one advance may go: two intervals of the shortest subscription interval on the clock, or
 # this many years when it has no subscriptions.
 MAX_INTERVALS_AHEAD = 2
+# How long before a renewal `invoice.upcoming` is sent (a Billing setting on Stripe; UNSURE default).
+UPCOMING_NOTICE = 3 * 86_400
 
 
 def furthest(account: Account, test_clock: Obj) -> int:
@@ -36,16 +38,21 @@ def furthest(account: Account, test_clock: Obj) -> int:
 
 
 def advance(account: Account, test_clock: Obj, target: int) -> None:
-    """Move the clock to `target`, handling every period end and due invoice on the way."""
+    """Move the clock to `target`, handling every period end, renewal notice and due invoice on the
+    way. The billing is the server's own doing, not the request's."""
     clock_id = test_clock["id"]
-    while (moment := _next_moment(account, clock_id, target)) is not None:
-        test_clock["frozen_time"] = moment
-        # A draft that fell due goes before a new period's invoice, which may need its balance.
-        for invoice in _due_drafts(account, clock_id, moment):
-            invoicing.finalize_when_due(account, invoice, _customer(account, invoice), moment)
-        for subscription in list(_live_subscriptions(account, clock_id)):
-            _cycle(account, subscription, moment)
-    test_clock["frozen_time"] = target
+    advancing = {"advancing": {"target_frozen_time": target}}
+    account.update(test_clock, {"status": "advancing", "status_details": advancing}, action="advancing")
+    with account.caused_by(BY_THE_SERVER):
+        while (moment := _next_moment(account, clock_id, target)) is not None:
+            account.update(test_clock, {"frozen_time": moment}, action="moved")
+            # A draft that fell due goes before a new period's invoice, which may need its balance.
+            for invoice in _due_drafts(account, clock_id, moment):
+                invoicing.finalize_when_due(account, invoice, _customer(account, invoice), moment)
+            for subscription in list(_live_subscriptions(account, clock_id)):
+                _announce_renewal(account, subscription, moment)
+                _cycle(account, subscription, moment)
+        account.update(test_clock, {"frozen_time": target, "status": "ready", "status_details": {}}, action="ready")
 
 
 def _next_moment(account: Account, clock_id: str, target: int) -> int | None:
@@ -56,25 +63,67 @@ def _next_moment(account: Account, clock_id: str, target: int) -> int | None:
         for item in subscription["items"]["data"]
     ]
     moments += [invoice["automatically_finalizes_at"] for invoice in _drafts(account, clock_id)]
+    moments += [
+        notice
+        for subscription in _live_subscriptions(account, clock_id)
+        if (notice := _renewal_notice(account, subscription)) is not None
+    ]
     due = [moment for moment in moments if moment <= target]
     return min(due, default=None)
 
 
+class RenewalNotices:
+    """The renewals an account's subscriptions have announced (`invoice.upcoming`): (subscription,
+    period end) pairs."""
+
+    def __init__(self) -> None:
+        self.sent: set[tuple[str, int]] = set()
+
+
+def _renewal_notice(account: Account, subscription: Obj) -> int | None:
+    """When the coming renewal is announced, unless it was or the subscription ends then. A period
+    no longer than the notice gets none."""
+    if subscription["cancel_at_period_end"]:
+        return None
+    item = min(subscription["items"]["data"], key=lambda i: i["current_period_end"])
+    start, end = item["current_period_start"], item["current_period_end"]
+    if end - start <= UPCOMING_NOTICE or (subscription["id"], end) in account.service(RenewalNotices).sent:
+        return None
+    return end - UPCOMING_NOTICE
+
+
+def _announce_renewal(account: Account, subscription: Obj, now: int) -> None:
+    """Send `invoice.upcoming`, with the invoice the renewal will bring, once its notice is due."""
+    notice = _renewal_notice(account, subscription)
+    if notice is None or notice > now:
+        return
+    end = min(item["current_period_end"] for item in subscription["items"]["data"])
+    account.service(RenewalNotices).sent.add((subscription["id"], end))
+    customer = _customer(account, subscription)
+    account.announce(invoicing.preview(account, subscription, customer, new=False, now=now), "upcoming")
+
+
 def _cycle(account: Account, subscription: Obj, now: int) -> None:
-    """Bill the items whose period ended by `now`, then roll their periods or end the subscription."""
+    """Bill the items whose period ended by `now`, then roll their periods or end the subscription.
+    The subscription's update (new periods, latest invoice) comes before the invoice's creation."""
     ended = [item for item in subscription["items"]["data"] if item["current_period_end"] <= now]
     if not ended:
         return
-    invoice = invoicing.cycle_invoice(account, subscription, _customer(account, subscription), ended, now)
-    if invoice is not None:
-        subscription["latest_invoice"] = invoice["id"]
+    draft = invoicing.cycle_invoice(account, subscription, _customer(account, subscription), ended, now)
+    latest = {"latest_invoice": draft[0]["id"]} if draft is not None else {}
     if subscription["cancel_at_period_end"]:
-        end_subscription(subscription, now)
+        account.update(subscription, latest)
+        if draft is not None:
+            invoicing.store(account, draft)
+        end_subscription(account, subscription, now)
         return
+    items = ItemChanges(account, subscription)
     for item in ended:
-        item["current_period_start"], item["current_period_end"] = following_period(
-            subscription, item["price"], item["current_period_end"]
-        )
+        start, end = following_period(subscription, item["price"], item["current_period_end"])
+        items.update(item, {"current_period_start": start, "current_period_end": end})
+    items.tell(**latest)
+    if draft is not None:
+        invoicing.store(account, draft)
 
 
 def _live_subscriptions(account: Account, clock_id: str) -> Iterator[Obj]:

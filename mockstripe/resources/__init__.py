@@ -15,6 +15,7 @@ from . import (
     subscription_items,
     subscriptions,
     test_clocks,
+    webhook_endpoints,
 )
 
 AREAS = (
@@ -32,4 +33,5 @@ AREAS = (
     events.AREA,
     accounts.AREA,
     plans.AREA,
+    webhook_endpoints.AREA,
 )

@@ -174,12 +174,14 @@ _WRITERS: dict[str, Callable[[dict[str, Any], Any], Any]] = {
 _NOT_STORED = frozenset({"expand", "validate"})
 
 
-def _apply(customer: dict[str, Any], params: dict[str, Any]) -> None:
-    """Write the writable params given in a create or update onto the customer."""
+def _changes(customer: dict[str, Any], params: dict[str, Any]) -> dict[str, Any]:
+    """What the writable params given in a create or update change on the customer."""
+    changes = {}
     for key, value in params.items():
         if key not in _NOT_STORED:
             writer = _WRITERS.get(key)
-            customer[key] = value if writer is None else writer(customer, value)
+            changes[key] = value if writer is None else writer(customer, value)
+    return changes
 
 
 def create(call: Call) -> dict[str, Any]:
@@ -216,8 +218,8 @@ def create(call: Call) -> dict[str, Any]:
         "tax_exempt": "none",
         "test_clock": None,
     }
-    _apply(customer, call.params)
-    return call.account.collection("customer").add(customer)
+    customer.update(_changes(customer, call.params))
+    return call.account.create(customer)
 
 
 def retrieve(call: Call) -> dict[str, Any]:
@@ -229,20 +231,18 @@ def retrieve(call: Call) -> dict[str, Any]:
 
 def update(call: Call) -> dict[str, Any]:
     customer = call.path_object("customer")
-    _apply(customer, call.params)
-    return customer
+    return call.account.update(customer, _changes(customer, call.params))
 
 
 def delete(call: Call) -> dict[str, Any]:
     customer = call.path_object("customer")
     # As on Stripe, deleting a customer cancels its subscriptions at once.
-    now = call.account.clock_for(customer).now()
-    for subscription in call.account.collection("subscription").newest_first():
+    account = call.account
+    now = account.clock_for(customer).now()
+    for subscription in list(account.collection("subscription").newest_first()):
         if subscription["customer"] == customer["id"] and subscription["status"] != "canceled":
-            end_subscription(subscription, now)
-    stub = {"id": customer["id"], "object": "customer", "deleted": True}
-    call.account.collection("customer").objects[customer["id"]] = stub
-    return stub
+            end_subscription(account, subscription, now)
+    return account.delete(customer)
 
 
 def list_customers(call: Call) -> dict[str, Any]:

@@ -50,7 +50,7 @@ def create(call: Call) -> dict[str, Any]:
         "updated": now,
         "value_settings": params.get("value_settings") or dict(VALUE_SETTINGS_DEFAULT),
     }
-    call.account.collection(METER.name).add(meter)
+    call.account.create(meter)
     metering.activate(meter)
     return meter
 
@@ -61,10 +61,10 @@ def retrieve(call: Call) -> dict[str, Any]:
 
 def update(call: Call) -> dict[str, Any]:
     meter = call.path_object(METER.name)
+    changes: dict[str, Any] = {"updated": call.now()}
     if call.params.get("display_name") is not None:
-        meter["display_name"] = call.params["display_name"]
-    meter["updated"] = call.now()
-    return meter
+        changes["display_name"] = call.params["display_name"]
+    return call.account.update(meter, changes)
 
 
 def list_meters(call: Call) -> dict[str, Any]:
@@ -83,8 +83,8 @@ def deactivate(call: Call) -> dict[str, Any]:
         raise already(meter, "inactive")
     now = call.now()
     call.account.service(Metering).deactivate(meter)
-    meter.update(status="inactive", status_transitions={"deactivated_at": now}, updated=now)
-    return meter
+    changes = {"status": "inactive", "status_transitions": {"deactivated_at": now}, "updated": now}
+    return call.account.update(meter, changes, action="deactivated")
 
 
 def reactivate(call: Call) -> dict[str, Any]:
@@ -94,7 +94,8 @@ def reactivate(call: Call) -> dict[str, Any]:
     metering = call.account.service(Metering)
     metering.ensure_available(meter["event_name"])
     # UNSURE: whether Stripe clears `deactivated_at` on reactivation; it describes the current status here.
-    meter.update(status="active", status_transitions={"deactivated_at": None}, updated=call.now())
+    changes = {"status": "active", "status_transitions": {"deactivated_at": None}, "updated": call.now()}
+    call.account.update(meter, changes, action="reactivated")
     metering.activate(meter)
     return meter
 

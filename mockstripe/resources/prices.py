@@ -290,7 +290,7 @@ def create(call: Call) -> dict[str, Any]:
     # Every check is done: from here on the request succeeds.
     product_id = params.get("product") or products.insert(account, params["product_data"])["id"]
     if holder is not None:
-        holder["lookup_key"] = None
+        account.update(holder, {"lookup_key": None})
     recurring = params.get("recurring")
     unit_amount, unit_amount_decimal = _amount_pair(params, "unit_amount")
     tiers = params.get("tiers")
@@ -315,7 +315,7 @@ def create(call: Call) -> dict[str, Any]:
         "unit_amount": unit_amount,
         "unit_amount_decimal": unit_amount_decimal,
     }
-    return account.collection("price").add(price, tiers=None if tiers is None else [_tier(t) for t in tiers])
+    return account.create(price, tiers=None if tiers is None else [_tier(t) for t in tiers])
 
 
 def retrieve(call: Call) -> dict[str, Any]:
@@ -329,13 +329,11 @@ def update(call: Call) -> dict[str, Any]:
         raise invalid(TAX_BEHAVIOR_SET, param="tax_behavior")
     holder = _lookup_key_holder(call.account, params, own_id=price["id"])
     if holder is not None:
-        holder["lookup_key"] = None
-    for key in ("active", "lookup_key", "nickname", "tax_behavior"):
-        if key in params:
-            price[key] = params[key]
+        call.account.update(holder, {"lookup_key": None})
+    changes = {key: params[key] for key in ("active", "lookup_key", "nickname", "tax_behavior") if key in params}
     if "metadata" in params:
-        price["metadata"] = merge_metadata(price["metadata"], params["metadata"])
-    return price
+        changes["metadata"] = merge_metadata(price["metadata"], params["metadata"])
+    return call.account.update(price, changes)
 
 
 def list_prices(call: Call) -> dict[str, Any]:

@@ -113,21 +113,23 @@ LIST = endpoint(
 PRODUCT = ObjectType(name="product", noun="product", expandable={"default_price": "price"})
 
 
-def _apply(product: dict[str, Any], params: dict[str, Any]) -> None:
-    """Write the params given in a create or update onto the product."""
+def _changes(product: dict[str, Any], params: dict[str, Any]) -> dict[str, Any]:
+    """What the params given in a create or update change on the product."""
+    changes: dict[str, Any] = {}
     for key, value in params.items():
         if key == "expand":
             continue
         if key == "metadata":
-            product["metadata"] = merge_metadata(product["metadata"], value)
+            changes["metadata"] = merge_metadata(product["metadata"], value)
         elif key == "images":
-            product["images"] = value or []
+            changes["images"] = value or []
         elif key == "marketing_features":
-            product["marketing_features"] = [{"name": feature["name"]} for feature in value or []]
+            changes["marketing_features"] = [{"name": feature["name"]} for feature in value or []]
         elif key == "package_dimensions":
-            product[key] = None if value is None else {k: float(v) for k, v in value.items()}
+            changes[key] = None if value is None else {k: float(v) for k, v in value.items()}
         else:
-            product[key] = value
+            changes[key] = value
+    return changes
 
 
 def insert(account: Account, params: dict[str, Any]) -> dict[str, Any]:
@@ -155,8 +157,8 @@ def insert(account: Account, params: dict[str, Any]) -> dict[str, Any]:
         "updated": now,
         "url": None,
     }
-    _apply(product, {k: v for k, v in params.items() if k != "id"})
-    return account.collection("product").add(product)
+    product.update(_changes(product, {k: v for k, v in params.items() if k != "id"}))
+    return account.create(product)
 
 
 def create(call: Call) -> dict[str, Any]:
@@ -176,9 +178,7 @@ def update(call: Call) -> dict[str, Any]:
             f"The price `{price_id}` does not belong to this product and cannot be its default price.",
             param="default_price",
         )
-    _apply(product, call.params)
-    product["updated"] = call.now()
-    return product
+    return call.account.update(product, {**_changes(product, call.params), "updated": call.now()})
 
 
 def delete(call: Call) -> dict[str, Any]:
@@ -186,9 +186,7 @@ def delete(call: Call) -> dict[str, Any]:
     prices = call.account.collection("price").objects.values()
     if any(price["product"] == product["id"] for price in prices):
         raise invalid(HAS_PRICES)
-    stub = {"id": product["id"], "object": "product", "deleted": True}
-    call.account.collection("product").objects[product["id"]] = stub
-    return stub
+    return call.account.delete(product)
 
 
 def list_products(call: Call) -> dict[str, Any]:

@@ -7,14 +7,13 @@ from typing import Any
 from ..routing import Area, Call, Endpoint
 from ..domain.subscriptions import (
     METERED_QUANTITY,
+    ItemChanges,
     ItemRequest,
-    attach,
     build_item,
     check_items,
-    detach,
     is_metered,
     lookup_price,
-    set_price,
+    price_change,
 )
 from ..wire.errors import invalid
 from ..wire.lists import PAGE_EXCLUSIVE, PAGE_PARAMS
@@ -70,8 +69,9 @@ def create(call: Call) -> Obj:
     subscription = _live_subscription(call, params["subscription"])
     request = ItemRequest("", lookup_price(account, params["price"]), params.get("quantity"), params.get("metadata"))
     check_items([request], subscription["currency"], _taken_prices(subscription))
-    item = build_item(subscription, request, account.clock_for(subscription).now())
-    attach(account, subscription, item)
+    items = ItemChanges(account, subscription)
+    item = items.add(build_item(subscription, request, account.clock_for(subscription).now()))
+    items.tell()
     return item
 
 
@@ -89,12 +89,16 @@ def update(call: Call) -> Obj:
     if is_metered(price) and params.get("quantity") is not None:
         raise invalid(METERED_QUANTITY, param="quantity")
 
+    changes: Obj = {}
     if price is not item["price"]:
-        set_price(subscription, item, price, account.clock_for(subscription).now())
+        changes.update(price_change(subscription, item, price, account.clock_for(subscription).now()))
     if params.get("quantity") is not None:
-        item["quantity"] = params["quantity"]
+        changes["quantity"] = params["quantity"]
     if "metadata" in params:
-        item["metadata"] = merge_metadata(item["metadata"], params["metadata"])
+        changes["metadata"] = merge_metadata(item["metadata"], params["metadata"])
+    items = ItemChanges(account, subscription)
+    items.update(item, changes)
+    items.tell()
     return item
 
 
@@ -103,7 +107,10 @@ def delete(call: Call) -> Obj:
     subscription = _live_subscription(call, item["subscription"])
     if len(subscription["items"]["data"]) == 1:
         raise invalid(LAST_ITEM)
-    return detach(call.account, subscription, item)
+    items = ItemChanges(call.account, subscription)
+    stub = items.remove(item)
+    items.tell()
+    return stub
 
 
 def list_items(call: Call) -> Obj:

@@ -9,18 +9,17 @@ from ..routing import Area, Call, Endpoint
 from ..domain.subscriptions import (
     METERED_QUANTITY,
     SAME_PRICE_TWICE,
+    ItemChanges,
     ItemRequest,
-    attach,
     build_item,
     build_subscription,
     check_customer_currency,
     check_items,
-    detach,
     end_subscription,
     is_metered,
     lookup_price,
     natural_period_end,
-    set_price,
+    price_change,
 )
 from ..wire.errors import StripeError, invalid, no_such
 from ..wire.lists import PAGE_EXCLUSIVE, PAGE_PARAMS, in_range
@@ -237,14 +236,18 @@ def create(call: Call) -> Obj:
         metadata=merge_metadata({}, params.get("metadata") or {}),
         cancel_at_period_end=bool(params.get("cancel_at_period_end")),
     )
-    for request in requests:
-        attach(account, subscription, build_item(subscription, request, now))
-    customer["currency"] = currency
-    account.collection("subscription").add(subscription)
-    invoice = invoicing.first_invoice(
+    items = [build_item(subscription, request, now) for request in requests]
+    subscription["items"]["data"].extend(items)
+    draft = invoicing.first_invoice(
         account, subscription, customer, now, prorate=params.get("proration_behavior") != "none"
     )
-    subscription["latest_invoice"] = invoice["id"] if invoice is not None else None
+    subscription["latest_invoice"] = draft[0]["id"] if draft is not None else None
+    account.update(customer, {"currency": currency})
+    account.create(subscription)
+    for item in items:
+        account.create(item)
+    if draft is not None:
+        invoicing.issue(account, draft, customer, now)
     return subscription
 
 
@@ -302,42 +305,41 @@ def update(call: Call) -> Obj:
         raise missing("days_until_due")
     plan = _plan_item_changes(call, subscription)
 
+    items = ItemChanges(account, subscription)
     for action, change, item in plan:
         if action == "delete":
-            detach(account, subscription, item)  # type: ignore[arg-type]
+            items.remove(item)  # type: ignore[arg-type]
         elif action == "add":
             request = ItemRequest("", lookup_price(account, change["price"]), change.get("quantity"), change.get("metadata"))
-            attach(account, subscription, build_item(subscription, request, now))
+            items.add(build_item(subscription, request, now))
         else:
             assert item is not None
+            item_changes: Obj = {}
             if change.get("price") and change["price"] != item["price"]["id"]:
-                set_price(subscription, item, lookup_price(account, change["price"]), now)
+                item_changes.update(price_change(subscription, item, lookup_price(account, change["price"]), now))
             if change.get("quantity") is not None:
-                item["quantity"] = change["quantity"]
+                item_changes["quantity"] = change["quantity"]
             if "metadata" in change:
-                item["metadata"] = merge_metadata(item["metadata"], change["metadata"])
-    subscription["collection_method"], subscription["days_until_due"] = collection_method, days
+                item_changes["metadata"] = merge_metadata(item["metadata"], change["metadata"])
+            items.update(item, item_changes)
+    changes: Obj = {"collection_method": collection_method, "days_until_due": days}
     if "description" in params:
-        subscription["description"] = params["description"]
+        changes["description"] = params["description"]
     if params.get("cancel_at_period_end") is not None:
-        subscription["cancel_at_period_end"] = params["cancel_at_period_end"]
+        changes["cancel_at_period_end"] = params["cancel_at_period_end"]
     if "metadata" in params:
-        subscription["metadata"] = merge_metadata(subscription["metadata"], params["metadata"])
-    _apply_cancellation_details(subscription, params.get("cancellation_details"))
-    return subscription
-
-
-def _apply_cancellation_details(subscription: Obj, given: Obj | None) -> None:
-    for key, value in (given or {}).items():
-        subscription["cancellation_details"][key] = value
+        changes["metadata"] = merge_metadata(subscription["metadata"], params["metadata"])
+    if params.get("cancellation_details"):
+        changes["cancellation_details"] = {**subscription["cancellation_details"], **params["cancellation_details"]}
+    return items.tell(**changes)
 
 
 def cancel(call: Call) -> Obj:
     subscription = call.path_object("subscription")
     if subscription["status"] == "canceled":
         raise StripeError(ALREADY_CANCELED)
-    end_subscription(subscription, call.account.clock_for(subscription).now())
-    _apply_cancellation_details(subscription, call.params.get("cancellation_details"))
+    now = call.account.clock_for(subscription).now()
+    end_subscription(call.account, subscription, now, call.params.get("cancellation_details"))
     return subscription
 
 

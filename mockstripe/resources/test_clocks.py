@@ -12,7 +12,6 @@ from typing import Any
 
 from ..domain import test_clocks as cycling
 from ..routing import Area, Call, Endpoint
-from ..store import Account
 from ..wire.errors import invalid
 from ..wire.ids import new_id
 from ..wire.lists import PAGE_EXCLUSIVE, PAGE_PARAMS
@@ -53,7 +52,7 @@ def create(call: Call) -> Obj:
         "status": "ready",
         "status_details": {},
     }
-    return call.account.collection(TYPE).add(clock)
+    return call.account.create(clock)
 
 
 def retrieve(call: Call) -> Obj:
@@ -87,15 +86,9 @@ def delete(call: Call) -> Obj:
             if obj["test_clock"] == clock["id"]:
                 if object_type == "subscription":
                     for item in obj["items"]["data"]:
-                        _stub(account, "subscription_item", item["id"])
-                _stub(account, object_type, obj["id"])
-    return _stub(account, TYPE, clock["id"])
-
-
-def _stub(account: Account, object_type: str, object_id: str) -> Obj:
-    stub = {"id": object_id, "object": object_type, "deleted": True}
-    account.collection(object_type).objects[object_id] = stub
-    return stub
+                        account.delete(item)
+                account.delete(obj)
+    return account.delete(clock)
 
 
 PATH = "/v1/test_helpers/test_clocks"

@@ -20,6 +20,7 @@ class StripeError(Exception):
         code: str | None = None,
         param: str | None = None,
         headers: dict[str, str] | None = None,
+        decline_code: str | None = None,
     ) -> None:
         super().__init__(message)
         self.message = message
@@ -28,18 +29,20 @@ class StripeError(Exception):
         self.code = code
         self.param = param
         self.headers = headers or {}
+        self.decline_code = decline_code  # a card error's reason, as the issuer gave it
 
     def body(self, request_id: str, now: int) -> dict[str, Any]:
-        return {
-            "error": {
-                "type": self.type,
-                "code": self.code,
-                "message": _utf8(self.message),
-                "param": _utf8(self.param),
-                "doc_url": DOC_URL.format(self.code.replace("_", "-")) if self.code else None,
-                "request_log_url": REQUEST_LOG_URL.format(request_id, now),
-            }
+        error = {
+            "type": self.type,
+            "code": self.code,
+            "message": _utf8(self.message),
+            "param": _utf8(self.param),
+            "doc_url": DOC_URL.format(self.code.replace("_", "-")) if self.code else None,
+            "request_log_url": REQUEST_LOG_URL.format(request_id, now),
         }
+        if self.decline_code is not None:
+            error["decline_code"] = self.decline_code
+        return {"error": error}
 
     def v2_body(self) -> dict[str, Any]:
         """The v2 API's envelope: `type`, `code` and `message`, plus `param` when one is at fault

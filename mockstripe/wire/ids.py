@@ -1,10 +1,18 @@
-"""Object ids in Stripe's formats: prefix, length and the leading `1` of newer ids."""
+"""Object ids in Stripe's formats: prefix, length and the leading `1` of newer ids.
+
+Their random parts come from the OS, or, on a server started with a seed, from the byte source of
+the account the current request acts for (see `drawing_from`), so the same calls give the same ids.
+"""
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
+import random
 import string
+from contextvars import ContextVar
+from typing import Callable, Iterator
 
 _ALPHABET = string.ascii_letters + string.digits
 # Maps each random byte to an id character: os.urandom + translate is several times faster
@@ -33,16 +41,40 @@ _FORMATS: dict[str, tuple[str, int]] = {
     "bmes": ("61", 30),
     "mtr_event_adj": ("61", 30),
     "req": ("", 14),
+    "we": ("1", 23),
+    "whdel": ("", 24),
+    "fault": ("", 14),
 }
+
+# n -> n random bytes.
+ByteSource = Callable[[int], bytes]
+
+# The source of the current request's account; the OS's unless a seeded account set its own.
+_SOURCE: ContextVar[ByteSource] = ContextVar("mockstripe_id_source", default=os.urandom)
+
+
+def seeded_source(seed: int, scope: str) -> ByteSource:
+    """Reproducible bytes from `seed` and `scope` (which account, or the server's request ids)."""
+    return random.Random(f"{seed}/{scope}").randbytes
+
+
+@contextlib.contextmanager
+def drawing_from(source: ByteSource) -> Iterator[None]:
+    """Draw the ids made inside (in this task) from `source`."""
+    token = _SOURCE.set(source)
+    try:
+        yield
+    finally:
+        _SOURCE.reset(token)
 
 
 def random_tail(length: int) -> str:
-    return os.urandom(length).translate(_BYTE_TO_CHAR).decode("ascii")
+    return _SOURCE.get()(length).translate(_BYTE_TO_CHAR).decode("ascii")
 
 
 def random_upper(length: int) -> str:
     """Upper-case letters and digits, as in a customer's `invoice_prefix`."""
-    return os.urandom(length).translate(_BYTE_TO_UPPER).decode("ascii")
+    return _SOURCE.get()(length).translate(_BYTE_TO_UPPER).decode("ascii")
 
 
 def new_id(prefix: str) -> str:
@@ -65,5 +97,6 @@ def stable_id_like(example: str, *parts: object) -> str:
     return f"{prefix}_{digest.translate(_BYTE_TO_CHAR).decode('ascii')}"
 
 
-def request_id() -> str:
-    return "req_" + random_tail(14)
+def request_id(source: ByteSource = os.urandom) -> str:
+    """A `Request-Id`: drawn before the request's account is known, so from the server's source."""
+    return "req_" + source(14).translate(_BYTE_TO_CHAR).decode("ascii")

@@ -204,3 +204,25 @@ def test_buckets_match_separate_aggregates(events, edges, formula):
         log.add("c", timestamp, value)
     expected = [log.aggregate("c", a, b, formula) for a, b in zip(edges, edges[1:])]
     assert log.buckets("c", edges, formula) == expected
+
+
+def test_running_totals_beyond_64_bits_stay_exact():
+    log = UsageLog()
+    big = 2**62
+    log.add("cus", 10, big)
+    assert log.aggregate("cus", 0, 100, "sum") == big  # the prefix sums are still 64-bit here
+    log.add("cus", 20, big)
+    log.add("cus", 30, big)
+    log.add("cus", 5, 1)  # out of order: the totals are recomputed through the sorted index
+
+    assert log.aggregate("cus", 0, 100, "sum") == 3 * big + 1
+    assert log.aggregate("cus", 15, 100, "sum") == 2 * big
+    assert log.buckets("cus", [0, 10, 25, 100], "sum") == [1, big * 2, big]
+
+
+def test_running_totals_beyond_64_bits_in_arrival_order():
+    log, _ = log_with(*[("cus", t, 2**62) for t in (1, 2, 3)])
+
+    assert log.aggregate("cus", 0, 10, "sum") == 3 * 2**62
+    log.add("cus", 4, 1)
+    assert log.aggregate("cus", 2, 10, "sum") == 2 * 2**62 + 1

@@ -1,0 +1,319 @@
+"""Sending webhooks, off the request path, for as long as the app runs.
+
+`Deliveries` listens to the server's events: each event queues one delivery per target
+(`domain/webhooks.py` says which), and returns at once. One worker per target sends its queue in
+event order over one kept-alive connection, so a slow or dead receiver holds up only its own
+deliveries. A failed attempt is retried on the configured schedule, after the deliveries queued
+meanwhile.
+
+The HTTP client is a lean one on asyncio streams rather than aiohttp's: aiohttp's client costs
+more per request than the receiver does, and its sequential rate stays far below the target. It
+sends POSTs only, follows no redirects, and reads at most `MAX_ANSWER_BYTES` of an answer: a
+larger one, or one of unknown length, is left unread and its connection closed. Once a receiver
+has kept a connection alive, the worker pipelines up to `PIPELINE_DEPTH` requests on it (answers
+come back in request order, so the order holds).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import ssl
+import time
+from collections import deque
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+import orjson
+
+from .config import Config
+from .domain.events import Events
+from .domain.webhooks import DeliveryLog, Forwarding, Outcome, Target, destination, pending, sign, targets
+from .store import Account, Store
+
+log = logging.getLogger("mockstripe.webhooks")
+
+Obj = dict[str, Any]
+
+PIPELINE_DEPTH = 64
+MAX_ANSWER_BYTES = 64 * 1024
+USER_AGENT = "Stripe/1.0 (+https://stripe.com/docs/webhooks)"
+_HEADERS = (
+    "User-Agent: " + USER_AGENT + "\r\n"
+    "Accept: */*; q=0.5, application/xml\r\n"
+    "Cache-Control: no-cache\r\n"
+    "Content-Type: application/json; charset=utf-8\r\n"
+)
+
+
+@dataclass(slots=True)
+class Delivery:
+    target: Target
+    event: Obj
+    attempt: int = 1
+
+
+class NoAnswer(Exception):
+    """The connection closed before any byte of an answer arrived."""
+
+
+class Connection:
+    """One kept-alive HTTP/1.1 connection to a receiver's origin."""
+
+    def __init__(self, origin: tuple[str, str, int], reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.origin = origin
+        self.reader = reader
+        self.writer = writer
+        self.answered = False  # at least one answer came back on it: it may be stale now, not refused
+
+    def close(self) -> None:
+        self.writer.close()
+
+    async def answer(self) -> tuple[int, bool]:
+        """The next answer's status, and whether the connection stays usable after it."""
+        try:
+            head = await self.reader.readuntil(b"\r\n\r\n")
+        except asyncio.IncompleteReadError as error:
+            if not error.partial:
+                raise NoAnswer() from None
+            raise ConnectionError("the connection closed in the middle of the answer") from None
+        except asyncio.LimitOverrunError:
+            raise ConnectionError(f"the answer's headers exceed {MAX_ANSWER_BYTES} bytes") from None
+        lines = head.split(b"\r\n")
+        parts = lines[0].split(b" ", 2)
+        if len(parts) < 2 or not parts[0].startswith(b"HTTP/1.") or not parts[1].isdigit():
+            raise ConnectionError(f"not an HTTP answer: {lines[0][:80]!r}")
+        status = int(parts[1])
+        keep_alive = parts[0] == b"HTTP/1.1"
+        length: int | None = None
+        chunked = False
+        for line in lines[1:]:
+            name, _, value = line.partition(b":")
+            name = name.strip().lower()
+            if name == b"content-length":
+                length = int(value) if value.strip().isdigit() else None
+            elif name == b"transfer-encoding":
+                chunked = True
+            elif name == b"connection":
+                keep_alive = value.strip().lower() == b"keep-alive" or (
+                    keep_alive and value.strip().lower() != b"close"
+                )
+        if status in (204, 304) or 100 <= status < 200:
+            length = 0
+        if chunked or length is None or length > MAX_ANSWER_BYTES:
+            return status, False  # the body is left unread: the connection cannot be reused
+        if length:
+            await self.reader.readexactly(length)
+        self.answered = True
+        return status, keep_alive
+
+
+def _origin(url: str) -> tuple[str, str, int]:
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
+    return scheme, parts.hostname or "", parts.port or (443 if scheme == "https" else 80)
+
+
+def _request_head(url: str) -> bytes:
+    parts = urlsplit(url)
+    target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    return f"POST {target} HTTP/1.1\r\nHost: {parts.netloc.rpartition('@')[2]}\r\n{_HEADERS}".encode()
+
+
+def _describe(error: BaseException) -> str:
+    if isinstance(error, ConnectionRefusedError):
+        return "connection refused"
+    if isinstance(error, NoAnswer):
+        return "the connection closed without an answer"
+    if isinstance(error, OSError) and error.strerror:
+        return error.strerror.lower()
+    return str(error) or type(error).__name__
+
+
+class Deliveries:
+    """The webhook sender of one app: started and stopped with it."""
+
+    def __init__(self, events: Events, store: Store, config: Config) -> None:
+        self.events = events
+        self.store = store
+        self.schedule = config.webhook_retry_schedule
+        self.timeout = config.webhook_timeout
+        self.forwarding = (
+            Forwarding(config.forward_to, config.webhook_secret or "") if config.forward_to else None
+        )
+        self.queues: dict[str, deque[Delivery]] = {}
+        self.workers: dict[str, asyncio.Task[None]] = {}
+        self.connections: dict[str, Connection] = {}
+        self.retries: set[asyncio.TimerHandle] = set()
+        self.loop: asyncio.AbstractEventLoop | None = None
+
+    async def start(self) -> None:
+        self.loop = asyncio.get_running_loop()
+        self.events.listeners.append(self.on_event)
+
+    async def stop(self) -> None:
+        if self.on_event in self.events.listeners:
+            self.events.listeners.remove(self.on_event)
+        for timer in self.retries:
+            timer.cancel()
+        self.retries.clear()
+        workers = list(self.workers.values())
+        for worker in workers:
+            worker.cancel()
+        await asyncio.gather(*workers, return_exceptions=True)
+        for connection in self.connections.values():
+            connection.close()
+        self.connections.clear()
+        self.queues.clear()
+
+    def on_event(self, account: Account, event: Obj) -> None:
+        """Queue the event for each of its targets (called while the event is recorded)."""
+        for target in targets(account, event["type"], self.forwarding):
+            pending(event)
+            self._queue(Delivery(target, event))
+
+    def _queue(self, delivery: Delivery) -> None:
+        key = delivery.target.key
+        queue = self.queues.get(key)
+        if queue is None:
+            queue = self.queues[key] = deque()
+        queue.append(delivery)
+        if key not in self.workers and self.loop is not None:
+            self.workers[key] = self.loop.create_task(self._work(key, queue))
+
+    def _retry_later(self, delivery: Delivery, delay: float) -> None:
+        assert self.loop is not None
+
+        def due() -> None:
+            self.retries.discard(timer)
+            self._queue(delivery)
+
+        timer = self.loop.call_later(delay, due)
+        self.retries.add(timer)
+
+    async def _work(self, key: str, queue: deque[Delivery]) -> None:
+        try:
+            while queue:
+                await self._send_some(key, queue)
+        except Exception:
+            log.exception("webhook delivery to %s failed unexpectedly", key)
+        finally:
+            # Whatever is left waits for the target's next delivery to start a new worker.
+            del self.workers[key]
+            if not queue:
+                self.queues.pop(key, None)
+
+    async def _send_some(self, key: str, queue: deque[Delivery]) -> None:
+        """Send the next deliveries of one target: one on a new connection, a pipelined batch on
+        one the receiver has kept alive."""
+        connection = self.connections.get(key)
+        depth = PIPELINE_DEPTH if connection is not None else 1
+        batch: list[tuple[Delivery, str, str]] = []
+        while queue and len(batch) < depth:
+            delivery = queue.popleft()
+            found = destination(self.store, delivery.target, self.forwarding)
+            if found is None:
+                continue  # the endpoint went away or was disabled: nothing left to deliver to
+            url, secret = found
+            if batch and url != batch[0][1]:
+                queue.appendleft(delivery)
+                break
+            batch.append((delivery, url, secret))
+        if not batch:
+            return
+        url = batch[0][1]
+        origin = _origin(url)
+        if connection is not None and connection.origin != origin:
+            self._drop_connection(key)
+            connection = None
+        if connection is None:
+            queue.extendleft(delivery for delivery, _, _ in reversed(batch[1:]))
+            del batch[1:]
+            started = time.perf_counter()
+            try:
+                connection = await self._connect(origin)
+            except (OSError, TimeoutError, ssl.SSLError) as error:
+                self._settle(batch[0][0], url, started, None, _describe(error))
+                return
+            self.connections[key] = connection
+        await self._exchange(key, connection, batch, queue)
+
+    async def _connect(self, origin: tuple[str, str, int]) -> Connection:
+        scheme, host, port = origin
+        context = ssl.create_default_context() if scheme == "https" else None
+        async with asyncio.timeout(self.timeout):
+            reader, writer = await asyncio.open_connection(host, port, ssl=context, limit=MAX_ANSWER_BYTES)
+        return Connection(origin, reader, writer)
+
+    async def _exchange(
+        self, key: str, connection: Connection, batch: list[tuple[Delivery, str, str]], queue: deque[Delivery]
+    ) -> None:
+        """Write the batch at once, then read the answers in order. Deliveries left unanswered when
+        the connection ends go back to the front of the queue, not counted as attempts."""
+        timestamp = int(time.time())
+        head = _request_head(batch[0][1])
+        chunks = []
+        for delivery, _, secret in batch:
+            body = orjson.dumps(delivery.event)
+            chunks.append(head)
+            chunks.append(b"Stripe-Signature: %s\r\nContent-Length: %d\r\n\r\n" % (sign(secret, timestamp, body).encode(), len(body)))
+            chunks.append(body)
+        started = time.perf_counter()
+        connection.writer.write(b"".join(chunks))
+        for index, (delivery, url, _) in enumerate(batch):
+            try:
+                async with asyncio.timeout(self.timeout):
+                    await connection.writer.drain()
+                    status, keep_alive = await connection.answer()
+            except NoAnswer:
+                if connection.answered:
+                    # A kept-alive connection the receiver has since closed: send again on a new one.
+                    self._drop_connection(key)
+                    queue.extendleft(d for d, _, _ in reversed(batch[index:]))
+                    return
+                self._fail_rest(key, batch, index, queue, started, _describe(NoAnswer()))
+                return
+            except TimeoutError:
+                self._fail_rest(key, batch, index, queue, started, f"timed out after {self.timeout:g} s")
+                return
+            except (OSError, ValueError, ssl.SSLError) as error:
+                self._fail_rest(key, batch, index, queue, started, _describe(error))
+                return
+            self._settle(delivery, url, started, status, None)
+            started = time.perf_counter()
+            if not keep_alive:
+                self._drop_connection(key)
+                queue.extendleft(d for d, _, _ in reversed(batch[index + 1 :]))
+                return
+
+    def _fail_rest(
+        self, key: str, batch: list[tuple[Delivery, str, str]], index: int, queue: deque[Delivery], started: float,
+        error: str,
+    ) -> None:
+        """The attempt at `batch[index]` failed and the connection with it: the later ones go back."""
+        self._drop_connection(key)
+        delivery, url, _ = batch[index]
+        self._settle(delivery, url, started, None, error)
+        queue.extendleft(d for d, _, _ in reversed(batch[index + 1 :]))
+
+    def _drop_connection(self, key: str) -> None:
+        connection = self.connections.pop(key, None)
+        if connection is not None:
+            connection.close()
+
+    def _settle(self, delivery: Delivery, url: str, started: float, status: int | None, error: str | None) -> None:
+        """Record one attempt and schedule the retry a failure earns."""
+        outcome = Outcome(status, error, (time.perf_counter() - started) * 1000)
+        now = time.time()
+        retry_in = None
+        if not outcome.succeeded and delivery.attempt <= len(self.schedule):
+            retry_in = self.schedule[delivery.attempt - 1]
+        account = delivery.target.account
+        account.service(DeliveryLog).record(
+            delivery.target, delivery.event, url, delivery.attempt, outcome, int(now),
+            None if retry_in is None else int(now + retry_in),
+        )
+        if retry_in is not None:
+            self._retry_later(Delivery(delivery.target, delivery.event, delivery.attempt + 1), retry_in)

@@ -1,0 +1,1 @@
+"""Tools for developing against mockstripe: request log, fault injection, rate limits."""

@@ -1,0 +1,144 @@
+"""The dashboard in a real browser: Playwright driving Debian's Chromium.
+
+Neither is optional: without them these tests fail, never skip (`.ci/run` installs both).
+A failing test leaves a screenshot of the page in `browser-screenshots/`.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+from typing import Any, Iterator
+
+import pytest
+
+CHROMIUM = os.environ.get("MOCKSTRIPE_CHROMIUM", "/usr/bin/chromium")
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "browser-screenshots"
+FROZEN = 1_767_225_600  # 2026-01-01T00:00:00Z
+
+
+@pytest.fixture(scope="module")
+def chromium() -> Iterator[Any]:
+    try:
+        from playwright.sync_api import sync_playwright  # noqa: PLC0415
+    except ImportError:
+        pytest.fail("playwright is not installed: pip install -e '.[test]'", pytrace=False)
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"no Chromium at {CHROMIUM}: apt-get install -y chromium", pytrace=False)
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(chromium, request: pytest.FixtureRequest) -> Iterator[Any]:
+    context = chromium.new_context(viewport={"width": 1280, "height": 900})
+    opened = context.new_page()
+    opened.set_default_timeout(10_000)
+    yield opened
+    if getattr(request.node, "failed", False):
+        SCREENSHOTS.mkdir(exist_ok=True)
+        shot = SCREENSHOTS / f"{request.node.name}.png"
+        opened.screenshot(path=str(shot), full_page=True)
+        print(f"screenshot of the failing page: {shot}")
+    context.close()
+
+
+@pytest.fixture
+def guide(stripe_client) -> dict[str, Any]:
+    """The usage-based billing guide on a test clock, with the guide's 25 tokens of usage."""
+    client = stripe_client
+    clock = client.v1.test_helpers.test_clocks.create({"frozen_time": FROZEN, "name": "Guide"})
+    meter = client.v1.billing.meters.create(
+        {
+            "display_name": "Alpaca AI tokens",
+            "event_name": "alpaca_ai_tokens",
+            "default_aggregation": {"formula": "sum"},
+            "customer_mapping": {"event_payload_key": "stripe_customer_id", "type": "by_id"},
+            "value_settings": {"event_payload_key": "value"},
+        }
+    )
+    price = client.v1.prices.create(
+        {
+            "currency": "usd",
+            "unit_amount": 4,
+            "transform_quantity": {"divide_by": 100, "round": "up"},
+            "recurring": {"usage_type": "metered", "interval": "month", "meter": meter.id},
+            "product_data": {"name": "Alpaca AI tokens"},
+        }
+    )
+    customer = client.v1.customers.create({"name": "John Doe", "email": "john@example.com", "test_clock": clock.id})
+    client.v1.subscriptions.create({"customer": customer.id, "items": [{"price": price.id}]})
+    client.v1.billing.meter_events.create(
+        {"event_name": "alpaca_ai_tokens", "payload": {"stripe_customer_id": customer.id, "value": "25"}}
+    )
+    return {"clock": clock, "meter": meter, "customer": customer}
+
+
+def masked(key: str) -> str:
+    return "sk_test_" + "*" * (len(key) - len("sk_test_") - 4) + key[-4:]
+
+
+def test_the_guide_in_the_dashboard(page, guide, mockstripe_url, stripe_api_key):
+    from playwright.sync_api import expect  # noqa: PLC0415
+
+    page.goto(mockstripe_url + "/", wait_until="domcontentloaded")
+    page.get_by_role("link", name="dashboard").click()
+    page.get_by_role("link", name=masked(stripe_api_key), exact=True).click()
+    expect(page.get_by_role("heading", name="Customers")).to_be_visible()
+    expect(page.get_by_text(guide["customer"].id)).to_be_visible()
+
+    # The meter's chart shows the guide's 25 tokens.
+    page.get_by_role("link", name="Meters", exact=True).click()
+    page.get_by_role("link", name=guide["meter"].id).click()
+    usage = page.locator(f'.usage[data-customer="{guide["customer"].id}"]')
+    expect(usage.locator(".total")).to_have_text("25")
+    expect(usage.locator("svg rect.bar")).to_have_count(1)
+    expect(usage.locator("svg rect.bar")).to_have_attribute("data-value", "25")
+    assert usage.locator("svg rect.bar").bounding_box()["height"] > 100  # the only bar is full height
+
+    # Advance the test clock a month from its form: the usage is billed on a new invoice.
+    page.get_by_role("link", name="Invoices", exact=True).click()
+    before = page.locator("tbody tr").count() if page.locator("table").count() else 0
+    page.get_by_role("link", name="Test clocks", exact=True).click()
+    page.get_by_label("Advance to (UTC)").fill("2026-02-01T00:00")
+    page.get_by_role("button", name="Advance").click()
+    expect(page.get_by_role("alert")).to_contain_text(f"Advanced {guide['clock'].id}")
+    expect(page.locator(".frozen-time")).to_have_text("2026-02-01 00:00:00")
+
+    page.get_by_role("link", name="Invoices", exact=True).click()
+    rows = page.locator("tbody tr")
+    expect(rows).to_have_count(before + 1)
+    newest = rows.first
+    expect(newest).to_contain_text("0.04 USD")
+    newest.get_by_role("link", name=re.compile(r"^in_")).click()
+
+    expect(page.get_by_role("heading", name=re.compile(r"^Invoice in_"))).to_be_visible()
+    line = page.locator("tbody tr", has_text="Alpaca AI tokens").last
+    expect(line).to_contain_text("25 × Alpaca AI tokens")
+    expect(line).to_contain_text("0.04 USD")
+
+
+def test_the_request_log_in_the_dashboard(page, stripe_client, mockstripe_url, stripe_api_key):
+    from playwright.sync_api import expect  # noqa: PLC0415
+
+    stripe_client.v1.customers.create({"name": "Ada"})
+    try:
+        stripe_client.v1.customers.retrieve("cus_missing")
+    except Exception:
+        pass
+
+    page.goto(mockstripe_url + "/_mock/dashboard", wait_until="domcontentloaded")
+    page.get_by_role("link", name=masked(stripe_api_key), exact=True).click()
+    page.get_by_role("link", name="Requests", exact=True).click()
+    expect(page.locator("tbody tr")).to_have_count(2)
+
+    page.get_by_label("Status").fill("4xx")
+    page.get_by_role("button", name="Filter").click()
+    expect(page.locator("tbody tr")).to_have_count(1)
+    row = page.locator("tbody tr")
+    expect(row).to_contain_text("No such customer: 'cus_missing'")
+    row.get_by_text("body and answer").click()
+    expect(row.locator("pre").last).to_contain_text('"code": "resource_missing"')
