@@ -153,3 +153,26 @@ async def test_every_operation_of_the_spec_answers(aiohttp_client):
     # The others answer Stripe's 4xx: they name objects no API call can make here (a review, a
     # mandate), or need more than the minimal parameters (hand-built checks), or come after a delete.
     assert succeeded >= 520, f"only {succeeded} of {answered} answered 200"
+
+
+async def test_bad_input_to_every_operation_is_a_stripe_error_never_a_crash(aiohttp_client):
+    """An unknown parameter, and a hash where the spec wants something else, on each operation."""
+    client = await aiohttp_client(create_app())
+    headers = {"Authorization": f"Bearer {KEY}bad", "Content-Type": "application/x-www-form-urlencoded"}
+    customer = await (await client.post("/v1/customers", data="name=x", headers=headers)).json()
+    ids = {"customer": customer["id"]}
+    problems = []
+    for op in operations():
+        path = path_of(op, ids)
+        fields = resolve(op.params_schema).get("properties", {})
+        scalar = next((k for k, v in fields.items() if resolve(v).get("type") in ("string", "integer", "boolean")), None)
+        bodies = ["bogus_param=1"] + ([f"{scalar}[a]=b"] if scalar else [])
+        for body in bodies:
+            if op.method == "POST":
+                reply = await client.post(path, data=body, headers=headers)
+            else:
+                reply = await client.request(op.method, f"{path}?{body}", headers=headers)
+            error = (await reply.json()).get("error", {})
+            if reply.status not in (400, 404) or not error.get("message") or "Unrecognized" in error["message"]:
+                problems.append(f"{op.method} {op.path} {body}: {reply.status} {error}")
+    assert problems == [], "\n".join(problems[:20])

@@ -130,3 +130,28 @@ async def test_coverage_in_strict_mode_shows_the_rest_missing(aiohttp_client):
     coverage = await (await client.get("/_mock/coverage")).json()
     assert coverage["generic"] == 0
     assert coverage["missing"] == 594 - coverage["hand_built"]
+
+
+def test_objects_of_hand_built_types_change_only_through_their_own_endpoints(stripe_client, raw):
+    customer = stripe_client.v1.customers.create({"name": "x"})
+    price = stripe_client.v1.prices.create({"product_data": {"name": "p"}, "currency": "usd", "unit_amount": 100, "recurring": {"interval": "month"}})
+    subscription = stripe_client.v1.subscriptions.create({"customer": customer.id, "items": [{"price": price.id}]})
+    # `resume` is generic: it answers the subscription as it is.
+    resumed = raw.post(f"/v1/subscriptions/{subscription.id}/resume")
+    assert (resumed.status, resumed.headers["Mockstripe-Fidelity"]) == (200, GENERIC)
+    assert resumed.body == raw.get(f"/v1/subscriptions/{subscription.id}").body
+    # Another way of making a subscription would skip what the hand-built one does: refused.
+    other = raw.post(f"/v1/customers/{customer.id}/subscriptions", {"items[0][price]": price.id})
+    assert (other.status, other.error["type"]) == (400, "invalid_request_error")
+    assert other.error["message"].startswith(f"POST /v1/customers/{{customer}}/subscriptions is not supported by mockstripe")
+    assert [s.id for s in stripe_client.v1.subscriptions.list().data] == [subscription.id]
+
+
+def test_generic_objects_expand_what_the_spec_marks_expandable(raw):
+    customer = raw.post("/v1/customers", "name=Ada").body
+    intent = raw.post("/v1/payment_intents", {"amount": "100", "currency": "usd", "customer": customer["id"]}).body
+    assert intent["customer"] == customer["id"]
+    expanded = raw.get(f"/v1/payment_intents/{intent['id']}?expand[]=customer&expand[]=payment_method").body
+    assert (expanded["customer"]["name"], expanded["payment_method"]) == ("Ada", None)
+    refused = raw.get(f"/v1/payment_intents/{intent['id']}?expand[]=amount")
+    assert (refused.status, refused.error["message"]) == (400, "This property cannot be expanded (amount).")
