@@ -3,6 +3,8 @@ parameters by the spec with Stripe's errors, and says it is generic."""
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 import pytest
 
 from mockstripe.app import create_app
@@ -155,3 +157,16 @@ def test_generic_objects_expand_what_the_spec_marks_expandable(raw):
     assert (expanded["customer"]["name"], expanded["payment_method"]) == ("Ada", None)
     refused = raw.get(f"/v1/payment_intents/{intent['id']}?expand[]=amount")
     assert (refused.status, refused.error["message"]) == (400, "This property cannot be expanded (amount).")
+
+
+def test_search_matches_the_equality_clauses_of_the_query(raw):
+    ada = raw.post("/v1/customers", {"email": "ada@example.com", "metadata[plan]": "pro"}).body
+    bob = raw.post("/v1/customers", {"email": "bob@example.com", "metadata[plan]": "free"}).body
+
+    def found(query: str) -> list[str]:
+        return [c["id"] for c in raw.get("/v1/customers/search?" + urlencode({"query": query})).body["data"]]
+
+    assert found("email:'ada@example.com'") == [ada["id"]]
+    assert found("metadata['plan']:'free'") == [bob["id"]]
+    assert found("email:'ada@example.com' OR metadata['plan']:'free'") == [bob["id"], ada["id"]]
+    assert found("email:'ada@example.com' AND metadata['plan']:'free'") == []
