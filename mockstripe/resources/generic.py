@@ -135,9 +135,31 @@ def _target(op: Operation, call: Call) -> Obj:
     name = op.path_params[-1]
     _check_parents(call, op.path_params[:-1])
     found = call.account.find(op.object, call.path_params[name]) if op.object else None
-    if found is None:
+    if found is None or not _belongs(op, call, found):
         raise no_such(noun(op.object or name), call.path_params[name], name, status=404)
     return found
+
+
+def owner_fields(path: str) -> dict[str, str]:
+    """Path parameter -> the field that names it on an object under it: its own name, or for an
+    `{id}` the noun before it (`/v1/transfers/{id}/reversals`: `transfer`)."""
+    segments = path.split("/")
+    fields = {}
+    for before, segment in zip(segments, segments[1:]):
+        if segment.startswith("{"):
+            name = segment[1:-1]
+            fields[name] = before.removesuffix("s") if name == "id" else name
+    return fields
+
+
+def _belongs(op: Operation, call: Call, obj: Obj) -> bool:
+    """Whether `obj` is the one of the owners the path names (another customer's tax id is not)."""
+    known = set(parents_of(call.account, obj).values())
+    for name, field in list(owner_fields(op.path).items())[:-1]:
+        value, recorded = call.path_params[name], obj.get(field)
+        if value not in known and isinstance(recorded, str) and recorded != value:
+            return False
+    return True
 
 
 def _new_object(op: Operation, call: Call) -> Obj:
@@ -148,13 +170,14 @@ def _new_object(op: Operation, call: Call) -> Obj:
     if "created" in obj:
         obj["created"] = call.now()
     fields = _fields(op.object)
-    for name in op.path_params:
-        if name in fields and name != "id" and fits(call.path_params[name], fields[name]):
-            obj[name] = call.path_params[name]
+    for name, field in owner_fields(op.path).items():
+        value = call.path_params[name]
+        if field in fields and field != "id" and fits(value, fields[field]):
+            obj[field] = value
         # ... and where the object says whose it is (a tax id's `owner.customer`).
-        for value in obj.values():
-            if isinstance(value, dict) and isinstance(value.get(name), str):
-                value[name] = call.path_params[name]
+        for nested in obj.values():
+            if isinstance(nested, dict) and isinstance(nested.get(field), str):
+                nested[field] = value
     obj.update(_changes(obj, call.params, fields))
     return obj
 

@@ -96,6 +96,9 @@ def test_a_nested_resource_needs_its_parent(raw):
     assert (tax_id["customer"], tax_id["owner"]["customer"]) == (first, first)
     assert [t["id"] for t in raw.get(f"/v1/customers/{first}/tax_ids").body["data"]] == [tax_id["id"]]
     assert raw.get(f"/v1/customers/{second}/tax_ids").body["data"] == []
+    assert raw.get(f"/v1/customers/{first}/tax_ids/{tax_id['id']}").body == tax_id
+    elsewhere = raw.get(f"/v1/customers/{second}/tax_ids/{tax_id['id']}")
+    assert (elsewhere.status, elsewhere.error["code"]) == (404, "resource_missing")
 
 
 def test_search_finds_the_accounts_objects(raw):
