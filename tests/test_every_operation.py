@@ -141,6 +141,8 @@ async def test_every_operation_of_the_spec_answers(aiohttp_client):
             problems.append(f"{where}: {reply.status} {text[:200]}")
             continue
         answered += 1
+        if reply.status == 200 and reply.content_type != op.content_type:
+            problems.append(f"{where}: answered {reply.content_type}, not {op.content_type}")
         if reply.status != 200 or op.content_type != "application/json":
             continue
         succeeded += 1

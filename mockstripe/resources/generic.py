@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass
 from typing import Any, Callable, Iterable
 
-from ..routing import Area, Call, Endpoint
+from ..routing import Area, Call, Download, Endpoint
 from ..store import Account
 from ..wire.errors import invalid, no_such
 from ..wire.ids import random_tail, stable_id_like
@@ -280,9 +280,20 @@ def search(op: Operation, call: Call) -> Obj:
     }
 
 
-def singleton(op: Operation, call: Call) -> Obj:
+# A one-page, blank PDF: what a quote's PDF download answers.
+BLANK_PDF = (
+    b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n"
+    b"2 0 obj<</Type/Pages/Kids[3 0 R]/Count 1>>endobj\n"
+    b"3 0 obj<</Type/Page/Parent 2 0 R/MediaBox[0 0 612 792]>>endobj\n"
+    b"trailer<</Root 1 0 R>>\n%%EOF\n"
+)
+
+
+def singleton(op: Operation, call: Call) -> Obj | Download:
     """An object named by its path alone (`/v1/balance`): the same one on every call."""
     _check_parents(call, op.path_params)
+    if op.content_type == "application/pdf":
+        return Download(BLANK_PDF, op.content_type)
     obj = blank_object(op.object) if op.object else {}
     if "id" in obj:
         obj["id"] = stable_id_like(_new_id(op.object), call.account.key, call.path)

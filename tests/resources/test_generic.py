@@ -173,3 +173,12 @@ def test_search_matches_the_equality_clauses_of_the_query(raw):
     assert found("metadata['plan']:'free'") == [bob["id"]]
     assert found("email:'ada@example.com' OR metadata['plan']:'free'") == [bob["id"], ada["id"]]
     assert found("email:'ada@example.com' AND metadata['plan']:'free'") == []
+
+
+def test_a_quotes_pdf_is_a_pdf(raw):
+    customer = raw.post("/v1/customers", "name=x").body
+    quote = raw.post("/v1/quotes", {"customer": customer["id"]}).body
+    pdf = raw.get(f"/v1/quotes/{quote['id']}/pdf")
+    assert (pdf.status, pdf.headers["Content-Type"]) == (200, "application/pdf")
+    assert pdf.body.startswith("%PDF-")
+    assert raw.get("/v1/quotes/qt_nope/pdf").status == 404
