@@ -9,6 +9,8 @@ import pytest
 
 from mockstripe.app import create_app
 from mockstripe.config import Config
+from mockstripe.wire.errors import StripeError
+from mockstripe.wire.spec import Anything
 
 GENERIC = "generic"
 
@@ -182,3 +184,15 @@ def test_a_quotes_pdf_is_a_pdf(raw):
     assert (pdf.status, pdf.headers["Content-Type"]) == (200, "application/pdf")
     assert pdf.body.startswith("%PDF-")
     assert raw.get("/v1/quotes/qt_nope/pdf").status == 404
+
+
+def test_a_loosely_typed_parameter_refuses_nesting_no_answer_could_hold():
+    """A part of the spec too loose to check is taken as sent, but not nested 300 deep: the
+    answer echoing it could not be encoded."""
+    deep: object = "v"
+    for _ in range(300):
+        deep = {"k": deep}
+    with pytest.raises(StripeError) as caught:
+        Anything().coerce(deep, "payload", None)
+    assert (caught.value.param, caught.value.message) == ("payload", "Invalid hash: nested too deeply")
+    assert Anything().coerce({"a": {"b": ["c"]}}, "payload", None) == {"a": {"b": ["c"]}}
