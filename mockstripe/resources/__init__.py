@@ -3,6 +3,8 @@
 from . import (
     accounts,
     alerts,
+    billing_portal,
+    checkout_sessions,
     credits,
     customers,
     event_destinations,
@@ -40,4 +42,6 @@ AREAS = (
     webhook_endpoints.AREA,
     accounts.AREA,
     plans.AREA,
+    checkout_sessions.AREA,
+    billing_portal.AREA,
 )

@@ -1,0 +1,86 @@
+"""The hosted checkout page's HTML. Everything shown passes through `esc`; the form is a plain HTML
+form, so the page works with JavaScript off."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..dashboard.pages import esc, money
+
+Obj = dict[str, Any]
+
+# The test cards offered as a choice on the page (`pm_card_*` names), a declining one included.
+CARD_CHOICES = (
+    ("pm_card_visa", "Visa 4242 (succeeds)"),
+    ("pm_card_mastercard", "Mastercard 4444 (succeeds)"),
+    ("pm_card_chargeDeclined", "Visa 0002 (declined)"),
+    ("pm_card_chargeDeclinedInsufficientFunds", "Visa 9995 (insufficient funds)"),
+)
+
+STYLE = """
+body{font:15px/1.5 system-ui,sans-serif;margin:0;color:#1a1f36;background:#f6f8fa}
+main{max-width:520px;margin:32px auto;background:#fff;border:1px solid #e3e8ee;padding:20px 24px}
+h1{font-size:20px;margin:0 0 14px}table{border-collapse:collapse;width:100%;margin-bottom:14px}
+td{padding:6px 4px;border-bottom:1px solid #e3e8ee}td.num{text-align:right}tr.total td{font-weight:700}
+label{display:block;margin:10px 0 4px}input,select{font:inherit;padding:6px;width:100%;box-sizing:border-box}
+button{font:inherit;background:#635bff;color:#fff;border:0;padding:10px 18px;margin-top:16px;cursor:pointer}
+.err{color:#c0123c;background:#fff0f3;border:1px solid #f5a5b8;padding:8px;margin-bottom:12px}
+.muted{color:#697386}
+"""
+
+
+def document(title: str, body: str) -> str:
+    return (
+        "<!doctype html><html lang=en><head><meta charset=utf-8>"
+        f"<title>{esc(title)}</title><style>{STYLE}</style></head>"
+        f"<body><main><h1>{esc(title)}</h1>{body}</main></body></html>"
+    )
+
+
+def _line(item: Obj) -> str:
+    price = item["price"]
+    quantity = item["quantity"]
+    recurring = price.get("recurring")
+    if recurring is not None and recurring["usage_type"] == "metered":
+        what = f"billed by usage, per {esc(recurring['interval'])}"
+    elif recurring is not None:
+        what = f"× {quantity}, per {esc(recurring['interval'])}"
+    else:
+        what = f"× {quantity}"
+    return (
+        f"<tr><td>{esc(item['description'])} <span class=muted>{what}</span></td>"
+        f"<td class=num>{money(item['amount_total'], item['currency'])}</td></tr>"
+    )
+
+
+def checkout(session: Obj, items: list[Obj], error: str | None = None, email: str = "") -> str:
+    """The page at a session's `url`: what is bought, the total, email and card, Pay and Back."""
+    rows = "".join(_line(item) for item in items)
+    if session["amount_total"] is not None:
+        rows += f"<tr class=total><td>Total due today</td><td class=num>{money(session['amount_total'], session['currency'])}</td></tr>"
+    known_email = (session["customer_details"] or {}).get("email") or session["customer_email"] or email
+    choices = "".join(f'<option value="{esc(value)}">{esc(label)}</option>' for value, label in CARD_CHOICES)
+    back = session["cancel_url"]
+    body = (
+        (f'<div class=err role=alert>{esc(error)}</div>' if error else "")
+        + f"<table>{rows}</table>"
+        + f'<form method=post action="/c/pay/{esc(session["id"])}">'
+        + f'<label for=email>Email</label><input id=email name=email type=email required value="{esc(known_email)}">'
+        + '<label for=card_number>Card number</label>'
+        + '<input id=card_number name=card_number inputmode=numeric autocomplete=off placeholder="4242 4242 4242 4242">'
+        + '<label for=payment_method>or a test card</label><select id=payment_method name=payment_method>'
+        + f'<option value="">(use the number above)</option>{choices}</select>'
+        + f'<button type=submit id=pay>{"Subscribe" if session["mode"] == "subscription" else "Pay"}</button>'
+        + "</form>"
+        + (f'<p><a id=back href="{esc(back)}">Back</a></p>' if back else "")
+    )
+    return document("Checkout", body)
+
+
+def closed(message: str) -> str:
+    return document("Checkout", f"<p>{esc(message)}</p>")
+
+
+def thanks(session: Obj) -> str:
+    """Shown after paying when the session has no `success_url`."""
+    return document("Thanks for your order", f"<p class=muted>{esc(session['id'])} is complete.</p>")

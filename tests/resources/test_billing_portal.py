@@ -1,0 +1,105 @@
+"""The customer portal's API: configurations and sessions (`/v1/billing_portal/...`)."""
+
+from __future__ import annotations
+
+import pytest
+import stripe
+
+from mockstripe.resources.billing_portal import FEATURE_DISABLED, NOT_THE_CUSTOMERS_SUBSCRIPTION
+
+RETURN = "http://127.0.0.1:4242/account"
+
+
+def test_a_configuration_holds_every_feature(stripe_client, sdk_fields) -> None:
+    configuration = stripe_client.v1.billing_portal.configurations.create(
+        {
+            "features": {
+                "invoice_history": {"enabled": True},
+                "subscription_cancel": {"enabled": True, "mode": "immediately"},
+            },
+            "business_profile": {"headline": "Alpaca AI"},
+            "default_return_url": RETURN,
+            "metadata": {"team": "billing"},
+        }
+    )
+    assert configuration.id.startswith("bpc_1") and len(configuration.id) == len("bpc_1Pgc70B7WZ01zgkWSnFO04Vt")
+    assert (configuration.object, configuration.active, configuration.is_default, configuration.livemode) == (
+        "billing_portal.configuration", True, False, False,
+    )
+    features = configuration.features
+    assert features.invoice_history.enabled is True
+    assert (features.subscription_cancel.enabled, features.subscription_cancel.mode) == (True, "immediately")
+    assert features.subscription_cancel.proration_behavior == "none"
+    assert (features.subscription_update.enabled, features.payment_method_update.enabled) == (False, False)
+    assert configuration.business_profile.headline == "Alpaca AI"
+    assert (configuration.default_return_url, configuration.metadata.to_dict()) == (RETURN, {"team": "billing"})
+    assert configuration.created == configuration.updated
+    assert set(configuration.to_dict()) == sdk_fields(stripe.billing_portal.Configuration)
+
+    updated = stripe_client.v1.billing_portal.configurations.update(
+        configuration.id, {"features": {"subscription_cancel": {"enabled": True, "mode": "at_period_end"}}, "active": False}
+    )
+    assert (updated.features.subscription_cancel.mode, updated.active) == ("at_period_end", False)
+    assert updated.features.invoice_history.enabled is True
+    assert stripe_client.v1.billing_portal.configurations.retrieve(configuration.id).to_dict() == updated.to_dict()
+    assert [c.id for c in stripe_client.v1.billing_portal.configurations.list({"active": False}).data] == [configuration.id]
+    assert stripe_client.v1.billing_portal.configurations.list({"active": True}).data == []
+    events = stripe_client.v1.events.list().data
+    assert [e.type for e in events] == ["billing_portal.configuration.updated", "billing_portal.configuration.created"]
+
+
+def test_a_session_links_the_customer_to_the_portal(stripe_client, catalog, mockstripe_url, sdk_fields) -> None:
+    customer = catalog.customer()
+    session = stripe_client.v1.billing_portal.sessions.create({"customer": customer.id, "return_url": RETURN})
+    assert session.id.startswith("bps_1")
+    assert (session.object, session.customer, session.return_url, session.flow, session.livemode) == (
+        "billing_portal.session", customer.id, RETURN, None, False,
+    )
+    assert session.url.startswith(f"{mockstripe_url}/p/session/test_")
+    assert set(session.to_dict()) == sdk_fields(stripe.billing_portal.Session)
+    # Without a configuration, the account's default one (made on first need) applies.
+    default = stripe_client.v1.billing_portal.configurations.retrieve(session.configuration)
+    assert default.is_default is True
+    assert (default.features.subscription_cancel.enabled, default.features.subscription_cancel.mode) == (
+        True, "at_period_end",
+    )
+    again = stripe_client.v1.billing_portal.sessions.create({"customer": customer.id})
+    assert again.configuration == default.id and again.url != session.url
+    types = [e.type for e in stripe_client.v1.events.list().data]
+    assert types[:3] == [
+        "billing_portal.session.created", "billing_portal.session.created", "billing_portal.configuration.created",
+    ]
+
+
+def test_a_cancel_flow_names_a_subscription_of_the_customer(stripe_client, catalog) -> None:
+    customer, other = catalog.customer(), catalog.customer()
+    price = catalog.metered_price()
+    subscription = catalog.subscribe(customer, price)
+    theirs = catalog.subscribe(other, price)
+    session = stripe_client.v1.billing_portal.sessions.create(
+        {
+            "customer": customer.id,
+            "flow_data": {
+                "type": "subscription_cancel",
+                "subscription_cancel": {"subscription": subscription.id},
+                "after_completion": {"type": "redirect", "redirect": {"return_url": RETURN}},
+            },
+        }
+    )
+    assert session.flow.type == "subscription_cancel"
+    assert session.flow.subscription_cancel.subscription == subscription.id
+    assert (session.flow.after_completion.type, session.flow.after_completion.redirect.return_url) == ("redirect", RETURN)
+
+    with pytest.raises(stripe.InvalidRequestError) as caught:
+        stripe_client.v1.billing_portal.sessions.create(
+            {"customer": customer.id, "flow_data": {"type": "subscription_cancel", "subscription_cancel": {"subscription": theirs.id}}}
+        )
+    assert caught.value.user_message == NOT_THE_CUSTOMERS_SUBSCRIPTION.format(theirs.id, customer.id)
+
+    update_off = stripe_client.v1.billing_portal.configurations.create({"features": {"invoice_history": {"enabled": True}}})
+    with pytest.raises(stripe.InvalidRequestError) as caught:
+        stripe_client.v1.billing_portal.sessions.create(
+            {"customer": customer.id, "configuration": update_off.id,
+             "flow_data": {"type": "subscription_update", "subscription_update": {"subscription": subscription.id}}}
+        )
+    assert caught.value.user_message == FEATURE_DISABLED.format(feature="subscription_update", configuration=update_off.id)
