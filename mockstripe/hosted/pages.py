@@ -3,6 +3,7 @@ form, so the page works with JavaScript off."""
 
 from __future__ import annotations
 
+from datetime import datetime, timezone
 from typing import Any
 
 from ..dashboard.pages import esc, money
@@ -25,7 +26,9 @@ td{padding:6px 4px;border-bottom:1px solid #e3e8ee}td.num{text-align:right}tr.to
 label{display:block;margin:10px 0 4px}input,select{font:inherit;padding:6px;width:100%;box-sizing:border-box}
 button{font:inherit;background:#635bff;color:#fff;border:0;padding:10px 18px;margin-top:16px;cursor:pointer}
 .err{color:#c0123c;background:#fff0f3;border:1px solid #f5a5b8;padding:8px;margin-bottom:12px}
-.muted{color:#697386}
+.muted{color:#697386}.notice{background:#eefbf3;border:1px solid #9fdcb8;padding:8px;margin-bottom:12px}
+h2{font-size:16px;margin:18px 0 8px}td form{display:inline-flex;gap:6px;margin:2px 6px 2px 0}
+td form button{margin-top:0;padding:6px 12px}td select{width:auto}
 """
 
 
@@ -84,3 +87,79 @@ def closed(message: str) -> str:
 def thanks(session: Obj) -> str:
     """Shown after paying when the session has no `success_url`."""
     return document("Thanks for your order", f"<p class=muted>{esc(session['id'])} is complete.</p>")
+
+
+def _price_label(price: Obj, product_names: dict[str, str]) -> str:
+    name = product_names.get(price["product"], price["product"])
+    recurring = price.get("recurring") or {}
+    if recurring.get("usage_type") == "metered":
+        return f"{name} (billed by usage, per {recurring['interval']})"
+    per = f" / {recurring['interval']}" if recurring else ""
+    return f"{name} ({money(price['unit_amount'], price['currency'])}{per})"
+
+
+def _subscription_row(
+    base: str, subscription: Obj, features: Obj, switchable: list[Obj], product_names: dict[str, str]
+) -> str:
+    items = ", ".join(esc(_price_label(item["price"], product_names)) for item in subscription["items"]["data"])
+    ends = subscription["items"]["data"][0]["current_period_end"] if subscription["items"]["data"] else None
+    status = esc(subscription["status"])
+    if subscription["cancel_at_period_end"]:
+        status += f" <span class=muted>(cancels {esc(when_day(ends))})</span>"
+    actions = ""
+    live = subscription["status"] not in ("canceled", "incomplete_expired")
+    cancel = features["subscription_cancel"]
+    if live and cancel["enabled"] and not subscription["cancel_at_period_end"]:
+        label = "Cancel now" if cancel["mode"] == "immediately" else "Cancel at period end"
+        actions += (
+            f'<form method=post action="{base}/subscriptions/{esc(subscription["id"])}/cancel">'
+            f'<button type=submit class=cancel>{label}</button></form>'
+        )
+    current = {item["price"]["id"] for item in subscription["items"]["data"]}
+    others = [price for price in switchable if price["id"] not in current]
+    if live and others and len(subscription["items"]["data"]) == 1:
+        options = "".join(
+            f'<option value="{esc(p["id"])}">{esc(_price_label(p, product_names))}</option>' for p in others
+        )
+        actions += (
+            f'<form method=post action="{base}/subscriptions/{esc(subscription["id"])}/update">'
+            f'<select name=price aria-label="New price">{options}</select>'
+            '<button type=submit class=switch>Switch plan</button></form>'
+        )
+    return f"<tr id=\"{esc(subscription['id'])}\"><td>{items}</td><td>{status}</td><td>{actions}</td></tr>"
+
+
+def when_day(timestamp: int | None) -> str:
+    return "" if timestamp is None else datetime.fromtimestamp(timestamp, timezone.utc).strftime("%Y-%m-%d")
+
+
+def portal(
+    base: str,
+    customer: Obj,
+    session: Obj,
+    configuration: Obj,
+    subscriptions: list[Obj],
+    invoices: list[Obj],
+    switchable: list[Obj],
+    product_names: dict[str, str],
+    notice: str | None = None,
+) -> str:
+    """The customer portal: the customer's subscriptions (cancel, switch plan as the configuration
+    allows) and invoices, and Return."""
+    features = configuration["features"]
+    rows = "".join(_subscription_row(base, s, features, switchable, product_names) for s in subscriptions)
+    body = (f'<div class=notice role=status>{esc(notice)}</div>' if notice else "") + (
+        f"<p>{esc(customer['name'] or '')} <span class=muted>{esc(customer['email'] or '')}</span></p>"
+        "<h2>Subscriptions</h2>"
+        + (f"<table id=subscriptions>{rows}</table>" if rows else "<p class=muted>No subscriptions.</p>")
+    )
+    if features["invoice_history"]["enabled"]:
+        lines = "".join(
+            f"<tr><td>{esc(i['number'] or i['id'])}</td><td>{esc(when_day(i['created']))}</td>"
+            f"<td>{esc(i['status'])}</td><td class=num>{money(i['total'], i['currency'])}</td></tr>"
+            for i in invoices
+        )
+        body += "<h2>Invoices</h2>" + (f"<table id=invoices>{lines}</table>" if lines else "<p class=muted>No invoices.</p>")
+    if session["return_url"]:
+        body += f'<p><a id=return href="{esc(session["return_url"])}">Return</a></p>'
+    return document("Billing", body)

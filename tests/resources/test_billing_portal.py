@@ -103,3 +103,70 @@ def test_a_cancel_flow_names_a_subscription_of_the_customer(stripe_client, catal
              "flow_data": {"type": "subscription_update", "subscription_update": {"subscription": subscription.id}}}
         )
     assert caught.value.user_message == FEATURE_DISABLED.format(feature="subscription_update", configuration=update_off.id)
+
+
+def portal_path(session: stripe.billing_portal.Session, mockstripe_url: str) -> str:
+    return session.url[len(mockstripe_url):]
+
+
+def test_the_portal_page_cancels_at_period_end_through_the_api(stripe_client, catalog, raw, mockstripe_url) -> None:
+    customer = catalog.customer(email="jenny@example.com")
+    subscription = catalog.subscribe(customer, catalog.metered_price())
+    session = stripe_client.v1.billing_portal.sessions.create({"customer": customer.id, "return_url": RETURN})
+    path = portal_path(session, mockstripe_url)
+    page = raw.get(path)
+    assert page.status == 200 and "jenny@example.com" in page.body and "Alpaca AI tokens" in page.body
+    assert f'<a id=return href="{RETURN}">Return</a>' in page.body
+    assert "Cancel at period end" in page.body
+
+    done = raw.post(f"{path}/subscriptions/{subscription.id}/cancel", {})
+    assert (done.status, done.headers["Location"]) == (303, f"{path}?done=cancels")
+    after = stripe_client.v1.subscriptions.retrieve(subscription.id)
+    assert (after.status, after.cancel_at_period_end) == ("active", True)
+    event = stripe_client.v1.events.list({"limit": 1}).data[0]
+    assert (event.type, event.data.object.id, event.data.previous_attributes.cancel_at_period_end) == (
+        "customer.subscription.updated", subscription.id, False,
+    )
+    assert "will be canceled at the end of the billing period" in raw.get(f"{path}?done=cancels").body
+
+
+def test_the_portal_page_cancels_now_and_switches_prices_as_configured(stripe_client, catalog, raw, mockstripe_url) -> None:
+    customer = catalog.customer()
+    basic = catalog.licensed_price(unit_amount=1000)
+    pro = stripe_client.v1.prices.create(
+        {"currency": "usd", "unit_amount": 3000, "recurring": {"interval": "month"}, "product": basic.product}
+    )
+    configuration = stripe_client.v1.billing_portal.configurations.create(
+        {
+            "features": {
+                "subscription_cancel": {"enabled": True, "mode": "immediately"},
+                "subscription_update": {
+                    "enabled": True, "default_allowed_updates": ["price"], "proration_behavior": "none",
+                    "products": [{"product": basic.product, "prices": [basic.id, pro.id]}],
+                },
+            }
+        }
+    )
+    subscription = catalog.subscribe(customer, catalog.metered_price(), metadata={"plan": "usage"})
+    seats = stripe_client.v1.subscriptions.create(
+        {"customer": customer.id, "items": [{"price": basic.id, "quantity": 1}], "collection_method": "send_invoice",
+         "days_until_due": 30}
+    )
+    session = stripe_client.v1.billing_portal.sessions.create({"customer": customer.id, "configuration": configuration.id})
+    path = portal_path(session, mockstripe_url)
+    page = raw.get(path)
+    assert "Cancel now" in page.body and f'<option value="{pro.id}">' in page.body
+    assert "<a id=return" not in page.body  # no return_url
+
+    switched = raw.post(f"{path}/subscriptions/{seats.id}/update", {"price": pro.id})
+    assert switched.status == 303
+    assert stripe_client.v1.subscriptions.retrieve(seats.id)["items"].data[0].price.id == pro.id
+    refused = raw.post(f"{path}/subscriptions/{subscription.id}/update", {"price": "price_elsewhere"})
+    assert refused.status == 400 and "does not allow" in refused.body
+
+    canceled = raw.post(f"{path}/subscriptions/{subscription.id}/cancel", {})
+    assert canceled.status == 303
+    assert stripe_client.v1.subscriptions.retrieve(subscription.id).status == "canceled"
+    types = [e.type for e in stripe_client.v1.events.list({"limit": 3}).data]
+    # The switch, then the cancellation, each as the API sends it.
+    assert types == ["customer.subscription.deleted", "customer.subscription.updated", "billing_portal.session.created"]

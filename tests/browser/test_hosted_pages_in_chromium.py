@@ -1,0 +1,81 @@
+"""The hosted checkout page and customer portal in a real browser (Playwright driving Debian's
+Chromium, see conftest.py). The shop's own pages (success, cancel and return URLs) are answered by
+Playwright inside the browser, so nothing leaves the machine."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+SHOP = "http://shop.test"
+
+
+@pytest.fixture
+def shop(page) -> list[str]:
+    """The shop's pages: each URL the browser opens on it is recorded and answered with its path."""
+    opened: list[str] = []
+
+    def answer(route: Any) -> None:
+        opened.append(route.request.url)
+        route.fulfill(body=f"<h1>Shop: {route.request.url}</h1>", content_type="text/html")
+
+    page.route(f"{SHOP}/**", answer)
+    return opened
+
+
+def test_back_on_the_checkout_page_goes_to_cancel_url(page, shop, stripe_client) -> None:
+    from playwright.sync_api import expect  # noqa: PLC0415
+
+    price = stripe_client.v1.prices.create(
+        {"currency": "usd", "unit_amount": 1500, "recurring": {"interval": "month"}, "product_data": {"name": "Team plan"}}
+    )
+    session = stripe_client.v1.checkout.sessions.create(
+        {
+            "mode": "subscription",
+            "line_items": [{"price": price.id, "quantity": 2}],
+            "success_url": f"{SHOP}/welcome?session_id={{CHECKOUT_SESSION_ID}}",
+            "cancel_url": f"{SHOP}/pricing",
+            "customer_email": "jenny@example.com",
+        }
+    )
+    page.goto(session.url)
+    expect(page.get_by_role("heading", name="Checkout")).to_be_visible()
+    expect(page.locator("tr", has_text="Team plan")).to_contain_text("30.00 USD")
+    expect(page.locator("tr.total")).to_contain_text("30.00 USD")
+    expect(page.get_by_label("Email")).to_have_value("jenny@example.com")
+    page.get_by_role("link", name="Back").click()
+    expect(page.get_by_role("heading")).to_have_text(f"Shop: {SHOP}/pricing")
+    assert shop == [f"{SHOP}/pricing"]
+    assert stripe_client.v1.checkout.sessions.retrieve(session.id).status == "open"
+
+
+def test_cancel_a_subscription_in_the_portal(page, shop, stripe_client) -> None:
+    from playwright.sync_api import expect  # noqa: PLC0415
+
+    client = stripe_client
+    customer = client.v1.customers.create({"name": "Jenny Rosen", "email": "jenny@example.com"})
+    price = client.v1.prices.create(
+        {"currency": "usd", "unit_amount": 1500, "recurring": {"interval": "month"}, "product_data": {"name": "Team plan"}}
+    )
+    subscription = client.v1.subscriptions.create(
+        {"customer": customer.id, "items": [{"price": price.id}], "collection_method": "send_invoice", "days_until_due": 30}
+    )
+    session = client.v1.billing_portal.sessions.create({"customer": customer.id, "return_url": f"{SHOP}/account"})
+
+    page.goto(session.url)
+    expect(page.get_by_role("heading", name="Billing")).to_be_visible()
+    row = page.locator(f'tr[id="{subscription.id}"]')
+    expect(row).to_contain_text("Team plan")
+    expect(row).to_contain_text("active")
+    expect(page.locator("#invoices")).to_contain_text("15.00 USD")
+    row.get_by_role("button", name="Cancel at period end").click()
+    expect(page.get_by_role("status")).to_have_text("Your subscription will be canceled at the end of the billing period.")
+    expect(row).to_contain_text("cancels")
+    expect(row.get_by_role("button")).to_have_count(0)
+    after = client.v1.subscriptions.retrieve(subscription.id)
+    assert (after.status, after.cancel_at_period_end) == ("active", True)
+    assert client.v1.events.list({"limit": 1}).data[0].type == "customer.subscription.updated"
+
+    page.get_by_role("link", name="Return").click()
+    expect(page.get_by_role("heading")).to_have_text(f"Shop: {SHOP}/account")
