@@ -213,7 +213,8 @@ async def test_a_test_clock_advance_delivers_what_it_billed_in_order(quick, rece
     price = await client.v1.prices.create_async(
         {"currency": "usd", "unit_amount": 1000, "recurring": {"interval": "month"}, "product_data": {"name": "Seat"}}
     )
-    customer = await client.v1.customers.create_async({"name": "Clocked", "test_clock": clock.id})
+    card = {"payment_method": "pm_card_visa", "invoice_settings": {"default_payment_method": "pm_card_visa"}}
+    customer = await client.v1.customers.create_async({"name": "Clocked", "test_clock": clock.id, **card})
     await client.v1.subscriptions.create_async({"customer": customer.id, "items": [{"price": price.id}]})
     await endpoint(quick, f"{base}/ok")
     before = int(time.time())

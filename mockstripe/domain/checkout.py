@@ -222,7 +222,6 @@ def complete(
     payment_intent: str | None = None,
     subscription: str | None = None,
     invoice: str | None = None,
-    amount_total: int | None = None,
 ) -> Obj:
     """Mark a paid session `complete` (sends `checkout.session.completed`)."""
     changes: Obj = {
@@ -234,8 +233,6 @@ def complete(
         "subscription": subscription,
         "invoice": invoice,
     }
-    if amount_total is not None:
-        changes["amount_total"] = amount_total
     return account.update(session, changes, action="completed")
 
 

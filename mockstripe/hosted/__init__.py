@@ -12,7 +12,7 @@ from typing import Any, Awaitable, Callable, Mapping
 from aiohttp import web
 
 from ..domain import checkout
-from ..resources import billing_portal, subscriptions
+from ..resources import billing_portal, checkout_sessions, subscriptions
 from ..routing import Call, Handler, ServerState
 from ..store import Account, Cause
 from ..wire.errors import StripeError
@@ -32,6 +32,7 @@ NOT_ALLOWED = "The portal's configuration does not allow this."
 
 def add_routes(app: web.Application, state: ServerState) -> None:
     app.router.add_get(checkout.PAGE_PATH + "{id}", _checkout_page(state))
+    app.router.add_post(checkout.PAGE_PATH + "{id}", _checkout_pay(state))
     portal = billing_portal.PAGE_PATH + "{secret}"
     app.router.add_get(portal, _portal_page(state))
     app.router.add_post(portal + "/subscriptions/{id}/cancel", _portal_cancel(state))
@@ -76,6 +77,36 @@ def _checkout_page(state: ServerState) -> Page:
         return _html(pages.checkout(session, checkout.items_of(account, session)))
 
     return show
+
+
+def _checkout_pay(state: ServerState) -> Page:
+    """"Pay": the session is paid for through the API's own code, then the browser goes to its
+    `success_url`; a refused card shows Stripe's message on the page, and nothing was made."""
+
+    async def pay(request: web.Request) -> web.StreamResponse:
+        found = find_session(state, request.match_info["id"])
+        if found is None:
+            return _html(pages.closed("No such Checkout Session on this server."), 404)
+        account, session = found
+        form = {k: str(v).strip() for k, v in (await request.post()).items()}
+        choice, number, email = form.get("payment_method") or None, form.get("card_number") or None, form.get("email")
+
+        def complete(call: Call) -> Obj:
+            return checkout_sessions.pay(call, session, payment_method=choice, card_number=number, email=email)
+
+        try:
+            run(state, account, complete, {}, f"/v1/checkout/sessions/{session['id']}", {"id": session["id"]})
+        except StripeError as error:
+            if session["status"] != "open":
+                return _html(pages.closed(checkout.NOT_OPEN))
+            items = checkout.items_of(account, session)
+            return _html(pages.checkout(session, items, error.message, email or ""), error.status)
+        target = checkout.success_url(session)
+        if target is None:
+            return _html(pages.thanks(session))
+        raise web.HTTPSeeOther(target)
+
+    return pay
 
 
 def _portal_session(state: ServerState, secret: str) -> tuple[Account, Obj] | None:

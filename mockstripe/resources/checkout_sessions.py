@@ -3,9 +3,10 @@ pays for one as the hosted page does, for tests without a browser."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
-from ..domain import checkout
+from ..domain import cards, checkout, payments
 from ..routing import Area, Call, Endpoint
 from ..store import BY_THE_SERVER, Account
 from ..wire.errors import invalid
@@ -26,6 +27,7 @@ from ..wire.params import (
     Unsupported,
     endpoint,
 )
+from . import customers, payment_intents, subscriptions
 
 Obj = dict[str, Any]
 
@@ -202,6 +204,106 @@ def expire(call: Call) -> Obj:
     return checkout.expire(call.account, session)
 
 
+
+# Paying for a session: the hosted page's "Pay" and `/_mock/checkout/sessions/{id}/complete`.
+
+# UNSURE: on Stripe a card that needs 3-D Secure opens its challenge on the checkout page. There is
+# no challenge here: such a card is refused with Stripe's authentication decline, like a declined one.
+NEEDS_A_CARD = "Give a test card: `payment_method` (such as pm_card_visa) or `card_number` (such as 4242424242424242)."
+NOT_A_TEST_CARD = "No such test card: '{}'. Use a pm_card_* id such as pm_card_visa."
+
+COMPLETE = endpoint(
+    payment_method=String(),
+    card_number=String(max_length=40),
+    email=String(max_length=512),
+    exclusive=(("payment_method", "card_number"),),
+)
+
+
+def _card(payment_method: str | None, card_number: str | None) -> cards.Card:
+    if payment_method:
+        card = cards.named(payment_method)
+        if card is None:
+            raise invalid(NOT_A_TEST_CARD.format(payment_method), param="payment_method")
+        return card
+    if card_number:
+        return cards.from_number(card_number)
+    raise invalid(NEEDS_A_CARD, param="payment_method")
+
+
+def pay(call: Call, session: Obj, *, payment_method: str | None, card_number: str | None, email: str | None) -> Obj:
+    """Complete `session` as Stripe does when its customer pays: the customer (made if needed) gets
+    the card, the subscription or PaymentIntent is made and charged through the API's own handlers,
+    and the session is `complete` (`checkout.session.completed`). A card that would be refused is
+    refused before anything is made (Stripe's 402, the session still open)."""
+    account, mode = call.account, session["mode"]
+    checkout.check_open(session, account.now())
+    card = _card(payment_method, card_number)
+    decline = card.declines if mode == "setup" else card.charge_decline()
+    if decline is None and card.requires_authentication and mode != "setup":
+        decline = cards.AUTHENTICATION_REQUIRED
+    if decline is not None:
+        raise payments.card_error(decline)
+    if mode == "payment":
+        payments.minimum_amount(session["amount_total"], session["currency"])
+    email = email or (session["customer_details"] or {}).get("email") or session["customer_email"]
+    customer = account.find("customer", session["customer"]) if session["customer"] else None
+    now = account.clock_for(customer).now()
+    card_method = payments.new_payment_method(account, card, now, details={"email": email})
+    if customer is not None:
+        payments.attach(account, card_method, customer)
+    elif mode != "payment" or session["customer_creation"] == "always":
+        customer = customers.create(replace(call, params={"email": email, "payment_method": card_method["id"]}))
+    customer_id = customer["id"] if customer is not None else None
+    if mode == "subscription":
+        data = account.collection("checkout.session").private[session["id"]]["subscription_data"]
+        items = [
+            {"price": item["price"]["id"], **({} if item["quantity"] is None else {"quantity": item["quantity"]})}
+            for item in checkout.items_of(account, session)
+        ]
+        subscription = subscriptions.create(
+            replace(
+                call,
+                params={
+                    "customer": customer_id,
+                    "items": items,
+                    "default_payment_method": card_method["id"],
+                    "payment_behavior": "error_if_incomplete",
+                    "metadata": data.get("metadata"),
+                    "description": data.get("description"),
+                },
+            )
+        )
+        return checkout.complete(
+            account, session, email=email, customer=customer_id, subscription=subscription["id"],
+            invoice=subscription["latest_invoice"],
+        )
+    if mode == "payment":
+        intent = payment_intents.create(
+            replace(
+                call,
+                params={
+                    "amount": session["amount_total"],
+                    "currency": session["currency"],
+                    "customer": customer_id,
+                    "payment_method": card_method["id"],
+                    "confirm": True,
+                },
+            )
+        )
+        return checkout.complete(account, session, email=email, customer=customer_id, payment_intent=intent["id"])
+    return checkout.complete(account, session, email=email, customer=customer_id)
+
+
+def complete(call: Call) -> Obj:
+    session = call.path_object("checkout.session")
+    params = call.params
+    return pay(
+        call, session, payment_method=params.get("payment_method"), card_number=params.get("card_number"),
+        email=params.get("email"),
+    )
+
+
 AREA = Area(
     name="checkout_sessions",
     types=(CHECKOUT_SESSION, ObjectType(name="item", noun="line item")),
@@ -225,6 +327,11 @@ AREA = Area(
         Endpoint(
             "POST", "/v1/checkout/sessions/{session}/expire", expire, endpoint(),
             "Expire an open Checkout Session", returns="checkout.session",
+        ),
+        Endpoint(
+            "POST", "/_mock/checkout/sessions/{id}/complete", complete, COMPLETE,
+            "Pay for a Checkout Session as its hosted page does (`payment_method=pm_card_visa` or `card_number`)",
+            returns="checkout.session",
         ),
     ),
 )

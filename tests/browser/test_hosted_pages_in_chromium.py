@@ -79,3 +79,61 @@ def test_cancel_a_subscription_in_the_portal(page, shop, stripe_client) -> None:
 
     page.get_by_role("link", name="Return").click()
     expect(page.get_by_role("heading")).to_have_text(f"Shop: {SHOP}/account")
+
+
+def subscription_session(client) -> Any:
+    price = client.v1.prices.create(
+        {"currency": "usd", "unit_amount": 1500, "recurring": {"interval": "month"}, "product_data": {"name": "Team plan"}}
+    )
+    return client.v1.checkout.sessions.create(
+        {
+            "mode": "subscription",
+            "line_items": [{"price": price.id, "quantity": 2}],
+            "success_url": f"{SHOP}/welcome?session_id={{CHECKOUT_SESSION_ID}}",
+            "cancel_url": f"{SHOP}/pricing",
+        }
+    )
+
+
+def test_sign_up_through_the_checkout_page(page, shop, stripe_client) -> None:
+    from playwright.sync_api import expect  # noqa: PLC0415
+
+    session = subscription_session(stripe_client)
+    page.goto(session.url)
+    page.get_by_label("Email").fill("jenny@example.com")
+    page.get_by_label("Card number").fill("4242 4242 4242 4242")
+    page.get_by_role("button", name="Subscribe").click()
+
+    expect(page.get_by_role("heading")).to_have_text(f"Shop: {SHOP}/welcome?session_id={session.id}")
+    assert shop == [f"{SHOP}/welcome?session_id={session.id}"]
+    done = stripe_client.v1.checkout.sessions.retrieve(session.id)
+    assert (done.status, done.payment_status, done.customer_details.email) == ("complete", "paid", "jenny@example.com")
+    subscription = stripe_client.v1.subscriptions.retrieve(done.subscription)
+    assert (subscription.status, subscription.customer) == ("active", done.customer)
+    event = stripe_client.v1.events.list({"limit": 1}).data[0]
+    assert (event.type, event.data.object.id, event.data.object.subscription) == (
+        "checkout.session.completed", session.id, subscription.id,
+    )
+
+
+def test_a_declined_card_shows_stripes_message(page, shop, stripe_client) -> None:
+    from playwright.sync_api import expect  # noqa: PLC0415
+
+    session = subscription_session(stripe_client)
+    events_before = stripe_client.v1.events.list({"limit": 100}).data
+    page.goto(session.url)
+    page.get_by_label("Email").fill("jenny@example.com")
+    page.get_by_label("or a test card").select_option("pm_card_chargeDeclined")
+    page.get_by_role("button", name="Subscribe").click()
+
+    expect(page.get_by_role("alert")).to_have_text("Your card was declined.")
+    expect(page.get_by_label("Email")).to_have_value("jenny@example.com")
+    assert page.url == session.url and shop == []
+    assert stripe_client.v1.checkout.sessions.retrieve(session.id).status == "open"
+    assert stripe_client.v1.customers.list().data == []
+    assert stripe_client.v1.events.list({"limit": 100}).data == events_before
+
+    # The customer tries another card on the same page, and it goes through.
+    page.get_by_label("or a test card").select_option("pm_card_visa")
+    page.get_by_role("button", name="Subscribe").click()
+    expect(page.get_by_role("heading")).to_have_text(f"Shop: {SHOP}/welcome?session_id={session.id}")

@@ -166,3 +166,110 @@ def test_the_hosted_page_shows_what_is_bought_escaped(stripe_client, raw) -> Non
     closed = raw.get(f"/c/pay/{session.id}")
     assert closed.status == 200 and "This Checkout Session is no longer active." in closed.body
     assert raw.get("/c/pay/cs_test_unknown").status == 404
+
+
+def complete(raw, session_id: str, **form: str):
+    return raw.post(f"/_mock/checkout/sessions/{session_id}/complete", form)
+
+
+def test_paying_a_subscription_session_signs_the_customer_up(stripe_client, catalog, raw) -> None:
+    seats = catalog.licensed_price(unit_amount=1500)
+    tokens = catalog.metered_price()
+    session = stripe_client.v1.checkout.sessions.create(
+        {
+            "mode": "subscription",
+            "line_items": [{"price": seats.id, "quantity": 2}, {"price": tokens.id}],
+            "customer_email": "jenny@example.com",
+            "success_url": SUCCESS,
+            "subscription_data": {"metadata": {"plan": "team"}},
+        }
+    )
+    before = {e.id for e in stripe_client.v1.events.list({"limit": 100}).data}
+    reply = complete(raw, session.id, payment_method="pm_card_visa")
+    assert reply.status == 200, reply.body
+    done = stripe_client.v1.checkout.sessions.retrieve(session.id)
+    assert (done.status, done.payment_status, done.customer_details.email) == ("complete", "paid", "jenny@example.com")
+    assert reply.body == done.to_dict()
+
+    customer = stripe_client.v1.customers.retrieve(done.customer)
+    assert customer.email == "jenny@example.com"
+    subscription = stripe_client.v1.subscriptions.retrieve(done.subscription)
+    assert (subscription.status, subscription.customer, subscription.metadata.to_dict()) == ("active", customer.id, {"plan": "team"})
+    assert sorted((i.price.id, i.quantity) for i in subscription["items"].data) == sorted(
+        [(seats.id, 2), (tokens.id, None)]
+    )
+    card = stripe_client.v1.payment_methods.retrieve(subscription.default_payment_method)
+    assert (card.customer, card.card.last4, card.billing_details.email) == (customer.id, "4242", "jenny@example.com")
+    invoice = stripe_client.v1.invoices.retrieve(done.invoice)
+    assert (invoice.id, invoice.status, invoice.amount_paid) == (subscription.latest_invoice, "paid", 3000)
+    assert (done.amount_total, done.amount_subtotal) == (3000, 3000)
+
+    events = [e for e in reversed(stripe_client.v1.events.list({"limit": 100}).data) if e.id not in before]
+    types = [e.type for e in events]
+    assert types == [
+        "customer.created", "payment_method.attached", "customer.updated",  # the customer's currency
+        "customer.subscription.created", "invoice.created", "invoice.finalized",
+        "payment_intent.created", "payment_intent.succeeded", "charge.succeeded",
+        "invoice.paid", "invoice.payment_succeeded", "invoice_payment.paid",
+        "checkout.session.completed",
+    ]
+    assert events[-1].data.object.subscription == subscription.id
+
+    again = complete(raw, session.id, payment_method="pm_card_visa")
+    assert (again.status, again.error["message"]) == (400, "This Checkout Session is no longer active.")
+
+
+def test_a_declined_card_leaves_the_session_open_and_makes_nothing(stripe_client, catalog, raw) -> None:
+    session = stripe_client.v1.checkout.sessions.create(
+        {"mode": "subscription", "line_items": [{"price": catalog.licensed_price().id, "quantity": 1}],
+         "customer_email": "jenny@example.com"}
+    )
+    before = [e.id for e in stripe_client.v1.events.list({"limit": 100}).data]
+    reply = complete(raw, session.id, card_number="4000 0000 0000 0002")
+    assert reply.status == 402
+    assert (reply.error["type"], reply.error["code"], reply.error["decline_code"], reply.error["message"]) == (
+        "card_error", "card_declined", "generic_decline", "Your card was declined.",
+    )
+    assert stripe_client.v1.checkout.sessions.retrieve(session.id).status == "open"
+    assert [e.id for e in stripe_client.v1.events.list({"limit": 100}).data] == before
+    assert stripe_client.v1.customers.list().data == []
+    assert stripe_client.v1.subscriptions.list({"status": "all"}).data == []
+    assert stripe_client.v1.payment_methods.list().data == []
+
+
+def test_paying_a_payment_session_charges_the_customer(stripe_client, catalog, raw) -> None:
+    shirt = one_time_price(stripe_client)
+    customer = catalog.customer(email="jenny@example.com")
+    session = stripe_client.v1.checkout.sessions.create(
+        {"mode": "payment", "line_items": [{"price": shirt.id, "quantity": 2}], "customer": customer.id}
+    )
+    assert complete(raw, session.id, card_number="5555555555554444").status == 200
+    done = stripe_client.v1.checkout.sessions.retrieve(session.id)
+    assert (done.status, done.payment_status, done.customer, done.subscription) == ("complete", "paid", customer.id, None)
+    intent = stripe_client.v1.payment_intents.retrieve(done.payment_intent)
+    assert (intent.status, intent.amount, intent.currency, intent.customer) == ("succeeded", 5000, "usd", customer.id)
+    card = stripe_client.v1.payment_methods.retrieve(intent.payment_method)
+    assert (card.card.brand, card.customer) == ("mastercard", customer.id)
+    assert [s.id for s in stripe_client.v1.checkout.sessions.list({"payment_intent": intent.id}).data] == [session.id]
+
+
+def test_a_guest_payment_makes_no_customer(stripe_client, raw) -> None:
+    shirt = one_time_price(stripe_client)
+    session = stripe_client.v1.checkout.sessions.create({"mode": "payment", "line_items": [{"price": shirt.id, "quantity": 1}]})
+    assert session.customer_creation == "if_required"
+    assert complete(raw, session.id, payment_method="pm_card_visa", email="guest@example.com").status == 200
+    done = stripe_client.v1.checkout.sessions.retrieve(session.id)
+    assert (done.customer, done.customer_details.email) == (None, "guest@example.com")
+    assert stripe_client.v1.payment_intents.retrieve(done.payment_intent).status == "succeeded"
+    assert stripe_client.v1.customers.list().data == []
+
+
+def test_complete_needs_a_known_test_card(stripe_client, raw) -> None:
+    shirt = one_time_price(stripe_client)
+    session = stripe_client.v1.checkout.sessions.create({"mode": "payment", "line_items": [{"price": shirt.id, "quantity": 1}]})
+    missing = complete(raw, session.id)
+    assert (missing.status, missing.error["param"]) == (400, "payment_method")
+    unknown = complete(raw, session.id, payment_method="pm_card_nonsense")
+    assert unknown.error["message"] == "No such test card: 'pm_card_nonsense'. Use a pm_card_* id such as pm_card_visa."
+    wrong = complete(raw, session.id, card_number="4242424242424241")
+    assert (wrong.status, wrong.error["code"]) == (402, "incorrect_number")
