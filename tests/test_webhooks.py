@@ -423,3 +423,15 @@ async def test_a_malformed_answer_is_a_recorded_failure(quick, answer) -> None:
         assert (await quick.raw.get("/_mock/health")).status == 200
     finally:
         server.close()
+
+
+async def test_resetting_the_account_ends_its_deliveries(quick, receiver) -> None:
+    receiving, base = receiver
+    await endpoint(quick, f"{base}/fail", ["customer.created"])
+    await quick.client.v1.customers.create_async({"name": "Jenny"})
+    await eventually(lambda: len(receiving.of("fail")) == 1)
+    reset = await quick.raw.post("/_mock/reset", data={"api_key": quick.account.key})
+    assert reset.status == 200
+    await asyncio.sleep(sum(RETRIES) + 0.3)
+    assert len(receiving.of("fail")) == 1  # no retry reaches the receiver for a forgotten account
+    assert (await quick.raw.get("/_mock/health")).status == 200
