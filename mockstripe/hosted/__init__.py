@@ -7,12 +7,13 @@ one request of the account's would.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any, Awaitable, Callable, Mapping
 
 from aiohttp import web
 
-from ..domain import checkout
-from ..resources import billing_portal, checkout_sessions, subscriptions
+from ..domain import checkout, payments
+from ..resources import billing_portal, checkout_sessions, customers, subscriptions
 from ..routing import Call, Handler, ServerState
 from ..store import Account, Cause
 from ..wire.errors import StripeError
@@ -26,6 +27,7 @@ FORM = web.RequestKey("hosted_form", dict)
 CANCELED_NOW = "Your subscription was canceled."
 CANCELS_AT_PERIOD_END = "Your subscription will be canceled at the end of the billing period."
 SWITCHED = "Your plan was changed."
+CARD_ADDED = "Your card was added and will be used for future payments."
 NO_SUCH_PORTAL_SESSION = "This portal session is not known to this server (it may have been reset)."
 NOT_ALLOWED = "The portal's configuration does not allow this."
 
@@ -37,6 +39,7 @@ def add_routes(app: web.Application, state: ServerState) -> None:
     app.router.add_get(portal, _portal_page(state))
     app.router.add_post(portal + "/subscriptions/{id}/cancel", _portal_cancel(state))
     app.router.add_post(portal + "/subscriptions/{id}/update", _portal_switch(state))
+    app.router.add_post(portal + "/payment_methods", _portal_add_card(state))
 
 
 def _html(text: str, status: int = 200) -> web.Response:
@@ -159,14 +162,19 @@ def _render_portal(
     ]
     switchable = _switchable_prices(account, configuration)
     products = {p["id"]: p["name"] for p in account.collection("product").newest_first()}
+    cards = [m for m in account.collection("payment_method").newest_first() if m["customer"] == customer["id"]]
     base = billing_portal.PAGE_PATH + request.match_info["secret"]
     return _html(
-        pages.portal(base, customer, session, configuration, mine, invoices, switchable, products, notice), status
+        pages.portal(
+            base, customer, session, configuration, mine, invoices, switchable, products, cards,
+            notice=notice if status < 400 else None, error=notice if status >= 400 else None,
+        ),
+        status,
     )
 
 
 def _portal_page(state: ServerState) -> Page:
-    notices = {"canceled": CANCELED_NOW, "cancels": CANCELS_AT_PERIOD_END, "switched": SWITCHED}
+    notices = {"canceled": CANCELED_NOW, "cancels": CANCELS_AT_PERIOD_END, "switched": SWITCHED, "card": CARD_ADDED}
 
     def show(request: web.Request, account: Account, session: Obj, configuration: Obj) -> web.StreamResponse:
         return _render_portal(request, account, session, configuration, notices.get(request.query.get("done", "")))
@@ -220,3 +228,31 @@ def _portal_switch(state: ServerState) -> Page:
         raise web.HTTPSeeOther(f"{billing_portal.PAGE_PATH}{request.match_info['secret']}?done=switched")
 
     return _portal(state, switch)
+
+
+def _portal_add_card(state: ServerState) -> Page:
+    """A new card for the customer, checked with its issuer first, made their default for invoices."""
+
+    def add(request: web.Request, account: Account, session: Obj, configuration: Obj) -> web.StreamResponse:
+        if not configuration["features"]["payment_method_update"]["enabled"]:
+            return _render_portal(request, account, session, configuration, NOT_ALLOWED, 400)
+        form = request[FORM]
+        customer_id = session["customer"]
+
+        def save(call: Call) -> Obj:
+            card = checkout_sessions.test_card(form.get("payment_method") or None, form.get("card_number") or None)
+            if card.declines is not None:
+                raise payments.card_error(card.declines)
+            customer = account.find("customer", customer_id)
+            assert customer is not None
+            saved = payments.new_payment_method(account, card, account.clock_for(customer).now())
+            payments.attach(account, saved, customer)
+            return customers.update(replace(call, params={"invoice_settings": {"default_payment_method": saved["id"]}}))
+
+        try:
+            run(state, account, save, {}, f"/v1/customers/{customer_id}", {"id": customer_id})
+        except StripeError as error:
+            return _render_portal(request, account, session, configuration, error.message, error.status)
+        raise web.HTTPSeeOther(f"{billing_portal.PAGE_PATH}{request.match_info['secret']}?done=card")
+
+    return _portal(state, add)

@@ -142,13 +142,17 @@ def portal(
     invoices: list[Obj],
     switchable: list[Obj],
     product_names: dict[str, str],
+    cards: list[Obj],
     notice: str | None = None,
+    error: str | None = None,
 ) -> str:
     """The customer portal: the customer's subscriptions (cancel, switch plan as the configuration
     allows) and invoices, and Return."""
     features = configuration["features"]
     rows = "".join(_subscription_row(base, s, features, switchable, product_names) for s in subscriptions)
     body = (f'<div class=notice role=status>{esc(notice)}</div>' if notice else "") + (
+        f"<div class=err role=alert>{esc(error)}</div>" if error else ""
+    ) + (
         f"<p>{esc(customer['name'] or '')} <span class=muted>{esc(customer['email'] or '')}</span></p>"
         "<h2>Subscriptions</h2>"
         + (f"<table id=subscriptions>{rows}</table>" if rows else "<p class=muted>No subscriptions.</p>")
@@ -160,6 +164,25 @@ def portal(
             for i in invoices
         )
         body += "<h2>Invoices</h2>" + (f"<table id=invoices>{lines}</table>" if lines else "<p class=muted>No invoices.</p>")
+    if features["payment_method_update"]["enabled"]:
+        default = customer["invoice_settings"]["default_payment_method"]
+        saved = "".join(
+            f"<tr><td>{esc(m['card']['brand'])} •••• {esc(m['card']['last4'])}</td>"
+            f"<td>{m['card']['exp_month']:02d}/{m['card']['exp_year']}</td>"
+            f"<td>{'Default' if m['id'] == default else ''}</td></tr>"
+            for m in cards
+        )
+        choices = "".join(f'<option value="{esc(value)}">{esc(label)}</option>' for value, label in CARD_CHOICES)
+        body += (
+            "<h2>Payment methods</h2>"
+            + (f"<table id=payment_methods>{saved}</table>" if saved else "<p class=muted>No cards saved.</p>")
+            + f'<form method=post action="{base}/payment_methods" class=add-card>'
+            '<label for=card_number>Card number</label>'
+            '<input id=card_number name=card_number inputmode=numeric autocomplete=off placeholder="4242 4242 4242 4242">'
+            '<label for=payment_method>or a test card</label><select id=payment_method name=payment_method>'
+            f'<option value="">(use the number above)</option>{choices}</select>'
+            "<button type=submit>Add card</button></form>"
+        )
     if session["return_url"]:
         body += f'<p><a id=return href="{esc(session["return_url"])}">Return</a></p>'
     return document("Billing", body)

@@ -220,7 +220,7 @@ COMPLETE = endpoint(
 )
 
 
-def _card(payment_method: str | None, card_number: str | None) -> cards.Card:
+def test_card(payment_method: str | None, card_number: str | None) -> cards.Card:
     if payment_method:
         card = cards.named(payment_method)
         if card is None:
@@ -238,7 +238,7 @@ def pay(call: Call, session: Obj, *, payment_method: str | None, card_number: st
     refused before anything is made (Stripe's 402, the session still open)."""
     account, mode = call.account, session["mode"]
     checkout.check_open(session, account.now())
-    card = _card(payment_method, card_number)
+    card = test_card(payment_method, card_number)
     decline = card.declines if mode == "setup" else card.charge_decline()
     if decline is None and card.requires_authentication and mode != "setup":
         decline = cards.AUTHENTICATION_REQUIRED

@@ -77,6 +77,13 @@ def test_cancel_a_subscription_in_the_portal(page, shop, stripe_client) -> None:
     assert (after.status, after.cancel_at_period_end) == ("active", True)
     assert client.v1.events.list({"limit": 1}).data[0].type == "customer.subscription.updated"
 
+    page.get_by_label("Card number").fill("4242424242424242")
+    page.get_by_role("button", name="Add card").click()
+    expect(page.get_by_role("status")).to_have_text("Your card was added and will be used for future payments.")
+    expect(page.locator("#payment_methods")).to_contain_text("visa •••• 4242")
+    saved = client.v1.customers.retrieve(customer.id).invoice_settings.default_payment_method
+    assert client.v1.payment_methods.retrieve(saved).card.last4 == "4242"
+
     page.get_by_role("link", name="Return").click()
     expect(page.get_by_role("heading")).to_have_text(f"Shop: {SHOP}/account")
 

@@ -170,3 +170,24 @@ def test_the_portal_page_cancels_now_and_switches_prices_as_configured(stripe_cl
     types = [e.type for e in stripe_client.v1.events.list({"limit": 3}).data]
     # The switch, then the cancellation, each as the API sends it.
     assert types == ["customer.subscription.deleted", "customer.subscription.updated", "billing_portal.session.created"]
+
+
+def test_the_portal_page_adds_a_card_as_the_default(stripe_client, raw, mockstripe_url) -> None:
+    customer = stripe_client.v1.customers.create({"name": "Jenny Rosen"})
+    session = stripe_client.v1.billing_portal.sessions.create({"customer": customer.id})
+    path = portal_path(session, mockstripe_url)
+    assert "No cards saved." in raw.get(path).body
+
+    declined = raw.post(f"{path}/payment_methods", {"payment_method": "pm_card_chargeDeclined"})
+    assert declined.status == 402 and "<div class=err role=alert>Your card was declined.</div>" in declined.body
+    assert stripe_client.v1.payment_methods.list({"customer": customer.id}).data == []
+
+    added = raw.post(f"{path}/payment_methods", {"card_number": "5555 5555 5555 4444"})
+    assert (added.status, added.headers["Location"]) == (303, f"{path}?done=card")
+    saved = stripe_client.v1.payment_methods.list({"customer": customer.id}).data
+    assert [(m.card.brand, m.card.last4) for m in saved] == [("mastercard", "4444")]
+    assert stripe_client.v1.customers.retrieve(customer.id).invoice_settings.default_payment_method == saved[0].id
+    types = [e.type for e in stripe_client.v1.events.list({"limit": 2}).data]
+    assert types == ["customer.updated", "payment_method.attached"]
+    page = raw.get(f"{path}?done=card").body
+    assert "mastercard •••• 4444" in page and "Default" in page
