@@ -7,6 +7,7 @@ from dataclasses import replace
 from typing import Any
 
 from ..domain import cards, checkout, payments
+from ..domain.subscriptions import check_customer_currency
 from ..routing import Area, Call, Endpoint
 from ..store import BY_THE_SERVER, Account
 from ..wire.errors import invalid
@@ -244,15 +245,17 @@ def pay(call: Call, session: Obj, *, payment_method: str | None, card_number: st
         decline = cards.AUTHENTICATION_REQUIRED
     if decline is not None:
         raise payments.card_error(decline)
-    if mode == "payment":
-        payments.minimum_amount(session["amount_total"], session["currency"])
     email = email or (session["customer_details"] or {}).get("email") or session["customer_email"]
     customer = account.find("customer", session["customer"]) if session["customer"] else None
+    if mode == "payment":
+        payments.minimum_amount(session["amount_total"], session["currency"])
+    elif mode == "subscription" and customer is not None:
+        check_customer_currency(customer, session["currency"])
     now = account.clock_for(customer).now()
     card_method = payments.new_payment_method(account, card, now, details={"email": email})
     if customer is not None:
         payments.attach(account, card_method, customer)
-    elif mode != "payment" or session["customer_creation"] == "always":
+    elif mode == "subscription" or session["customer_creation"] == "always":
         customer = customers.create(replace(call, params={"email": email, "payment_method": card_method["id"]}))
     customer_id = customer["id"] if customer is not None else None
     if mode == "subscription":

@@ -273,3 +273,46 @@ def test_complete_needs_a_known_test_card(stripe_client, raw) -> None:
     assert unknown.error["message"] == "No such test card: 'pm_card_nonsense'. Use a pm_card_* id such as pm_card_visa."
     wrong = complete(raw, session.id, card_number="4242424242424241")
     assert (wrong.status, wrong.error["code"]) == (402, "incorrect_number")
+
+
+def test_a_setup_session_saves_a_card_for_later(stripe_client, raw) -> None:
+    customer = stripe_client.v1.customers.create({"email": "jenny@example.com"})
+    session = stripe_client.v1.checkout.sessions.create({"mode": "setup", "currency": "usd", "customer": customer.id})
+    assert (session.payment_status, session.amount_total, session.total_details) == ("no_payment_required", None, None)
+    assert stripe_client.v1.checkout.sessions.line_items.list(session.id).data == []
+    declined = complete(raw, session.id, payment_method="pm_card_chargeDeclinedExpiredCard")
+    assert (declined.status, declined.error["code"]) == (402, "expired_card")
+    assert complete(raw, session.id, payment_method="pm_card_amex").status == 200
+    done = stripe_client.v1.checkout.sessions.retrieve(session.id)
+    assert (done.status, done.payment_status, done.payment_intent, done.subscription) == (
+        "complete", "no_payment_required", None, None,
+    )
+    assert [m.card.brand for m in stripe_client.v1.payment_methods.list({"customer": customer.id}).data] == ["amex"]
+
+
+def test_a_customer_billing_in_another_currency_keeps_its_cards(stripe_client, catalog, raw) -> None:
+    customer = stripe_client.v1.customers.create({"email": "jenny@example.com"})
+    euros = catalog.licensed_price(currency="eur")
+    stripe_client.v1.subscriptions.create(
+        {"customer": customer.id, "items": [{"price": euros.id, "quantity": 1}], "collection_method": "send_invoice",
+         "days_until_due": 30}
+    )
+    session = stripe_client.v1.checkout.sessions.create(
+        {"mode": "subscription", "customer": customer.id, "line_items": [{"price": catalog.licensed_price().id, "quantity": 1}]}
+    )
+    refused = complete(raw, session.id, payment_method="pm_card_visa")
+    assert refused.status == 400 and "combine currencies" in refused.error["message"]
+    assert stripe_client.v1.payment_methods.list({"customer": customer.id}).data == []
+    assert stripe_client.v1.checkout.sessions.retrieve(session.id).status == "open"
+
+
+def test_customer_creation_always_makes_a_customer_for_a_payment(stripe_client, raw) -> None:
+    shirt = one_time_price(stripe_client)
+    session = stripe_client.v1.checkout.sessions.create(
+        {"mode": "payment", "line_items": [{"price": shirt.id, "quantity": 1}], "customer_creation": "always"}
+    )
+    assert complete(raw, session.id, payment_method="pm_card_visa", email="new@example.com").status == 200
+    done = stripe_client.v1.checkout.sessions.retrieve(session.id)
+    customer = stripe_client.v1.customers.retrieve(done.customer)
+    assert customer.email == "new@example.com"
+    assert stripe_client.v1.payment_intents.retrieve(done.payment_intent).customer == customer.id
