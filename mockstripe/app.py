@@ -20,7 +20,7 @@ import orjson
 from aiohttp import web
 from aiohttp.http_exceptions import BadHttpMethod, LineTooLong
 
-from . import admin, auth, dashboard
+from . import admin, auth, dashboard, hosted
 from .config import DEFAULT_API_VERSION, MAX_BODY_BYTES, Config
 from .delivery import Deliveries
 from .devtools import endpoints as devtools
@@ -77,6 +77,7 @@ def create_app(config: Config | None = None, areas: tuple[Area, ...] | None = No
     for endpoint in sorted(endpoints, key=_specificity):
         app.router.add_route(endpoint.method, endpoint.path, _handler(state, endpoint))
     dashboard.add_routes(app, state)
+    hosted.add_routes(app, state)
     # Registered last and indexed under "/", so it only answers what no endpoint matched,
     # including a known path with the wrong method.
     app.router.add_route("*", "/{unknown:.*}", _unrecognized)
@@ -371,7 +372,10 @@ def _execute(
 ) -> Outcome:
     """Run the handler; its errors, crashes included, become the (recordable) response. The changes
     it makes are the request's doing."""
-    call = Call(account=account, params=params, path_params=request.match_info, path=request.path, server=state)
+    call = Call(
+        account=account, params=params, path_params=request.match_info, path=request.path, server=state,
+        origin=f"{request.scheme}://{request.host}",
+    )
     try:
         if account is None:
             result = endpoint.handler(call)

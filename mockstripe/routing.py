@@ -38,6 +38,8 @@ class Call:
     path_params: Mapping[str, str]
     path: str
     server: ServerState
+    # The scheme and host the request came to (`http://127.0.0.1:12111`), for URLs of hosted pages.
+    origin: str = ""
 
     def now(self) -> int:
         return self.account.now()

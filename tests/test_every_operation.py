@@ -48,6 +48,11 @@ SETUP: list[tuple[str, dict[str, str]]] = [
     ("/v1/payment_intents", {"amount": "1000", "currency": "usd", "customer": "{customer}", "payment_method": "pm_card_visa", "confirm": "true"}),
     ("/v1/refunds", {"payment_intent": "{payment_intent}", "amount": "100"}),
     ("/v1/invoiceitems", {"customer": "{customer}", "amount": "100", "currency": "usd"}),
+    (
+        "/v1/checkout/sessions",
+        {"mode": "subscription", "line_items[0][price]": "{price}", "line_items[0][quantity]": "1"},
+    ),
+    ("/v1/billing_portal/configurations", {"features[invoice_history][enabled]": "true"}),
 ]
 
 
@@ -184,7 +189,8 @@ async def test_every_operation_of_the_spec_answers(aiohttp_client):
     # The others answer Stripe's 4xx: they name objects no API call can make here (a review, a
     # mandate), or need more than the minimal parameters (hand-built checks: an alert's
     # usage_threshold, a credit grant's customer, an invoice's customer, a refund's charge, a paid
-    # invoice not paid twice, a confirmed intent not confirmed again, ...), or come after a delete.
+    # invoice not paid twice, a confirmed intent not confirmed again, a Checkout Session's mode, a
+    # portal session's customer, ...), or come after a delete.
     assert succeeded >= 490, f"only {succeeded} of {answered} answered 200"
 
 

@@ -3,7 +3,9 @@
 from . import (
     accounts,
     alerts,
+    billing_portal,
     charges,
+    checkout_sessions,
     credits,
     customers,
     event_destinations,
@@ -52,4 +54,6 @@ AREAS = (
     webhook_endpoints.AREA,
     accounts.AREA,
     plans.AREA,
+    checkout_sessions.AREA,
+    billing_portal.AREA,
 )

@@ -55,6 +55,10 @@ _FORMATS: dict[str, tuple[str, int]] = {
     "credgr_test": ("61", 30),
     "cbtxn_test": ("61", 30),
     "we": ("1", 23),
+    "cs_test": ("a1", 58),
+    "li": ("1", 23),
+    "bpc": ("1", 23),
+    "bps": ("1", 23),
 }
 
 # n -> n random bytes.

@@ -42,7 +42,7 @@ def test_a_generic_create_is_stored_retrieved_updated_listed_and_deleted(raw):
 def test_ids_take_the_prefix_of_stripes_examples(raw):
     customer = raw.post("/v1/customers", "name=x").body
     assert raw.post("/v1/payment_intents", {"amount": "100", "currency": "usd"}).body["id"].startswith("pi_")
-    assert raw.post("/v1/checkout/sessions", {"mode": "payment", "customer": customer["id"]}).body["id"].startswith("cs_test_")
+    assert raw.post("/v1/setup_intents", {"customer": customer["id"]}).body["id"].startswith("seti_")
     assert raw.post(f"/v1/customers/{customer['id']}/tax_ids", {"type": "eu_vat", "value": "DE1"}).body["id"].startswith("txi_")
 
 
