@@ -15,7 +15,14 @@ def make_catalog(key: str) -> dict[str, str]:
     price = stripe.Price.create(
         product=product.id, currency="usd", unit_amount=900, recurring={"interval": "month"}, api_key=key
     )
-    customer = stripe.Customer.create(name="Ada", email="ada@example.com", api_key=key)
+    # A paying customer, as a real integration's: a subscription's first invoice is charged to its card.
+    customer = stripe.Customer.create(
+        name="Ada",
+        email="ada@example.com",
+        payment_method="pm_card_visa",
+        invoice_settings={"default_payment_method": "pm_card_visa"},
+        api_key=key,
+    )
     subscription = stripe.Subscription.create(customer=customer.id, items=[{"price": price.id}], api_key=key)
     return {
         "product": product.id,
