@@ -41,6 +41,14 @@ _FORMATS: dict[str, tuple[str, int]] = {
     "bmes": ("61", 30),
     "mtr_event_adj": ("61", 30),
     "req": ("", 14),
+    "pm": ("1", 23),
+    "pi": ("3", 23),
+    "ch": ("3", 23),
+    "re": ("3", 23),
+    "txn": ("3", 23),
+    "inpay": ("1", 23),
+    "we": ("1", 23),
+    "whdel": ("", 24),
     "fault": ("", 14),
     "alrt": ("61", 30),
     "evt_test": ("65", 40),
@@ -48,7 +56,6 @@ _FORMATS: dict[str, tuple[str, int]] = {
     "whsec": ("", 32),
     "credgr_test": ("61", 30),
     "cbtxn_test": ("61", 30),
-    "we": ("1", 23),
 }
 
 # n -> n random bytes.
