@@ -324,24 +324,47 @@ def item_line(item: Obj, invoice_id: str) -> Obj:
         "invoice": invoice_id,
         "livemode": False,
         "metadata": dict(item["metadata"]),
-        "parent": {
-            "invoice_item_details": {
-                "invoice_item": item["id"],
-                "proration": False,
-                "proration_details": {"credited_items": None},
-                "subscription": None,
-            },
-            "subscription_item_details": None,
-            "type": "invoice_item_details",
-        },
+        "parent": _item_line_parent(item),
         "period": dict(item["period"]),
         "pretax_credit_amounts": [],
         "pricing": item["pricing"],
         "quantity": item["quantity"],
         "quantity_decimal": item["quantity_decimal"],
-        "subscription": None,
+        "subscription": _subscription_of_item(item),
         "subtotal": item["amount"],
         "taxes": [],
+    }
+
+
+def _subscription_of_item(item: Obj) -> str | None:
+    details = (item["parent"] or {}).get("subscription_details")
+    return details["subscription"] if details is not None else None
+
+
+def _item_line_parent(item: Obj) -> Obj:
+    """A proration's line tells its subscription item; any other item's line tells the item."""
+    details = (item["parent"] or {}).get("subscription_details")
+    if item["proration"] and details is not None:
+        return {
+            "invoice_item_details": None,
+            "subscription_item_details": {
+                "invoice_item": item["id"],
+                "proration": True,
+                "proration_details": {"credited_items": item["proration_details"]["credited_items"]},
+                "subscription": details["subscription"],
+                "subscription_item": details["subscription_item"],
+            },
+            "type": "subscription_item_details",
+        }
+    return {
+        "invoice_item_details": {
+            "invoice_item": item["id"],
+            "proration": False,
+            "proration_details": {"credited_items": None},
+            "subscription": _subscription_of_item(item),
+        },
+        "subscription_item_details": None,
+        "type": "invoice_item_details",
     }
 
 
@@ -494,8 +517,9 @@ def store(account: Account, draft: Draft) -> Obj:
         account.create(entry)
     stored = account.create(invoice, lines=lines)
     for entry in lines:
-        details = entry["parent"]["invoice_item_details"]
-        item = account.find("invoiceitem", details["invoice_item"]) if details is not None else None
+        details = entry["parent"]["invoice_item_details"] or entry["parent"]["subscription_item_details"]
+        item_id = details["invoice_item"] if details is not None else None
+        item = account.find("invoiceitem", item_id) if item_id is not None else None
         if item is not None:
             account.update(item, {"invoice": invoice["id"]})
     return stored
@@ -569,6 +593,9 @@ def preview(account: Account, subscription: Obj, customer: Obj, *, new: bool, no
         if subscription["status"] == "canceled":
             raise no_upcoming_invoice(customer["id"])
         lines = next_lines(account, subscription, invoice_id=invoice_id, id_prefix="il_tmp")
+        # The customer's pending invoice items (prorations among them) come along on the renewal.
+        pending = pending_items(account, customer["id"], subscription["currency"])
+        lines += [item_line(item, invoice_id) for item in pending]
         period = _current_window(subscription)
         created = period[1]
     invoice = build_invoice(

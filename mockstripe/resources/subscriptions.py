@@ -6,6 +6,7 @@ from typing import Any
 
 from ..domain import cards, collection, payments
 from ..domain import invoices as invoicing
+from ..domain.prorations import Proration
 from ..domain.subscriptions import (
     METERED_QUANTITY,
     SAME_PRICE_TWICE,
@@ -392,6 +393,7 @@ def update(call: Call) -> Obj:
         raise missing("days_until_due")
     plan = _plan_item_changes(call, subscription)
     thresholds = _subscription_thresholds(params["billing_thresholds"], subscription) if params.get("billing_thresholds") else None
+    proration = Proration(account, subscription, params.get("proration_behavior"), params.get("proration_date"), now)
     default = params.get("default_payment_method")
     if default is not None:
         default = payments.attached_payment_method(
@@ -428,6 +430,7 @@ def update(call: Call) -> Obj:
         changes["cancellation_details"] = {**subscription["cancellation_details"], **params["cancellation_details"]}
     if "billing_thresholds" in params:  # "" removes them
         changes["billing_thresholds"] = thresholds
+    changes.update(proration.settle(items.listed))
     updated = items.tell(**changes)
     if thresholds is not None:
         account.service(Thresholds).watch(account, subscription)
