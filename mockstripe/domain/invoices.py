@@ -19,7 +19,7 @@ from ..store import Account
 from ..wire.errors import StripeError
 from ..wire.ids import new_id
 from ..wire.lists import list_object
-from . import collection, credits, payments
+from . import collection, credits, payments, trials
 from .metering import Metering
 from .prices import price_tiers
 from .subscriptions import following_period, is_metered
@@ -160,6 +160,9 @@ def creation_lines(
                     )
                 )
             continue
+        if subscription["status"] == "trialing":
+            lines.append(_trial_line(account, subscription, item, period, invoice_id=invoice_id, id_prefix=id_prefix))
+            continue
         share = _first_period_share(subscription, item)
         if share is not None and not prorate:
             continue
@@ -172,6 +175,17 @@ def creation_lines(
     return lines
 
 
+def _trial_line(
+    account: Account, subscription: Obj, item: Obj, period: tuple[int, int], *, invoice_id: str, id_prefix: str
+) -> Obj:
+    """A licensed item's free line for the trial: `Trial period for Pro`, 0."""
+    entry = line(account, subscription, item, item["quantity"], period, invoice_id=invoice_id, id_prefix=id_prefix)
+    product = account.find("product", item["price"]["product"])
+    name = product["name"] if product is not None else item["price"]["product"]
+    entry.update(amount=0, subtotal=0, description=f"Trial period for {name}")
+    return entry
+
+
 def next_lines(
     account: Account, subscription: Obj, *, invoice_id: str, id_prefix: str, items: list[Obj] | None = None
 ) -> list[Obj]:
@@ -182,6 +196,8 @@ def next_lines(
     for item in subscription["items"]["data"] if items is None else items:
         period = (item["current_period_start"], item["current_period_end"])
         if is_metered(item["price"]):
+            if not trials.TRIAL_USAGE_BILLED and trials.in_trial(subscription, period[1]):
+                continue
             used = usage(account, subscription["customer"], item["price"], *period)
             # Usage a threshold invoice already billed is not billed again.
             used = max(used - account_billing(account).billed(item["id"], period[0]), Decimal(0))

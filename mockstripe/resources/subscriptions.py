@@ -6,6 +6,7 @@ from typing import Any
 
 from ..domain import cards, collection, payments
 from ..domain import invoices as invoicing
+from ..domain import trials
 from ..domain.prorations import Proration
 from ..domain.subscriptions import (
     METERED_QUANTITY,
@@ -32,12 +33,14 @@ from ..wire.params import (
     MAX_DAYS_UNTIL_DUE,
     QUANTITY,
     TIMESTAMP,
+    AnyOf,
     Boolean,
     Currency,
     Enum,
     Hash,
     Integer,
     List,
+    Literal,
     Map,
     Ref,
     String,
@@ -125,9 +128,10 @@ UNSUPPORTED_ON_BOTH = {
         "add_invoice_items", "application_fee_percent", "automatic_tax", "billing_schedules", "billing_thresholds",
         "cancel_at", "default_source", "default_tax_rates", "discounts",
         "invoice_settings", "on_behalf_of", "payment_settings", "pending_invoice_item_interval",
-        "transfer_data", "trial_end", "trial_from_plan", "trial_settings",
+        "transfer_data",
     )
 }
+TRIAL_PARAMS = ("trial_end", "trial_from_plan", "trial_settings")
 
 # What both create and update set on a subscription.
 WRITABLE_ON_BOTH = dict(
@@ -156,7 +160,17 @@ CREATE = endpoint(
     backdate_start_date=Unsupported(),
     billing_cycle_anchor_config=Unsupported(),
     customer_account=Unsupported(),
-    trial_period_days=Unsupported(),
+    trial_period_days=Integer(minimum=0, maximum=trials.MAX_TRIAL_DAYS),
+    trial_end=AnyOf(TIMESTAMP, Literal(word="now")),
+    trial_from_plan=Boolean(),
+    trial_settings=Hash(
+        fields={
+            "end_behavior": Hash(
+                fields={"missing_payment_method": Enum("cancel", "create_invoice", "pause", required=True)},
+                required=True,
+            )
+        }
+    ),
     **{**UNSUPPORTED_ON_BOTH, "billing_thresholds": THRESHOLDS},
     checks=(_check_days_until_due,),
 )
@@ -167,6 +181,7 @@ UPDATE = endpoint(
     proration_date=TIMESTAMP,
     billing_cycle_anchor=Unsupported(),
     pause_collection=Unsupported(),
+    **{k: Unsupported() for k in TRIAL_PARAMS},
     **{**UNSUPPORTED_ON_BOTH, "billing_thresholds": THRESHOLDS},
 )
 CANCEL = endpoint(cancellation_details=CANCELLATION_DETAILS, invoice_now=Unsupported(), prorate=Unsupported())
@@ -258,6 +273,10 @@ def create(call: Call) -> Obj:
         metadata=merge_metadata({}, params.get("metadata") or {}),
         cancel_at_period_end=bool(params.get("cancel_at_period_end")),
     )
+    trial_end = trials.requested_trial_end(params, [request.price for request in requests], now)
+    if trial_end is not None:
+        end_behavior = (params.get("trial_settings") or {}).get("end_behavior") or {}
+        trials.start_trial(subscription, trial_end, now, end_behavior.get("missing_payment_method"))
     items = [build_item(subscription, request, now) for request in requests]
     watched = _set_thresholds(params, subscription, items)
     subscription["items"]["data"].extend(items)
