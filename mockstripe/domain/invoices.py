@@ -563,6 +563,29 @@ def cycle_invoice(account: Account, subscription: Obj, customer: Obj, items: lis
     return invoice, lines
 
 
+def final_invoice(account: Account, subscription: Obj, customer: Obj, now: int) -> Draft | None:
+    """The invoice of a subscription canceled now with `invoice_now`, not stored yet: its metered
+    items' usage so far and the customer's pending items (its prorations among them). None if empty."""
+    invoice_id = new_id("in")
+    lines = [
+        line(
+            account, subscription, item, usage(account, subscription["customer"], item["price"], item["current_period_start"], now),
+            (item["current_period_start"], now), invoice_id=invoice_id, id_prefix="il",
+        )
+        for item in subscription["items"]["data"]
+        if is_metered(item["price"])
+    ]
+    lines += [item_line(item, invoice_id) for item in pending_items(account, customer["id"], subscription["currency"])]
+    if not lines:
+        return None
+    start = min(item["current_period_start"] for item in subscription["items"]["data"])
+    invoice = build_invoice(
+        invoice_id, subscription, lines,
+        billing_reason=FINAL_USAGE_BILLING_REASON, created=now, period=(start, now), customer=customer,
+    )
+    return invoice, lines
+
+
 def finalize_when_due(account: Account, invoice: Obj, customer: Obj, now: int) -> None:
     """Finalize a draft subscription invoice whose time came. Usage is counted again first: events
     that arrived late for the period it bills still count until then."""

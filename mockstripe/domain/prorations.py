@@ -63,6 +63,21 @@ class Proration:
         return {} if invoice is None else {"latest_invoice": invoice["id"]}
 
 
+def credit_unused(
+    account: Account, subscription: Obj, customer: Obj, now: int
+) -> list[Obj]:
+    """A subscription canceled now with `prorate`: its licensed items' unused time, credited as
+    pending proration items."""
+    before = charges(account, subscription["items"]["data"])
+    return create_items(
+        account,
+        subscription,
+        customer,
+        lines_for(before, [], licensed_period(subscription), now),
+        now,
+    )
+
+
 def charges(account: Account, items: list[Obj]) -> list[Charge]:
     """The licensed items among `items`, as the maths prices them."""
     return [

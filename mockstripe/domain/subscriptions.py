@@ -101,11 +101,19 @@ def following_period(subscription: Obj, price: Obj, period_end: int) -> tuple[in
 
 
 def end_subscription(
-    account: Account, subscription: Obj, now: int, details: Obj | None = None, *, reason: str = "cancellation_requested"
+    account: Account,
+    subscription: Obj,
+    now: int,
+    details: Obj | None = None,
+    *,
+    reason: str = "cancellation_requested",
+    changes: Obj | None = None,
 ) -> None:
     """Cancel the subscription as of `now`, at the customer's request (or, `reason="payment_failed"`,
-    after its last payment retry failed); `details` adds the customer's comment and feedback."""
+    after its last payment retry failed); `details` adds the customer's comment and feedback, and
+    `changes` other fields that change with it (its final invoice)."""
     changes = {
+        **(changes or {}),
         "status": "canceled",
         "canceled_at": subscription["canceled_at"] or now,
         "ended_at": now,

@@ -7,6 +7,7 @@ from typing import Any
 from ..domain import cards, collection, payments
 from ..domain import invoices as invoicing
 from ..domain import trials
+from ..domain import prorations
 from ..domain.prorations import Proration
 from ..domain.subscriptions import (
     METERED_QUANTITY,
@@ -184,7 +185,7 @@ UPDATE = endpoint(
     **{k: Unsupported() for k in TRIAL_PARAMS},
     **{**UNSUPPORTED_ON_BOTH, "billing_thresholds": THRESHOLDS},
 )
-CANCEL = endpoint(cancellation_details=CANCELLATION_DETAILS, invoice_now=Unsupported(), prorate=Unsupported())
+CANCEL = endpoint(cancellation_details=CANCELLATION_DETAILS, invoice_now=Boolean(), prorate=Boolean())
 LIST = endpoint(
     **PAGE_PARAMS,
     automatic_tax=Hash(fields={"enabled": Boolean(required=True)}),
@@ -460,8 +461,18 @@ def cancel(call: Call) -> Obj:
     subscription = call.path_object("subscription")
     if subscription["status"] == "canceled":
         raise StripeError(ALREADY_CANCELED)
-    now = call.account.clock_for(subscription).now()
-    end_subscription(call.account, subscription, now, call.params.get("cancellation_details"))
+    account, params = call.account, call.params
+    now = account.clock_for(subscription).now()
+    customer = account.find("customer", subscription["customer"])
+    assert customer is not None
+    if params.get("prorate"):
+        prorations.credit_unused(account, subscription, customer, now)
+    draft = invoicing.final_invoice(account, subscription, customer, now) if params.get("invoice_now") else None
+    latest = {"latest_invoice": draft[0]["id"]} if draft is not None else {}
+    end_subscription(account, subscription, now, params.get("cancellation_details"), changes=latest)
+    if draft is not None:
+        invoice = invoicing.store(account, draft)
+        invoicing.finalize(account, invoice, customer, now)
     return subscription
 
 

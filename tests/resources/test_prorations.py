@@ -322,3 +322,70 @@ def test_a_proration_date_outside_the_period_is_a_400_and_changes_nothing(
     )
     assert plan.pending() == []
     assert events.new() == []
+
+
+def test_canceling_with_prorate_and_invoice_now_credits_the_unused_time_at_once(
+    stripe_client, catalog, events
+) -> None:
+    meter = catalog.meter()
+    plan = Plan(stripe_client, catalog, catalog.metered_price(meter))
+    plan.advance(JAN_16)
+    catalog.use(meter, plan.customer, 250, timestamp=JAN_16 - 60)
+    events.new()
+
+    canceled = stripe_client.v1.subscriptions.cancel(
+        plan.subscription.id,
+        {
+            "prorate": True,
+            "invoice_now": True,
+            "cancellation_details": {"comment": "Too pricey"},
+        },
+    )
+
+    assert (canceled.status, canceled.canceled_at, canceled.ended_at) == (
+        "canceled",
+        JAN_16,
+        JAN_16,
+    )
+    assert canceled.cancellation_details.comment == "Too pricey"
+    final = stripe_client.v1.invoices.retrieve(canceled.latest_invoice)
+    # The usage so far (3 packages of 100 at 4 cents) less Basic's unused $5.16.
+    assert [
+        (line.amount, line.period.start, line.period.end) for line in final.lines.data
+    ] == [
+        (12, JAN_1, JAN_16),
+        (UNUSED_BASIC, JAN_16, FEB_1),
+    ]
+    assert (final.total, final.amount_due, final.status, final.ending_balance) == (
+        12 + UNUSED_BASIC,
+        0,
+        "paid",
+        -504,
+    )
+    assert stripe_client.v1.customers.retrieve(plan.customer.id).balance == -504
+    assert plan.pending() == []
+    assert events.new() == [
+        "invoiceitem.created",
+        "customer.subscription.deleted",
+        "invoice.created",
+        "customer.updated",
+        "invoice.finalized",
+        "invoice.paid",
+        "invoice.payment_succeeded",
+    ]
+
+
+def test_canceling_with_prorate_alone_leaves_the_credit_pending(
+    stripe_client, catalog
+) -> None:
+    plan = Plan(stripe_client, catalog)
+    plan.advance(JAN_16)
+
+    canceled = stripe_client.v1.subscriptions.cancel(
+        plan.subscription.id, {"prorate": True}
+    )
+
+    assert canceled.latest_invoice == plan.subscription.latest_invoice
+    assert _proration_summary(plan.pending()) == [
+        (UNUSED_BASIC, "Unused time on Basic after 16 Jan 2025", True, JAN_16, FEB_1)
+    ]
