@@ -51,6 +51,7 @@ EMITS: dict[tuple[str, str], tuple[str, ...]] = {
     ("subscription", "trial_will_end"): ("customer.subscription.trial_will_end",),
     # UNSURE: whether Stripe sends `customer.subscription.updated` before `paused` (chosen) or not.
     ("subscription", "paused"): ("customer.subscription.updated", "customer.subscription.paused"),
+    ("subscription", "resumed"): ("customer.subscription.updated", "customer.subscription.resumed"),
     ("subscription", "deleted"): ("customer.subscription.deleted",),
     # A subscription whose first payment never came ends as `incomplete_expired`. UNSURE: Stripe may
     # send `customer.subscription.updated` for it instead.

@@ -558,8 +558,34 @@ def cycle_invoice(account: Account, subscription: Obj, customer: Obj, items: lis
         billing_reason="subscription_cycle" if cycling else FINAL_USAGE_BILLING_REASON,
         created=now, period=(min(i["current_period_start"] for i in items), now), customer=customer,
     )
-    invoice["auto_advance"] = True
-    invoice["automatically_finalizes_at"] = now + FINALIZATION_DELAY
+    # A subscription whose collection is paused with `keep_as_draft` leaves its invoices drafts.
+    kept = (subscription["pause_collection"] or {}).get("behavior") == "keep_as_draft"
+    invoice["auto_advance"] = not kept
+    invoice["automatically_finalizes_at"] = None if kept else now + FINALIZATION_DELAY
+    return invoice, lines
+
+
+# UNSURE: the billing reason of the invoice a resumed subscription's new period starts with.
+RESUME_BILLING_REASON = "subscription_update"
+
+
+def resume_invoice(account: Account, subscription: Obj, customer: Obj, now: int) -> Draft | None:
+    """The invoice of a subscription resumed now, not stored yet: its licensed items' new period."""
+    invoice_id = new_id("in")
+    lines = [
+        line(
+            account, subscription, item, item["quantity"], (item["current_period_start"], item["current_period_end"]),
+            invoice_id=invoice_id, id_prefix="il",
+        )
+        for item in subscription["items"]["data"]
+        if not is_metered(item["price"])
+    ]
+    if not lines:
+        return None
+    invoice = build_invoice(
+        invoice_id, subscription, lines,
+        billing_reason=RESUME_BILLING_REASON, created=now, period=(now, now), customer=customer,
+    )
     return invoice, lines
 
 
@@ -611,6 +637,15 @@ def finalize_when_due(account: Account, invoice: Obj, customer: Obj, now: int) -
 
 def collect(account: Account, invoice: Obj, customer: Obj, now: int) -> None:
     """Finalize a stored subscription invoice and charge it as a renewal: a decline is retried."""
+    subscription = collection.subscription_of(account, invoice)
+    paused = subscription["pause_collection"] if subscription is not None else None
+    if paused is not None:
+        # Collection paused: the invoice is finalized but not charged, then voided or written off.
+        finalize(account, invoice, customer, now, charge=False, prepare=False)
+        if invoice["status"] == "open":
+            settle = collection.void if paused["behavior"] == "void" else collection.mark_uncollectible
+            settle(account, invoice, now)
+        return
     outcome = finalize(account, invoice, customer, now)
     if outcome is not None:
         collection.settle_subscription(account, invoice, outcome, now)

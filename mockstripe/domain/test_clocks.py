@@ -55,6 +55,7 @@ def advance(account: Account, test_clock: Obj, target: int) -> None:
             for subscription in _due_expiries(account, clock_id, moment):
                 collection.expire(account, subscription, moment)
             for subscription in list(_live_subscriptions(account, clock_id)):
+                _resume_collection(account, subscription, moment)
                 trials.announce_end(account, subscription, moment)
                 _announce_renewal(account, subscription, moment)
                 _cycle(account, subscription, moment)
@@ -74,11 +75,22 @@ def _next_moment(account: Account, clock_id: str, target: int) -> int | None:
     moments += [
         notice
         for subscription in _live_subscriptions(account, clock_id)
-        for notice in (_renewal_notice(account, subscription), trials.notice_due(account, subscription))
+        for notice in (
+            _renewal_notice(account, subscription),
+            trials.notice_due(account, subscription),
+            (subscription["pause_collection"] or {}).get("resumes_at"),
+        )
         if notice is not None
     ]
     due = [moment for moment in moments if moment <= target]
     return min(due, default=None)
+
+
+def _resume_collection(account: Account, subscription: Obj, now: int) -> None:
+    """A subscription's collection paused until `resumes_at` resumes then."""
+    resumes_at = (subscription["pause_collection"] or {}).get("resumes_at")
+    if resumes_at is not None and resumes_at <= now:
+        account.update(subscription, {"pause_collection": None})
 
 
 class RenewalNotices:

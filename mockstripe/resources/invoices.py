@@ -406,12 +406,7 @@ def mark_uncollectible(call: Call) -> Obj:
     if invoice["status"] != "open":
         raise invalid(ONLY_OPEN_UNCOLLECTIBLE.format(invoice["status"]))
     now = call.account.clock_for(_customer(call, invoice)).now()
-    transitions = {**invoice["status_transitions"], "marked_uncollectible_at": now}
-    return call.account.update(
-        invoice,
-        {"status": "uncollectible", "next_payment_attempt": None, "status_transitions": transitions},
-        action="marked_uncollectible",
-    )
+    return collection.mark_uncollectible(call.account, invoice, now)
 
 
 def send(call: Call) -> Obj:

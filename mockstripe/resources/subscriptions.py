@@ -181,9 +181,28 @@ UPDATE = endpoint(
     **WRITABLE_ON_BOTH,
     proration_date=TIMESTAMP,
     billing_cycle_anchor=Unsupported(),
-    pause_collection=Unsupported(),
+    pause_collection=Hash(
+        fields={
+            "behavior": Enum("keep_as_draft", "mark_uncollectible", "void", required=True),
+            "resumes_at": TIMESTAMP,
+        },
+        nullable=True,
+    ),
     **{k: Unsupported() for k in TRIAL_PARAMS},
     **{**UNSUPPORTED_ON_BOTH, "billing_thresholds": THRESHOLDS},
+)
+RESUME = endpoint(
+    billing_cycle_anchor=Enum("now", "unchanged"),
+    proration_behavior=PRORATION_BEHAVIOR,
+    proration_date=TIMESTAMP,
+    payment_behavior=Unsupported(),
+)
+# UNSURE: Stripe's wording for resuming a subscription that is not paused.
+NOT_PAUSED = "Only a paused subscription can be resumed: this one is {}."
+ANCHOR_UNCHANGED = (
+    "billing_cycle_anchor=unchanged is not supported by mockstripe when resuming: the subscription resumes "
+    "with a new billing cycle starting now. Leave billing_cycle_anchor out, or see the README for what is "
+    "implemented."
 )
 CANCEL = endpoint(cancellation_details=CANCELLATION_DETAILS, invoice_now=Boolean(), prorate=Boolean())
 LIST = endpoint(
@@ -414,6 +433,7 @@ def update(call: Call) -> Obj:
     plan = _plan_item_changes(call, subscription)
     thresholds = _subscription_thresholds(params["billing_thresholds"], subscription) if params.get("billing_thresholds") else None
     proration = Proration(account, subscription, params.get("proration_behavior"), params.get("proration_date"), now)
+    pause = _pause_collection(params.get("pause_collection"), now)
     default = params.get("default_payment_method")
     if default is not None:
         default = payments.attached_payment_method(
@@ -450,11 +470,51 @@ def update(call: Call) -> Obj:
         changes["cancellation_details"] = {**subscription["cancellation_details"], **params["cancellation_details"]}
     if "billing_thresholds" in params:  # "" removes them
         changes["billing_thresholds"] = thresholds
+    if "pause_collection" in params:
+        changes["pause_collection"] = pause
     changes.update(proration.settle(items.listed))
     updated = items.tell(**changes)
     if thresholds is not None:
         account.service(Thresholds).watch(account, subscription)
     return updated
+
+
+def resume(call: Call) -> Obj:
+    """Resume a paused subscription: a new billing cycle starts now, and its first period is invoiced
+    and charged at once."""
+    subscription = call.path_object("subscription")
+    if subscription["status"] != "paused":
+        raise invalid(NOT_PAUSED.format(subscription["status"]))
+    if call.params.get("billing_cycle_anchor") == "unchanged":
+        raise invalid(ANCHOR_UNCHANGED, param="billing_cycle_anchor")
+    account = call.account
+    now = account.clock_for(subscription).now()
+    customer = account.find("customer", subscription["customer"])
+    assert customer is not None
+    items = ItemChanges(account, subscription)
+    for item in subscription["items"]["data"]:
+        items.update(item, {"current_period_start": now, "current_period_end": natural_period_end(now, item["price"])})
+    draft = invoicing.resume_invoice(account, subscription, customer, now)
+    changes = {**items.changes(), "status": "active", "billing_cycle_anchor": now}
+    if draft is not None:
+        changes["latest_invoice"] = draft[0]["id"]
+    account.update(subscription, changes, action="resumed", previous=items.previous())
+    if draft is not None:
+        invoice = invoicing.store(account, draft)
+        outcome = invoicing.finalize(account, invoice, customer, now)
+        if outcome is not None:
+            collection.settle_subscription(account, invoice, outcome, now)
+    return subscription
+
+
+def _pause_collection(pause: Obj | None, now: int) -> Obj | None:
+    """The subscription's `pause_collection` as asked for (None resumes collection)."""
+    if pause is None:
+        return None
+    resumes_at = pause.get("resumes_at")
+    if resumes_at is not None and resumes_at <= now:
+        raise invalid(trials.TRIAL_END_IN_PAST, param="pause_collection[resumes_at]")
+    return {"behavior": pause["behavior"], "resumes_at": resumes_at}
 
 
 def cancel(call: Call) -> Obj:
@@ -519,5 +579,6 @@ AREA = Area(
         Endpoint("GET", "/v1/subscriptions/{id}", retrieve, endpoint(), "Retrieve a subscription", returns="subscription"),
         Endpoint("POST", "/v1/subscriptions/{id}", update, UPDATE, "Update a subscription and its items", returns="subscription"),
         Endpoint("DELETE", "/v1/subscriptions/{id}", cancel, CANCEL, "Cancel a subscription", returns="subscription"),
+        Endpoint("POST", "/v1/subscriptions/{id}/resume", resume, RESUME, "Resume a paused subscription", returns="subscription"),
     ),
 )
