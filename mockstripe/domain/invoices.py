@@ -10,7 +10,7 @@ is the invoice due at the end of the current period: usage so far plus the next 
 from __future__ import annotations
 
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Any
+from typing import Any, Callable
 
 from ..billing.invoice import invoice_totals
 from ..billing.periods import boundary
@@ -326,10 +326,10 @@ def build_invoice(
     }
 
 
-def item_line(item: Obj, invoice_id: str) -> Obj:
+def item_line(item: Obj, invoice_id: str, *, id_prefix: str = "il") -> Obj:
     """The line a pending invoice item becomes on an invoice."""
     return {
-        "id": new_id("il"),
+        "id": new_id(id_prefix),
         "object": "line_item",
         "amount": item["amount"],
         "currency": item["currency"],
@@ -656,10 +656,27 @@ def all_lines(account: Account, invoice: Obj) -> list[Obj]:
     return account.collection("invoice").private[invoice["id"]]["lines"]
 
 
-def preview(account: Account, subscription: Obj, customer: Obj, *, new: bool, now: int) -> Obj:
+def preview(
+    account: Account,
+    subscription: Obj,
+    customer: Obj,
+    *,
+    new: bool,
+    now: int,
+    prorations: Callable[[str], list[Obj]] | None = None,
+    immediate: bool = False,
+) -> Obj:
     """The invoice a subscription will produce next, never stored: for a `new` one its first invoice,
-    else the one at the end of the current period."""
+    else the one at the end of the current period. `prorations(invoice_id)` gives the lines of a
+    previewed change's prorations: on that invoice, or (`immediate`, under `always_invoice`) alone on
+    the invoice the change makes now."""
     invoice_id = new_id("upcoming_in")
+    if immediate:
+        lines = prorations(invoice_id) if prorations is not None else []
+        return build_invoice(
+            invoice_id, subscription, lines,
+            billing_reason=PREVIEW_BILLING_REASON, created=now, period=(now, now), customer=customer,
+        )
     if new:
         lines = creation_lines(account, subscription, invoice_id=invoice_id, id_prefix="il_tmp")
         created, period = now, (now, now)
@@ -670,6 +687,8 @@ def preview(account: Account, subscription: Obj, customer: Obj, *, new: bool, no
         # The customer's pending invoice items (prorations among them) come along on the renewal.
         pending = pending_items(account, customer["id"], subscription["currency"])
         lines += [item_line(item, invoice_id) for item in pending]
+        if prorations is not None:
+            lines += prorations(invoice_id)
         period = _current_window(subscription)
         created = period[1]
     invoice = build_invoice(

@@ -40,10 +40,12 @@ class Proration:
         behavior: str | None,
         proration_date: int | None,
         now: int,
+        *,
+        param: str = "proration_date",
     ) -> None:
         self.account, self.subscription, self.now = account, subscription, now
         self.behavior = behavior or "create_prorations"
-        self.at = proration_instant(subscription, proration_date, now)
+        self.at = proration_instant(subscription, proration_date, now, param)
         self.period = licensed_period(subscription)
         self.before = charges(account, subscription["items"]["data"])
 
@@ -55,12 +57,38 @@ class Proration:
         account, subscription = self.account, self.subscription
         customer = account.find("customer", subscription["customer"])
         assert customer is not None
-        lines = lines_for(self.before, charges(account, items), self.period, self.at)
-        create_items(account, subscription, customer, lines, self.now)
+        create_items(account, subscription, customer, self.planned(items), self.now)
         if self.behavior != "always_invoice":
             return {}
         invoice = invoice_now(account, subscription, customer, self.now)
         return {} if invoice is None else {"latest_invoice": invoice["id"]}
+
+    def planned(self, items: list[Obj]) -> list[ProrationLine]:
+        """The prorations going to `items` makes, none under `proration_behavior=none`."""
+        if self.behavior == "none":
+            return []
+        return lines_for(
+            self.before, charges(self.account, items), self.period, self.at
+        )
+
+    def preview_lines(
+        self, items: list[Obj], customer: Obj, invoice_id: str
+    ) -> list[Obj]:
+        """The invoice lines of the prorations going to `items` would make, for a preview."""
+        lines = []
+        for entry in self.planned(items):
+            line = invoicing.item_line(
+                _invoice_item(
+                    self.account, self.subscription, customer, entry, self.now
+                ),
+                invoice_id,
+                id_prefix="il_tmp",
+            )
+            line["parent"]["subscription_item_details"]["invoice_item"] = (
+                None  # no item exists yet
+            )
+            lines.append(line)
+        return lines
 
 
 def credit_unused(
@@ -103,16 +131,21 @@ def licensed_period(subscription: Obj) -> tuple[int, int] | None:
     return min(periods) if periods else None
 
 
-def proration_instant(subscription: Obj, proration_date: int | None, now: int) -> int:
+def proration_instant(
+    subscription: Obj,
+    proration_date: int | None,
+    now: int,
+    param: str = "proration_date",
+) -> int:
     """When the change takes effect for prorating: `proration_date` if given (within the current
     period, and not before the subscription started), else now."""
     if proration_date is None:
         return now
     period = licensed_period(subscription) or (subscription["start_date"], now)
     if proration_date < max(period[0], subscription["start_date"]):
-        raise invalid(PRORATION_DATE_BEFORE_START, param="proration_date")
+        raise invalid(PRORATION_DATE_BEFORE_START, param=param)
     if proration_date > period[1]:
-        raise invalid(PRORATION_DATE_AFTER_END, param="proration_date")
+        raise invalid(PRORATION_DATE_AFTER_END, param=param)
     return proration_date
 
 

@@ -225,6 +225,33 @@ class ItemChanges:
         return self.account.update(self.subscription, {**self.changes(), **changes}, previous=self.previous())
 
 
+class UnsavedItems:
+    """`ItemChanges` on a copy of a subscription that is never stored (an invoice preview): its items
+    change in place, and nothing is recorded."""
+
+    def __init__(self, subscription: Obj) -> None:
+        self.subscription = subscription
+        self.listed = subscription["items"]["data"]
+
+    def add(self, item: Obj) -> Obj:
+        self.listed.append(item)
+        return item
+
+    def update(self, item: Obj, changes: Obj) -> Obj:
+        item.update(changes)
+        return item
+
+    def remove(self, item: Obj) -> Obj:
+        self.listed.remove(item)
+        return item
+
+
+def unsaved_copy(subscription: Obj) -> Obj:
+    """A deep copy of a stored subscription, to change without touching it."""
+    copy: Obj = orjson.loads(orjson.dumps(subscription))
+    return copy
+
+
 def lookup_price(account: Account, price_id: str) -> Obj:
     """A price known to exist (its id was checked by the param spec)."""
     price = account.find("price", price_id)

@@ -14,6 +14,7 @@ from ..domain.subscriptions import (
     SAME_PRICE_TWICE,
     ItemChanges,
     ItemRequest,
+    UnsavedItems,
     build_item,
     build_subscription,
     check_customer_currency,
@@ -382,15 +383,17 @@ def retrieve(call: Call) -> Obj:
     return call.path_object("subscription")
 
 
-def _plan_item_changes(call: Call, subscription: Obj) -> list[tuple[str, Obj, Obj | None]]:
-    """Check `items[]` of an update against the subscription as it will be; returns what to do
-    (`add`, `change` or `delete`, with the params and the existing item) without doing it."""
-    account = call.account
+ItemPlan = list[tuple[str, Obj, Obj | None]]
+
+
+def plan_item_changes(account: Any, subscription: Obj, changes: list[Obj], prefix: str = "items") -> ItemPlan:
+    """Check `items[]` of an update (at `prefix`) against the subscription as it will be; returns what
+    to do (`add`, `change` or `delete`, with the params and the existing item) without doing it."""
     current = {item["id"]: item for item in subscription["items"]["data"]}
     final_prices = {item_id: item["price"] for item_id, item in current.items()}
     plan: list[tuple[str, Obj, Obj | None]] = []
-    for i, change in enumerate(call.params.get("items") or []):
-        path = f"items[{i}]"
+    for i, change in enumerate(changes):
+        path = f"{prefix}[{i}]"
         item = current.get(change["id"]) if change.get("id") else None
         if change.get("id") and item is None:
             raise no_such("subscription item", change["id"], f"{path}[id]")
@@ -408,13 +411,34 @@ def _plan_item_changes(call: Call, subscription: Obj) -> list[tuple[str, Obj, Ob
         final_prices[item["id"] if item is not None else f"new{i}"] = price
         plan.append(("change" if item is not None else "add", change, item))
     if not final_prices:
-        raise invalid(LAST_ITEM, param="items")
+        raise invalid(LAST_ITEM, param=prefix)
     seen: set[str] = set()
     for price in final_prices.values():
         if price["id"] in seen:
-            raise invalid(SAME_PRICE_TWICE.format(price["id"]), param="items")
+            raise invalid(SAME_PRICE_TWICE.format(price["id"]), param=prefix)
         seen.add(price["id"])
     return plan
+
+
+def apply_item_plan(account: Any, subscription: Obj, plan: ItemPlan, items: ItemChanges | UnsavedItems, now: int) -> None:
+    """Carry out `plan_item_changes`' plan through `items` (stored, or a preview's copies)."""
+    for action, change, item in plan:
+        if action == "delete":
+            assert item is not None
+            items.remove(item)
+        elif action == "add":
+            request = ItemRequest("", lookup_price(account, change["price"]), change.get("quantity"), change.get("metadata"))
+            items.add(build_item(subscription, request, now))
+        else:
+            assert item is not None
+            item_changes: Obj = {}
+            if change.get("price") and change["price"] != item["price"]["id"]:
+                item_changes.update(price_change(subscription, item, lookup_price(account, change["price"]), now))
+            if change.get("quantity") is not None:
+                item_changes["quantity"] = change["quantity"]
+            if "metadata" in change:
+                item_changes["metadata"] = merge_metadata(item["metadata"], change["metadata"])
+            items.update(item, item_changes)
 
 
 def update(call: Call) -> Obj:
@@ -430,7 +454,7 @@ def update(call: Call) -> Obj:
         days = None
     elif days is None:
         raise missing("days_until_due")
-    plan = _plan_item_changes(call, subscription)
+    plan = plan_item_changes(account, subscription, params.get("items") or [])
     thresholds = _subscription_thresholds(params["billing_thresholds"], subscription) if params.get("billing_thresholds") else None
     proration = Proration(account, subscription, params.get("proration_behavior"), params.get("proration_date"), now)
     pause = _pause_collection(params.get("pause_collection"), now)
@@ -441,22 +465,7 @@ def update(call: Call) -> Obj:
         )["id"]
 
     items = ItemChanges(account, subscription)
-    for action, change, item in plan:
-        if action == "delete":
-            items.remove(item)  # type: ignore[arg-type]  # a deleted change always names its item
-        elif action == "add":
-            request = ItemRequest("", lookup_price(account, change["price"]), change.get("quantity"), change.get("metadata"))
-            items.add(build_item(subscription, request, now))
-        else:
-            assert item is not None
-            item_changes: Obj = {}
-            if change.get("price") and change["price"] != item["price"]["id"]:
-                item_changes.update(price_change(subscription, item, lookup_price(account, change["price"]), now))
-            if change.get("quantity") is not None:
-                item_changes["quantity"] = change["quantity"]
-            if "metadata" in change:
-                item_changes["metadata"] = merge_metadata(item["metadata"], change["metadata"])
-            items.update(item, item_changes)
+    apply_item_plan(account, subscription, plan, items, now)
     changes: Obj = {"collection_method": collection_method, "days_until_due": days}
     if "default_payment_method" in params:
         changes["default_payment_method"] = default

@@ -389,3 +389,60 @@ def test_canceling_with_prorate_alone_leaves_the_credit_pending(
     assert _proration_summary(plan.pending()) == [
         (UNUSED_BASIC, "Unused time on Basic after 16 Jan 2025", True, JAN_16, FEB_1)
     ]
+
+
+def test_a_preview_of_the_upgrade_shows_its_prorations_and_changes_nothing(
+    stripe_client, catalog, events
+) -> None:
+    plan = Plan(stripe_client, catalog)
+    plan.advance(JAN_16)
+    events.new()
+    details = {
+        "items": [{"id": plan.item.id, "price": plan.pro.id}],
+        "proration_date": JAN_16,
+    }
+
+    renewal = catalog.preview(plan.subscription, subscription_details=details)
+    now = catalog.preview(
+        plan.subscription,
+        subscription_details={**details, "proration_behavior": "always_invoice"},
+    )
+
+    assert [(line.amount, line.description) for line in renewal.lines.data] == [
+        (3000, "1 × Pro (at $30.00 / month)"),
+        (UNUSED_BASIC, "Unused time on Basic after 16 Jan 2025"),
+        (REMAINING_PRO, "Remaining time on Pro after 16 Jan 2025"),
+    ]
+    assert renewal.amount_due == 4032
+    assert [
+        line.parent.subscription_item_details.proration for line in renewal.lines.data
+    ] == [False, True, True]
+    assert [line.amount for line in now.lines.data] == [UNUSED_BASIC, REMAINING_PRO]
+    assert now.amount_due == 1032
+    assert (
+        stripe_client.v1.subscriptions.retrieve(plan.subscription.id)["items"]
+        .data[0]
+        .price.id
+        == plan.basic.id
+    )
+    assert plan.pending() == []
+    assert events.new() == []
+
+
+def test_a_preview_with_a_proration_date_outside_the_period_is_a_400(
+    stripe_client, catalog
+) -> None:
+    plan = Plan(stripe_client, catalog)
+    plan.advance(JAN_16)
+    with pytest.raises(stripe.InvalidRequestError) as raised:
+        catalog.preview(
+            plan.subscription,
+            subscription_details={
+                "items": [{"id": plan.item.id, "price": plan.pro.id}],
+                "proration_date": FEB_1 + 1,
+            },
+        )
+    assert (raised.value.http_status, raised.value.param) == (
+        400,
+        "subscription_details[proration_date]",
+    )
