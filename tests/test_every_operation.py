@@ -180,5 +180,6 @@ async def test_every_operation_of_the_spec_answers(aiohttp_client):
     # The others answer Stripe's 4xx: they name objects no API call can make here (a review, a
     # mandate), or need more than the minimal parameters (hand-built checks), or come after a delete.
     # The hand-built payment operations check what Stripe checks (an invoice is for a customer, a
-    # refund for a charge, a paid invoice is not paid twice, a confirmed intent not confirmed again).
-    assert succeeded >= 495, f"only {succeeded} of {answered} answered 200"
+    # refund for a charge, a paid invoice is not paid twice, a confirmed intent not confirmed again),
+    # and only a paused subscription resumes.
+    assert succeeded >= 494, f"only {succeeded} of {answered} answered 200"

@@ -6,6 +6,7 @@ from typing import Any
 
 from ..domain import collection, payments
 from ..domain import invoices as invoicing
+from ..domain.prorations import Proration
 from ..domain.subscriptions import (
     ItemRequest,
     UnsavedItems,
@@ -16,7 +17,6 @@ from ..domain.subscriptions import (
     lookup_price,
     unsaved_copy,
 )
-from ..domain.prorations import Proration
 from ..routing import Area, Call, Endpoint
 from ..wire.errors import StripeError, invalid, no_such
 from ..wire.lists import PAGE_EXCLUSIVE, PAGE_PARAMS, in_range, list_object

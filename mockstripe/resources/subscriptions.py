@@ -4,10 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..domain import cards, collection, payments
+from ..domain import cards, collection, payments, prorations, trials
 from ..domain import invoices as invoicing
-from ..domain import trials
-from ..domain import prorations
 from ..domain.prorations import Proration
 from ..domain.subscriptions import (
     METERED_QUANTITY,
