@@ -565,26 +565,30 @@ def cycle_invoice(account: Account, subscription: Obj, customer: Obj, items: lis
     return invoice, lines
 
 
-# UNSURE: the billing reason of the invoice a resumed subscription's new period starts with.
-RESUME_BILLING_REASON = "subscription_update"
+# UNSURE: the billing reason of the invoice a new cycle starting now (a resumed subscription, a trial
+# ended early) begins with.
+NEW_CYCLE_BILLING_REASON = "subscription_update"
 
 
-def resume_invoice(account: Account, subscription: Obj, customer: Obj, now: int) -> Draft | None:
-    """The invoice of a subscription resumed now, not stored yet: its licensed items' new period."""
+def new_cycle_invoice(
+    account: Account, subscription: Obj, customer: Obj, now: int, items: list[Obj] | None = None
+) -> Draft | None:
+    """The invoice of a billing cycle starting now, not stored yet: the licensed items' (of `items`,
+    by default the subscription's) new period."""
     invoice_id = new_id("in")
     lines = [
         line(
             account, subscription, item, item["quantity"], (item["current_period_start"], item["current_period_end"]),
             invoice_id=invoice_id, id_prefix="il",
         )
-        for item in subscription["items"]["data"]
+        for item in (subscription["items"]["data"] if items is None else items)
         if not is_metered(item["price"])
     ]
     if not lines:
         return None
     invoice = build_invoice(
         invoice_id, subscription, lines,
-        billing_reason=RESUME_BILLING_REASON, created=now, period=(now, now), customer=customer,
+        billing_reason=NEW_CYCLE_BILLING_REASON, created=now, period=(now, now), customer=customer,
     )
     return invoice, lines
 

@@ -44,7 +44,8 @@ class Proration:
         param: str = "proration_date",
     ) -> None:
         self.account, self.subscription, self.now = account, subscription, now
-        self.behavior = behavior or "create_prorations"
+        # A trial was never charged: a change during it has nothing to prorate.
+        self.behavior = "none" if subscription["status"] == "trialing" else behavior or "create_prorations"
         self.at = proration_instant(subscription, proration_date, now, param)
         self.period = licensed_period(subscription)
         self.before = charges(account, subscription["items"]["data"])

@@ -131,7 +131,11 @@ UNSUPPORTED_ON_BOTH = {
         "transfer_data",
     )
 }
-TRIAL_PARAMS = ("trial_end", "trial_from_plan", "trial_settings")
+TRIAL_PARAMS = ("trial_from_plan", "trial_settings")
+TRIAL_START_ON_UPDATE = (
+    "Starting a trial on a subscription that is not trialing is not supported by mockstripe: only "
+    "trial_end=now (or a later end for a trialing subscription) is. See the README for what is implemented."
+)
 
 # What both create and update set on a subscription.
 WRITABLE_ON_BOTH = dict(
@@ -180,6 +184,7 @@ UPDATE = endpoint(
     **WRITABLE_ON_BOTH,
     proration_date=TIMESTAMP,
     billing_cycle_anchor=Unsupported(),
+    trial_end=AnyOf(TIMESTAMP, Literal(word="now")),
     pause_collection=Hash(
         fields={
             "behavior": Enum("keep_as_draft", "mark_uncollectible", "void", required=True),
@@ -456,6 +461,9 @@ def update(call: Call) -> Obj:
     thresholds = _subscription_thresholds(params["billing_thresholds"], subscription) if params.get("billing_thresholds") else None
     proration = Proration(account, subscription, params.get("proration_behavior"), params.get("proration_date"), now)
     pause = _pause_collection(params.get("pause_collection"), now)
+    trial_end = _trial_change(subscription, params.get("trial_end"), now)
+    customer = account.find("customer", subscription["customer"])
+    assert customer is not None
     default = params.get("default_payment_method")
     if default is not None:
         default = payments.attached_payment_method(
@@ -480,10 +488,51 @@ def update(call: Call) -> Obj:
     if "pause_collection" in params:
         changes["pause_collection"] = pause
     changes.update(proration.settle(items.listed))
+    draft = _change_trial(account, subscription, customer, items, trial_end, changes, now)
     updated = items.tell(**changes)
     if thresholds is not None:
         account.service(Thresholds).watch(account, subscription)
+    if draft is not None:
+        invoice = invoicing.store(account, draft)
+        outcome = invoicing.finalize(account, invoice, customer, now)
+        if outcome is not None:
+            collection.settle_subscription(account, invoice, outcome, now)
     return updated
+
+
+def _trial_change(subscription: Obj, trial_end: int | str | None, now: int) -> int | None:
+    """When an update ends a trialing subscription's trial (`now`, or a later timestamp), checked."""
+    if trial_end is None or (trial_end == "now" and subscription["status"] != "trialing"):
+        return None
+    if subscription["status"] != "trialing":
+        raise invalid(TRIAL_START_ON_UPDATE, param="trial_end")
+    if trial_end == "now":
+        return now
+    assert isinstance(trial_end, int)
+    if trial_end <= now:
+        raise invalid(trials.TRIAL_END_IN_PAST, param="trial_end")
+    return trial_end
+
+
+def _change_trial(
+    account: Any, subscription: Obj, customer: Obj, items: ItemChanges, trial_end: int | None, changes: Obj, now: int
+) -> invoicing.Draft | None:
+    """Move a trial's end (adding to `changes`): ended now, a billing cycle starts at once and its
+    invoice (returned, not stored yet) charges it; a later end moves the first period's end."""
+    if trial_end is None:
+        return None
+    changes.update(trial_end=trial_end, billing_cycle_anchor=trial_end)
+    if trial_end > now:
+        for item in items.listed:
+            items.update(item, {"current_period_end": trial_end})
+        return None
+    for item in items.listed:
+        items.update(item, {"current_period_start": now, "current_period_end": natural_period_end(now, item["price"])})
+    changes["status"] = "active"
+    draft = invoicing.new_cycle_invoice(account, subscription, customer, now, items=items.listed)
+    if draft is not None:
+        changes["latest_invoice"] = draft[0]["id"]
+    return draft
 
 
 def resume(call: Call) -> Obj:
@@ -501,7 +550,7 @@ def resume(call: Call) -> Obj:
     items = ItemChanges(account, subscription)
     for item in subscription["items"]["data"]:
         items.update(item, {"current_period_start": now, "current_period_end": natural_period_end(now, item["price"])})
-    draft = invoicing.resume_invoice(account, subscription, customer, now)
+    draft = invoicing.new_cycle_invoice(account, subscription, customer, now)
     changes = {**items.changes(), "status": "active", "billing_cycle_anchor": now}
     if draft is not None:
         changes["latest_invoice"] = draft[0]["id"]
