@@ -28,7 +28,7 @@ from .devtools.faults import AFTER, BEFORE, ConnectionDropped, Fault, Faults, fa
 from .devtools.requestlog import DROPPED, request_log
 from .idempotency import IdempotencyRecords, Outcome, Recorded, mismatch
 from .resources import AREAS, generic
-from .routing import Area, Call, Endpoint, ServerState, is_v2
+from .routing import Area, Call, Download, Endpoint, ServerState, is_v2
 from .store import BY_THE_SERVER, Account, Cause, own_account_id
 from .wire.decode import decode_form, decode_json
 from .wire.errors import StripeError, internal_error, unrecognized_url
@@ -323,7 +323,7 @@ async def _answer(
         headers["Idempotency-Key"] = key
         outcome = await _run_once(request, state, endpoint, account, key, rid)
     headers.update(outcome.headers)
-    return web.Response(body=outcome.body, status=outcome.status, headers=headers, content_type=JSON)
+    return web.Response(body=outcome.body, status=outcome.status, headers=headers, content_type=outcome.content_type)
 
 
 async def _run_once(
@@ -381,6 +381,8 @@ def _execute(
                 result = endpoint.handler(call)
             finally:
                 account.cause = BY_THE_SERVER
+        if isinstance(result, Download):
+            return Outcome(200, result.body, content_type=result.content_type)
         paths = params.get("expand")
         if paths:
             result = expand(result, paths, state.types, account)

@@ -69,6 +69,14 @@ class Call:
         )
 
 
+@dataclass(frozen=True)
+class Download:
+    """A handler's answer that is a file rather than JSON (a quote's PDF)."""
+
+    body: bytes
+    content_type: str
+
+
 Handler = Callable[[Call], Any]
 
 

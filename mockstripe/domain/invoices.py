@@ -516,11 +516,13 @@ def first_invoice(
     return invoice, lines
 
 
-def issue(account: Account, draft: Draft, customer: Obj, now: int, *, charge: bool, off_session: bool) -> Obj:
-    """Store a subscription's first invoice with its lines, finalize it and collect it (`charge`);
-    a declined first payment is not retried."""
+def issue(
+    account: Account, draft: Draft, customer: Obj, now: int, *, charge: bool, off_session: bool, retries: bool = False
+) -> Obj:
+    """Store a subscription invoice made on the spot with its lines, finalize it and collect it
+    (`charge`); a declined first payment is not retried (`retries` for one that is, as a threshold's)."""
     invoice = store(account, draft)
-    outcome = finalize(account, invoice, customer, now, charge=charge, off_session=off_session, retries=False)
+    outcome = finalize(account, invoice, customer, now, charge=charge, off_session=off_session, retries=retries)
     if outcome is not None:
         collection.settle_subscription(account, invoice, outcome, now)
     return invoice
@@ -636,11 +638,6 @@ def finalize_when_due(account: Account, invoice: Obj, customer: Obj, now: int) -
         account.update(entry, {**recounted, "id": entry["id"]})
     totals = invoice_totals((entry["amount"] for entry in lines), customer["balance"]).as_fields()
     account.update(invoice, totals)
-    collect(account, invoice, customer, now)
-
-
-def collect(account: Account, invoice: Obj, customer: Obj, now: int) -> None:
-    """Finalize a stored subscription invoice and charge it as a renewal: a decline is retried."""
     subscription = collection.subscription_of(account, invoice)
     paused = subscription["pause_collection"] if subscription is not None else None
     if paused is not None:

@@ -47,8 +47,6 @@ _FORMATS: dict[str, tuple[str, int]] = {
     "re": ("3", 23),
     "txn": ("3", 23),
     "inpay": ("1", 23),
-    "we": ("1", 23),
-    "whdel": ("", 24),
     "fault": ("", 14),
     "alrt": ("61", 30),
     "evt_test": ("65", 40),
@@ -56,6 +54,7 @@ _FORMATS: dict[str, tuple[str, int]] = {
     "whsec": ("", 32),
     "credgr_test": ("61", 30),
     "cbtxn_test": ("61", 30),
+    "we": ("1", 23),
 }
 
 # n -> n random bytes.
