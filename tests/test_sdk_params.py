@@ -45,6 +45,7 @@ SDK_PARAMS: dict[tuple[str, str], str | None] = {
     ("GET", "/v1/subscriptions/{id}"): "SubscriptionRetrieveParams",
     ("POST", "/v1/subscriptions/{id}"): "SubscriptionUpdateParams",
     ("DELETE", "/v1/subscriptions/{id}"): "SubscriptionCancelParams",
+    ("POST", "/v1/subscriptions/{id}/resume"): "SubscriptionResumeParams",
     ("POST", "/v1/subscription_items"): "SubscriptionItemCreateParams",
     ("GET", "/v1/subscription_items"): "SubscriptionItemListParams",
     ("GET", "/v1/subscription_items/{id}"): "SubscriptionItemRetrieveParams",

@@ -258,6 +258,16 @@ def void(account: Account, invoice: Obj, now: int) -> Obj:
     )
 
 
+def mark_uncollectible(account: Account, invoice: Obj, now: int) -> Obj:
+    """An open invoice that will not be collected."""
+    transitions = {**invoice["status_transitions"], "marked_uncollectible_at": now}
+    return account.update(
+        invoice,
+        {"status": "uncollectible", "next_payment_attempt": None, "status_transitions": transitions},
+        action="marked_uncollectible",
+    )
+
+
 def settle_subscription(account: Account, invoice: Obj, outcome: Outcome, now: int) -> None:
     """What a subscription becomes after a payment of its invoice: paid makes it `active` again; a
     failed renewal makes it `past_due`, and after its last retry what the account's settings say. A

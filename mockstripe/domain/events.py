@@ -48,6 +48,10 @@ EMITS: dict[tuple[str, str], tuple[str, ...]] = {
     ("subscription", "updated"): ("customer.subscription.updated",),
     # Canceling ends a subscription (it stays retrievable); deleting its test clock removes it.
     ("subscription", "canceled"): ("customer.subscription.deleted",),
+    ("subscription", "trial_will_end"): ("customer.subscription.trial_will_end",),
+    # UNSURE: whether Stripe sends `customer.subscription.updated` before `paused` (chosen) or not.
+    ("subscription", "paused"): ("customer.subscription.updated", "customer.subscription.paused"),
+    ("subscription", "resumed"): ("customer.subscription.updated", "customer.subscription.resumed"),
     ("subscription", "deleted"): ("customer.subscription.deleted",),
     # A subscription whose first payment never came ends as `incomplete_expired`. UNSURE: Stripe may
     # send `customer.subscription.updated` for it instead.

@@ -10,7 +10,7 @@ is the invoice due at the end of the current period: usage so far plus the next 
 from __future__ import annotations
 
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Any
+from typing import Any, Callable
 
 from ..billing.invoice import invoice_totals
 from ..billing.periods import boundary
@@ -19,7 +19,7 @@ from ..store import Account
 from ..wire.errors import StripeError
 from ..wire.ids import new_id
 from ..wire.lists import list_object
-from . import collection, credits, payments
+from . import collection, credits, payments, trials
 from .metering import Metering
 from .prices import price_tiers
 from .subscriptions import following_period, is_metered
@@ -160,6 +160,9 @@ def creation_lines(
                     )
                 )
             continue
+        if subscription["status"] == "trialing":
+            lines.append(_trial_line(account, subscription, item, period, invoice_id=invoice_id, id_prefix=id_prefix))
+            continue
         share = _first_period_share(subscription, item)
         if share is not None and not prorate:
             continue
@@ -172,6 +175,17 @@ def creation_lines(
     return lines
 
 
+def _trial_line(
+    account: Account, subscription: Obj, item: Obj, period: tuple[int, int], *, invoice_id: str, id_prefix: str
+) -> Obj:
+    """A licensed item's free line for the trial: `Trial period for Pro`, 0."""
+    entry = line(account, subscription, item, item["quantity"], period, invoice_id=invoice_id, id_prefix=id_prefix)
+    product = account.find("product", item["price"]["product"])
+    name = product["name"] if product is not None else item["price"]["product"]
+    entry.update(amount=0, subtotal=0, description=f"Trial period for {name}")
+    return entry
+
+
 def next_lines(
     account: Account, subscription: Obj, *, invoice_id: str, id_prefix: str, items: list[Obj] | None = None
 ) -> list[Obj]:
@@ -182,6 +196,8 @@ def next_lines(
     for item in subscription["items"]["data"] if items is None else items:
         period = (item["current_period_start"], item["current_period_end"])
         if is_metered(item["price"]):
+            if not trials.TRIAL_USAGE_BILLED and trials.in_trial(subscription, period[1]):
+                continue
             used = usage(account, subscription["customer"], item["price"], *period)
             # Usage a threshold invoice already billed is not billed again.
             used = max(used - account_billing(account).billed(item["id"], period[0]), Decimal(0))
@@ -310,10 +326,10 @@ def build_invoice(
     }
 
 
-def item_line(item: Obj, invoice_id: str) -> Obj:
+def item_line(item: Obj, invoice_id: str, *, id_prefix: str = "il") -> Obj:
     """The line a pending invoice item becomes on an invoice."""
     return {
-        "id": new_id("il"),
+        "id": new_id(id_prefix),
         "object": "line_item",
         "amount": item["amount"],
         "currency": item["currency"],
@@ -324,24 +340,47 @@ def item_line(item: Obj, invoice_id: str) -> Obj:
         "invoice": invoice_id,
         "livemode": False,
         "metadata": dict(item["metadata"]),
-        "parent": {
-            "invoice_item_details": {
-                "invoice_item": item["id"],
-                "proration": False,
-                "proration_details": {"credited_items": None},
-                "subscription": None,
-            },
-            "subscription_item_details": None,
-            "type": "invoice_item_details",
-        },
+        "parent": _item_line_parent(item),
         "period": dict(item["period"]),
         "pretax_credit_amounts": [],
         "pricing": item["pricing"],
         "quantity": item["quantity"],
         "quantity_decimal": item["quantity_decimal"],
-        "subscription": None,
+        "subscription": _subscription_of_item(item),
         "subtotal": item["amount"],
         "taxes": [],
+    }
+
+
+def _subscription_of_item(item: Obj) -> str | None:
+    details = (item["parent"] or {}).get("subscription_details")
+    return details["subscription"] if details is not None else None
+
+
+def _item_line_parent(item: Obj) -> Obj:
+    """A proration's line tells its subscription item; any other item's line tells the item."""
+    details = (item["parent"] or {}).get("subscription_details")
+    if item["proration"] and details is not None:
+        return {
+            "invoice_item_details": None,
+            "subscription_item_details": {
+                "invoice_item": item["id"],
+                "proration": True,
+                "proration_details": {"credited_items": item["proration_details"]["credited_items"]},
+                "subscription": details["subscription"],
+                "subscription_item": details["subscription_item"],
+            },
+            "type": "subscription_item_details",
+        }
+    return {
+        "invoice_item_details": {
+            "invoice_item": item["id"],
+            "proration": False,
+            "proration_details": {"credited_items": None},
+            "subscription": _subscription_of_item(item),
+        },
+        "subscription_item_details": None,
+        "type": "invoice_item_details",
     }
 
 
@@ -496,8 +535,9 @@ def store(account: Account, draft: Draft) -> Obj:
         account.create(entry)
     stored = account.create(invoice, lines=lines)
     for entry in lines:
-        details = entry["parent"]["invoice_item_details"]
-        item = account.find("invoiceitem", details["invoice_item"]) if details is not None else None
+        details = entry["parent"]["invoice_item_details"] or entry["parent"]["subscription_item_details"]
+        item_id = details["invoice_item"] if details is not None else None
+        item = account.find("invoiceitem", item_id) if item_id is not None else None
         if item is not None:
             account.update(item, {"invoice": invoice["id"]})
     return stored
@@ -520,8 +560,61 @@ def cycle_invoice(account: Account, subscription: Obj, customer: Obj, items: lis
         billing_reason="subscription_cycle" if cycling else FINAL_USAGE_BILLING_REASON,
         created=now, period=(min(i["current_period_start"] for i in items), now), customer=customer,
     )
-    invoice["auto_advance"] = True
-    invoice["automatically_finalizes_at"] = now + FINALIZATION_DELAY
+    # A subscription whose collection is paused with `keep_as_draft` leaves its invoices drafts.
+    kept = (subscription["pause_collection"] or {}).get("behavior") == "keep_as_draft"
+    invoice["auto_advance"] = not kept
+    invoice["automatically_finalizes_at"] = None if kept else now + FINALIZATION_DELAY
+    return invoice, lines
+
+
+# UNSURE: the billing reason of the invoice a new cycle starting now (a resumed subscription, a trial
+# ended early) begins with.
+NEW_CYCLE_BILLING_REASON = "subscription_update"
+
+
+def new_cycle_invoice(
+    account: Account, subscription: Obj, customer: Obj, now: int, items: list[Obj] | None = None
+) -> Draft | None:
+    """The invoice of a billing cycle starting now, not stored yet: the licensed items' (of `items`,
+    by default the subscription's) new period."""
+    invoice_id = new_id("in")
+    lines = [
+        line(
+            account, subscription, item, item["quantity"], (item["current_period_start"], item["current_period_end"]),
+            invoice_id=invoice_id, id_prefix="il",
+        )
+        for item in (subscription["items"]["data"] if items is None else items)
+        if not is_metered(item["price"])
+    ]
+    if not lines:
+        return None
+    invoice = build_invoice(
+        invoice_id, subscription, lines,
+        billing_reason=NEW_CYCLE_BILLING_REASON, created=now, period=(now, now), customer=customer,
+    )
+    return invoice, lines
+
+
+def final_invoice(account: Account, subscription: Obj, customer: Obj, now: int) -> Draft | None:
+    """The invoice of a subscription canceled now with `invoice_now`, not stored yet: its metered
+    items' usage so far and the customer's pending items (its prorations among them). None if empty."""
+    invoice_id = new_id("in")
+    lines = [
+        line(
+            account, subscription, item, usage(account, subscription["customer"], item["price"], item["current_period_start"], now),
+            (item["current_period_start"], now), invoice_id=invoice_id, id_prefix="il",
+        )
+        for item in subscription["items"]["data"]
+        if is_metered(item["price"])
+    ]
+    lines += [item_line(item, invoice_id) for item in pending_items(account, customer["id"], subscription["currency"])]
+    if not lines:
+        return None
+    start = min(item["current_period_start"] for item in subscription["items"]["data"])
+    invoice = build_invoice(
+        invoice_id, subscription, lines,
+        billing_reason=FINAL_USAGE_BILLING_REASON, created=now, period=(start, now), customer=customer,
+    )
     return invoice, lines
 
 
@@ -545,6 +638,15 @@ def finalize_when_due(account: Account, invoice: Obj, customer: Obj, now: int) -
         account.update(entry, {**recounted, "id": entry["id"]})
     totals = invoice_totals((entry["amount"] for entry in lines), customer["balance"]).as_fields()
     account.update(invoice, totals)
+    subscription = collection.subscription_of(account, invoice)
+    paused = subscription["pause_collection"] if subscription is not None else None
+    if paused is not None:
+        # Collection paused: the invoice is finalized but not charged, then voided or written off.
+        finalize(account, invoice, customer, now, charge=False, prepare=False)
+        if invoice["status"] == "open":
+            settle = collection.void if paused["behavior"] == "void" else collection.mark_uncollectible
+            settle(account, invoice, now)
+        return
     outcome = finalize(account, invoice, customer, now)
     if outcome is not None:
         collection.settle_subscription(account, invoice, outcome, now)
@@ -555,10 +657,27 @@ def all_lines(account: Account, invoice: Obj) -> list[Obj]:
     return account.collection("invoice").private[invoice["id"]]["lines"]
 
 
-def preview(account: Account, subscription: Obj, customer: Obj, *, new: bool, now: int) -> Obj:
+def preview(
+    account: Account,
+    subscription: Obj,
+    customer: Obj,
+    *,
+    new: bool,
+    now: int,
+    prorations: Callable[[str], list[Obj]] | None = None,
+    immediate: bool = False,
+) -> Obj:
     """The invoice a subscription will produce next, never stored: for a `new` one its first invoice,
-    else the one at the end of the current period."""
+    else the one at the end of the current period. `prorations(invoice_id)` gives the lines of a
+    previewed change's prorations: on that invoice, or (`immediate`, under `always_invoice`) alone on
+    the invoice the change makes now."""
     invoice_id = new_id("upcoming_in")
+    if immediate:
+        lines = prorations(invoice_id) if prorations is not None else []
+        return build_invoice(
+            invoice_id, subscription, lines,
+            billing_reason=PREVIEW_BILLING_REASON, created=now, period=(now, now), customer=customer,
+        )
     if new:
         lines = creation_lines(account, subscription, invoice_id=invoice_id, id_prefix="il_tmp")
         created, period = now, (now, now)
@@ -566,6 +685,11 @@ def preview(account: Account, subscription: Obj, customer: Obj, *, new: bool, no
         if subscription["status"] == "canceled":
             raise no_upcoming_invoice(customer["id"])
         lines = next_lines(account, subscription, invoice_id=invoice_id, id_prefix="il_tmp")
+        # The customer's pending invoice items (prorations among them) come along on the renewal.
+        pending = pending_items(account, customer["id"], subscription["currency"])
+        lines += [item_line(item, invoice_id) for item in pending]
+        if prorations is not None:
+            lines += prorations(invoice_id)
         period = _current_window(subscription)
         created = period[1]
     invoice = build_invoice(

@@ -101,11 +101,19 @@ def following_period(subscription: Obj, price: Obj, period_end: int) -> tuple[in
 
 
 def end_subscription(
-    account: Account, subscription: Obj, now: int, details: Obj | None = None, *, reason: str = "cancellation_requested"
+    account: Account,
+    subscription: Obj,
+    now: int,
+    details: Obj | None = None,
+    *,
+    reason: str = "cancellation_requested",
+    changes: Obj | None = None,
 ) -> None:
     """Cancel the subscription as of `now`, at the customer's request (or, `reason="payment_failed"`,
-    after its last payment retry failed); `details` adds the customer's comment and feedback."""
+    after its last payment retry failed); `details` adds the customer's comment and feedback, and
+    `changes` other fields that change with it (its final invoice)."""
     changes = {
+        **(changes or {}),
         "status": "canceled",
         "canceled_at": subscription["canceled_at"] or now,
         "ended_at": now,
@@ -215,6 +223,33 @@ class ItemChanges:
     def tell(self, **changes: Any) -> Obj:
         """Record the items' changes, with `changes` of the subscription's own fields, as one update."""
         return self.account.update(self.subscription, {**self.changes(), **changes}, previous=self.previous())
+
+
+class UnsavedItems:
+    """`ItemChanges` on a copy of a subscription that is never stored (an invoice preview): its items
+    change in place, and nothing is recorded."""
+
+    def __init__(self, subscription: Obj) -> None:
+        self.subscription = subscription
+        self.listed = subscription["items"]["data"]
+
+    def add(self, item: Obj) -> Obj:
+        self.listed.append(item)
+        return item
+
+    def update(self, item: Obj, changes: Obj) -> Obj:
+        item.update(changes)
+        return item
+
+    def remove(self, item: Obj) -> Obj:
+        self.listed.remove(item)
+        return item
+
+
+def unsaved_copy(subscription: Obj) -> Obj:
+    """A deep copy of a stored subscription, to change without touching it."""
+    copy: Obj = orjson.loads(orjson.dumps(subscription))
+    return copy
 
 
 def lookup_price(account: Account, price_id: str) -> Obj:

@@ -13,7 +13,7 @@ from typing import Any, Iterator
 
 from ..billing.periods import boundary
 from ..store import BY_THE_SERVER, Account
-from . import collection
+from . import collection, trials
 from . import invoices as invoicing
 from .subscriptions import ItemChanges, end_subscription, following_period
 
@@ -55,6 +55,8 @@ def advance(account: Account, test_clock: Obj, target: int) -> None:
             for subscription in _due_expiries(account, clock_id, moment):
                 collection.expire(account, subscription, moment)
             for subscription in list(_live_subscriptions(account, clock_id)):
+                _resume_collection(account, subscription, moment)
+                trials.announce_end(account, subscription, moment)
                 _announce_renewal(account, subscription, moment)
                 _cycle(account, subscription, moment)
         account.update(test_clock, {"frozen_time": target, "status": "ready", "status_details": {}}, action="ready")
@@ -73,10 +75,22 @@ def _next_moment(account: Account, clock_id: str, target: int) -> int | None:
     moments += [
         notice
         for subscription in _live_subscriptions(account, clock_id)
-        if (notice := _renewal_notice(account, subscription)) is not None
+        for notice in (
+            _renewal_notice(account, subscription),
+            trials.notice_due(account, subscription),
+            (subscription["pause_collection"] or {}).get("resumes_at"),
+        )
+        if notice is not None
     ]
     due = [moment for moment in moments if moment <= target]
     return min(due, default=None)
+
+
+def _resume_collection(account: Account, subscription: Obj, now: int) -> None:
+    """A subscription's collection paused until `resumes_at` resumes then."""
+    resumes_at = (subscription["pause_collection"] or {}).get("resumes_at")
+    if resumes_at is not None and resumes_at <= now:
+        account.update(subscription, {"pause_collection": None})
 
 
 class RenewalNotices:
@@ -116,6 +130,16 @@ def _cycle(account: Account, subscription: Obj, now: int) -> None:
     ended = [item for item in subscription["items"]["data"] if item["current_period_end"] <= now]
     if not ended:
         return
+    changes: Obj = {}
+    if subscription["status"] == "trialing":
+        behavior = subscription["trial_settings"]["end_behavior"]["missing_payment_method"]
+        if behavior != "create_invoice" and not trials.has_payment_method(account, subscription):
+            if behavior == "cancel":
+                end_subscription(account, subscription, now)
+            else:
+                account.update(subscription, {"status": "paused"}, action="paused")
+            return
+        changes["status"] = "active"
     draft = invoicing.cycle_invoice(account, subscription, _customer(account, subscription), ended, now)
     latest = {"latest_invoice": draft[0]["id"]} if draft is not None else {}
     if subscription["cancel_at_period_end"]:
@@ -128,15 +152,15 @@ def _cycle(account: Account, subscription: Obj, now: int) -> None:
     for item in ended:
         start, end = following_period(subscription, item["price"], item["current_period_end"])
         items.update(item, {"current_period_start": start, "current_period_end": end})
-    items.tell(**latest)
+    items.tell(**latest, **changes)
     if draft is not None:
         invoicing.store(account, draft)
 
 
 def _live_subscriptions(account: Account, clock_id: str) -> Iterator[Obj]:
-    """The clock's subscriptions that still bill: not canceled, and their customer not deleted."""
+    """The clock's subscriptions that still bill: not canceled or paused, and their customer not deleted."""
     for subscription in account.collection("subscription").newest_first():
-        if subscription["test_clock"] == clock_id and subscription["status"] != "canceled":
+        if subscription["test_clock"] == clock_id and subscription["status"] not in ("canceled", "paused"):
             if account.find("customer", subscription["customer"]) is not None:
                 yield subscription
 

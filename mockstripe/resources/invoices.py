@@ -6,16 +6,19 @@ from typing import Any
 
 from ..domain import collection, payments
 from ..domain import invoices as invoicing
+from ..domain.prorations import Proration
 from ..domain.subscriptions import (
     ItemRequest,
+    UnsavedItems,
     build_item,
     build_subscription,
     check_customer_currency,
     check_items,
     lookup_price,
+    unsaved_copy,
 )
 from ..routing import Area, Call, Endpoint
-from ..wire.errors import StripeError, invalid
+from ..wire.errors import StripeError, invalid, no_such
 from ..wire.lists import PAGE_EXCLUSIVE, PAGE_PARAMS, in_range, list_object
 from ..wire.objects import ListOf, ObjectType
 from ..wire.params import (
@@ -35,7 +38,7 @@ from ..wire.params import (
     merge_metadata,
     missing,
 )
-from .subscriptions import MAX_ITEMS, NEW_ITEM
+from .subscriptions import MAX_ITEMS, NEW_ITEM, PRORATION_BEHAVIOR, apply_item_plan, plan_item_changes
 
 Obj = dict[str, Any]
 
@@ -43,18 +46,18 @@ NOTHING_TO_PREVIEW = (
     "You must provide at least one of: subscription, schedule, subscription_details.items, "
     "schedule_details.phases, invoice_items."
 )
-DETAILS_WITH_SUBSCRIPTION = (
-    "The parameter subscription_details is not supported by mockstripe together with subscription: "
-    "previewing changes to an existing subscription is not implemented."
-)
 
 
 def _check_preview(values: Obj, path: str) -> None:
     details = values.get("subscription_details") or {}
     if values.get("subscription") is None and not details.get("items"):
         raise invalid(NOTHING_TO_PREVIEW)
-    if values.get("subscription") is not None and details:
-        raise invalid(DETAILS_WITH_SUBSCRIPTION, param="subscription_details")
+    if values.get("subscription") is None:
+        for i, item in enumerate(details.get("items") or []):
+            if item.get("id") is not None:
+                raise no_such("subscription item", item["id"], f"subscription_details[items][{i}][id]")
+            if item.get("price") is None:
+                raise missing(f"subscription_details[items][{i}][price]")
     if values.get("subscription") is None and values.get("customer") is None:
         raise missing("customer")
 
@@ -62,8 +65,11 @@ def _check_preview(values: Obj, path: str) -> None:
 PREVIEW_ITEM = Hash(
     fields={
         **NEW_ITEM.fields,
-        # Changes to the items of an existing subscription are not previewed.
-        **{k: Unsupported() for k in ("clear_usage", "deleted", "id")},
+        # With `subscription`: changes to its items, as `items[]` of an update has them.
+        "id": String(nullable=False),
+        "deleted": Boolean(),
+        "price": Ref(object_type="price", noun="price"),
+        "clear_usage": Unsupported(),
     }
 )
 CREATE_PREVIEW = endpoint(
@@ -80,11 +86,13 @@ CREATE_PREVIEW = endpoint(
             ),
             "cancel_at_period_end": Boolean(),
             "metadata": Map(),
+            "proration_behavior": PRORATION_BEHAVIOR,
+            "proration_date": TIMESTAMP,
             **{
                 k: Unsupported()
                 for k in (
                     "billing_cycle_anchor", "billing_schedules", "cancel_at", "cancel_now", "default_tax_rates",
-                    "pause", "proration_behavior", "proration_date", "resume_at", "start_date", "trial_end",
+                    "pause", "resume_at", "start_date", "trial_end",
                 )
             },
         }
@@ -209,12 +217,38 @@ def create_preview(call: Call) -> Obj:
         customer = account.find("customer", subscription["customer"])
         if customer is None:  # deleted since: nothing will be invoiced
             raise invoicing.no_upcoming_invoice(subscription["customer"])
-        return invoicing.preview(account, subscription, customer, new=False, now=account.clock_for(customer).now())
+        now = account.clock_for(customer).now()
+        if params.get("subscription_details"):
+            return _preview_changes(call, subscription, customer, params["subscription_details"], now)
+        return invoicing.preview(account, subscription, customer, new=False, now=now)
     customer = account.find("customer", params["customer"])
     assert customer is not None
     subscription = _unsaved_subscription(call, customer, params["subscription_details"])
     return invoicing.preview(
         account, subscription, customer, new=not recurring, now=account.clock_for(customer).now()
+    )
+
+
+def _preview_changes(call: Call, subscription: Obj, customer: Obj, details: Obj, now: int) -> Obj:
+    """The invoice a change to an existing subscription would bring, with its prorations: the next
+    renewal's, or under `always_invoice` the one the change makes now."""
+    account = call.account
+    prefix = "subscription_details[items]"
+    # Planned on a copy, so that the stored subscription and items stay as they are.
+    changed = unsaved_copy(subscription)
+    plan = plan_item_changes(account, changed, details.get("items") or [], prefix) if details.get("items") else []
+    proration = Proration(
+        account, subscription, details.get("proration_behavior"), details.get("proration_date"), now,
+        param="subscription_details[proration_date]",
+    )
+    apply_item_plan(account, changed, plan, UnsavedItems(changed), now)
+    if details.get("cancel_at_period_end") is not None:
+        changed["cancel_at_period_end"] = details["cancel_at_period_end"]
+    items = changed["items"]["data"]
+    return invoicing.preview(
+        account, changed, customer, new=False, now=now,
+        prorations=lambda invoice_id: proration.preview_lines(items, customer, invoice_id),
+        immediate=proration.behavior == "always_invoice",
     )
 
 
@@ -406,12 +440,7 @@ def mark_uncollectible(call: Call) -> Obj:
     if invoice["status"] != "open":
         raise invalid(ONLY_OPEN_UNCOLLECTIBLE.format(invoice["status"]))
     now = call.account.clock_for(_customer(call, invoice)).now()
-    transitions = {**invoice["status_transitions"], "marked_uncollectible_at": now}
-    return call.account.update(
-        invoice,
-        {"status": "uncollectible", "next_payment_attempt": None, "status_transitions": transitions},
-        action="marked_uncollectible",
-    )
+    return collection.mark_uncollectible(call.account, invoice, now)
 
 
 def send(call: Call) -> Obj:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..domain.prorations import Proration
 from ..domain.subscriptions import (
     METERED_QUANTITY,
     ItemChanges,
@@ -60,6 +61,11 @@ def _live_subscription(call: Call, subscription_id: str) -> Obj:
     return subscription
 
 
+def _proration(call: Call, subscription: Obj, now: int) -> Proration:
+    params = call.params
+    return Proration(call.account, subscription, params.get("proration_behavior"), params.get("proration_date"), now)
+
+
 def _taken_prices(subscription: Obj, but: Obj | None = None) -> set[str]:
     return {item["price"]["id"] for item in subscription["items"]["data"] if item is not but}
 
@@ -69,9 +75,11 @@ def create(call: Call) -> Obj:
     subscription = _live_subscription(call, params["subscription"])
     request = ItemRequest("", lookup_price(account, params["price"]), params.get("quantity"), params.get("metadata"))
     check_items([request], subscription["currency"], _taken_prices(subscription))
+    now = account.clock_for(subscription).now()
+    proration = _proration(call, subscription, now)
     items = ItemChanges(account, subscription)
-    item = items.add(build_item(subscription, request, account.clock_for(subscription).now()))
-    items.tell()
+    item = items.add(build_item(subscription, request, now))
+    items.tell(**proration.settle(items.listed))
     return item
 
 
@@ -89,16 +97,18 @@ def update(call: Call) -> Obj:
     if is_metered(price) and params.get("quantity") is not None:
         raise invalid(METERED_QUANTITY, param="quantity")
 
+    now = account.clock_for(subscription).now()
+    proration = _proration(call, subscription, now)
     changes: Obj = {}
     if price is not item["price"]:
-        changes.update(price_change(subscription, item, price, account.clock_for(subscription).now()))
+        changes.update(price_change(subscription, item, price, now))
     if params.get("quantity") is not None:
         changes["quantity"] = params["quantity"]
     if "metadata" in params:
         changes["metadata"] = merge_metadata(item["metadata"], params["metadata"])
     items = ItemChanges(account, subscription)
     items.update(item, changes)
-    items.tell()
+    items.tell(**proration.settle(items.listed))
     return item
 
 
@@ -107,9 +117,10 @@ def delete(call: Call) -> Obj:
     subscription = _live_subscription(call, item["subscription"])
     if len(subscription["items"]["data"]) == 1:
         raise invalid(LAST_ITEM)
+    proration = _proration(call, subscription, call.account.clock_for(subscription).now())
     items = ItemChanges(call.account, subscription)
     stub = items.remove(item)
-    items.tell()
+    items.tell(**proration.settle(items.listed))
     return stub
 
 

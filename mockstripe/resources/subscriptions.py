@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..domain import cards, collection, payments
+from ..domain import cards, collection, payments, prorations, trials
 from ..domain import invoices as invoicing
+from ..domain.prorations import Proration
 from ..domain.subscriptions import (
     METERED_QUANTITY,
     SAME_PRICE_TWICE,
     ItemChanges,
     ItemRequest,
+    UnsavedItems,
     build_item,
     build_subscription,
     check_customer_currency,
@@ -31,12 +33,14 @@ from ..wire.params import (
     MAX_DAYS_UNTIL_DUE,
     QUANTITY,
     TIMESTAMP,
+    AnyOf,
     Boolean,
     Currency,
     Enum,
     Hash,
     Integer,
     List,
+    Literal,
     Map,
     Ref,
     String,
@@ -124,9 +128,14 @@ UNSUPPORTED_ON_BOTH = {
         "add_invoice_items", "application_fee_percent", "automatic_tax", "billing_schedules", "billing_thresholds",
         "cancel_at", "default_source", "default_tax_rates", "discounts",
         "invoice_settings", "on_behalf_of", "payment_settings", "pending_invoice_item_interval",
-        "transfer_data", "trial_end", "trial_from_plan", "trial_settings",
+        "transfer_data",
     )
 }
+TRIAL_PARAMS = ("trial_from_plan", "trial_settings")
+TRIAL_START_ON_UPDATE = (
+    "Starting a trial on a subscription that is not trialing is not supported by mockstripe: only "
+    "trial_end=now (or a later end for a trialing subscription) is. See the README for what is implemented."
+)
 
 # What both create and update set on a subscription.
 WRITABLE_ON_BOTH = dict(
@@ -155,7 +164,17 @@ CREATE = endpoint(
     backdate_start_date=Unsupported(),
     billing_cycle_anchor_config=Unsupported(),
     customer_account=Unsupported(),
-    trial_period_days=Unsupported(),
+    trial_period_days=Integer(minimum=0, maximum=trials.MAX_TRIAL_DAYS),
+    trial_end=AnyOf(TIMESTAMP, Literal(word="now")),
+    trial_from_plan=Boolean(),
+    trial_settings=Hash(
+        fields={
+            "end_behavior": Hash(
+                fields={"missing_payment_method": Enum("cancel", "create_invoice", "pause", required=True)},
+                required=True,
+            )
+        }
+    ),
     **{**UNSUPPORTED_ON_BOTH, "billing_thresholds": THRESHOLDS},
     checks=(_check_days_until_due,),
 )
@@ -165,10 +184,31 @@ UPDATE = endpoint(
     **WRITABLE_ON_BOTH,
     proration_date=TIMESTAMP,
     billing_cycle_anchor=Unsupported(),
-    pause_collection=Unsupported(),
+    trial_end=AnyOf(TIMESTAMP, Literal(word="now")),
+    pause_collection=Hash(
+        fields={
+            "behavior": Enum("keep_as_draft", "mark_uncollectible", "void", required=True),
+            "resumes_at": TIMESTAMP,
+        },
+        nullable=True,
+    ),
+    **{k: Unsupported() for k in TRIAL_PARAMS},
     **{**UNSUPPORTED_ON_BOTH, "billing_thresholds": THRESHOLDS},
 )
-CANCEL = endpoint(cancellation_details=CANCELLATION_DETAILS, invoice_now=Unsupported(), prorate=Unsupported())
+RESUME = endpoint(
+    billing_cycle_anchor=Enum("now", "unchanged"),
+    proration_behavior=PRORATION_BEHAVIOR,
+    proration_date=TIMESTAMP,
+    payment_behavior=Unsupported(),
+)
+# UNSURE: Stripe's wording for resuming a subscription that is not paused.
+NOT_PAUSED = "Only a paused subscription can be resumed: this one is {}."
+ANCHOR_UNCHANGED = (
+    "billing_cycle_anchor=unchanged is not supported by mockstripe when resuming: the subscription resumes "
+    "with a new billing cycle starting now. Leave billing_cycle_anchor out, or see the README for what is "
+    "implemented."
+)
+CANCEL = endpoint(cancellation_details=CANCELLATION_DETAILS, invoice_now=Boolean(), prorate=Boolean())
 LIST = endpoint(
     **PAGE_PARAMS,
     automatic_tax=Hash(fields={"enabled": Boolean(required=True)}),
@@ -257,6 +297,10 @@ def create(call: Call) -> Obj:
         metadata=merge_metadata({}, params.get("metadata") or {}),
         cancel_at_period_end=bool(params.get("cancel_at_period_end")),
     )
+    trial_end = trials.requested_trial_end(params, [request.price for request in requests], now)
+    if trial_end is not None:
+        end_behavior = (params.get("trial_settings") or {}).get("end_behavior") or {}
+        trials.start_trial(subscription, trial_end, now, end_behavior.get("missing_payment_method"))
     items = [build_item(subscription, request, now) for request in requests]
     watched = _set_thresholds(params, subscription, items)
     subscription["items"]["data"].extend(items)
@@ -342,15 +386,17 @@ def retrieve(call: Call) -> Obj:
     return call.path_object("subscription")
 
 
-def _plan_item_changes(call: Call, subscription: Obj) -> list[tuple[str, Obj, Obj | None]]:
-    """Check `items[]` of an update against the subscription as it will be; returns what to do
-    (`add`, `change` or `delete`, with the params and the existing item) without doing it."""
-    account = call.account
+ItemPlan = list[tuple[str, Obj, Obj | None]]
+
+
+def plan_item_changes(account: Any, subscription: Obj, changes: list[Obj], prefix: str = "items") -> ItemPlan:
+    """Check `items[]` of an update (at `prefix`) against the subscription as it will be; returns what
+    to do (`add`, `change` or `delete`, with the params and the existing item) without doing it."""
     current = {item["id"]: item for item in subscription["items"]["data"]}
     final_prices = {item_id: item["price"] for item_id, item in current.items()}
     plan: list[tuple[str, Obj, Obj | None]] = []
-    for i, change in enumerate(call.params.get("items") or []):
-        path = f"items[{i}]"
+    for i, change in enumerate(changes):
+        path = f"{prefix}[{i}]"
         item = current.get(change["id"]) if change.get("id") else None
         if change.get("id") and item is None:
             raise no_such("subscription item", change["id"], f"{path}[id]")
@@ -368,13 +414,34 @@ def _plan_item_changes(call: Call, subscription: Obj) -> list[tuple[str, Obj, Ob
         final_prices[item["id"] if item is not None else f"new{i}"] = price
         plan.append(("change" if item is not None else "add", change, item))
     if not final_prices:
-        raise invalid(LAST_ITEM, param="items")
+        raise invalid(LAST_ITEM, param=prefix)
     seen: set[str] = set()
     for price in final_prices.values():
         if price["id"] in seen:
-            raise invalid(SAME_PRICE_TWICE.format(price["id"]), param="items")
+            raise invalid(SAME_PRICE_TWICE.format(price["id"]), param=prefix)
         seen.add(price["id"])
     return plan
+
+
+def apply_item_plan(account: Any, subscription: Obj, plan: ItemPlan, items: ItemChanges | UnsavedItems, now: int) -> None:
+    """Carry out `plan_item_changes`' plan through `items` (stored, or a preview's copies)."""
+    for action, change, item in plan:
+        if action == "delete":
+            assert item is not None
+            items.remove(item)
+        elif action == "add":
+            request = ItemRequest("", lookup_price(account, change["price"]), change.get("quantity"), change.get("metadata"))
+            items.add(build_item(subscription, request, now))
+        else:
+            assert item is not None
+            item_changes: Obj = {}
+            if change.get("price") and change["price"] != item["price"]["id"]:
+                item_changes.update(price_change(subscription, item, lookup_price(account, change["price"]), now))
+            if change.get("quantity") is not None:
+                item_changes["quantity"] = change["quantity"]
+            if "metadata" in change:
+                item_changes["metadata"] = merge_metadata(item["metadata"], change["metadata"])
+            items.update(item, item_changes)
 
 
 def update(call: Call) -> Obj:
@@ -390,7 +457,12 @@ def update(call: Call) -> Obj:
         days = None
     elif days is None:
         raise missing("days_until_due")
-    plan = _plan_item_changes(call, subscription)
+    plan = plan_item_changes(account, subscription, params.get("items") or [])
+    proration = Proration(account, subscription, params.get("proration_behavior"), params.get("proration_date"), now)
+    pause = _pause_collection(params.get("pause_collection"), now)
+    trial_end = _trial_change(subscription, params.get("trial_end"), now)
+    customer = account.find("customer", subscription["customer"])
+    assert customer is not None
     default = params.get("default_payment_method")
     if default is not None:
         default = payments.attached_payment_method(
@@ -399,22 +471,7 @@ def update(call: Call) -> Obj:
     thresholds = _subscription_thresholds(params["billing_thresholds"], subscription) if params.get("billing_thresholds") else None
 
     items = ItemChanges(account, subscription)
-    for action, change, item in plan:
-        if action == "delete":
-            items.remove(item)  # type: ignore[arg-type]  # a deleted change always names its item
-        elif action == "add":
-            request = ItemRequest("", lookup_price(account, change["price"]), change.get("quantity"), change.get("metadata"))
-            items.add(build_item(subscription, request, now))
-        else:
-            assert item is not None
-            item_changes: Obj = {}
-            if change.get("price") and change["price"] != item["price"]["id"]:
-                item_changes.update(price_change(subscription, item, lookup_price(account, change["price"]), now))
-            if change.get("quantity") is not None:
-                item_changes["quantity"] = change["quantity"]
-            if "metadata" in change:
-                item_changes["metadata"] = merge_metadata(item["metadata"], change["metadata"])
-            items.update(item, item_changes)
+    apply_item_plan(account, subscription, plan, items, now)
     changes: Obj = {"collection_method": collection_method, "days_until_due": days}
     if "default_payment_method" in params:
         changes["default_payment_method"] = default
@@ -428,18 +485,110 @@ def update(call: Call) -> Obj:
         changes["cancellation_details"] = {**subscription["cancellation_details"], **params["cancellation_details"]}
     if "billing_thresholds" in params:  # "" removes them
         changes["billing_thresholds"] = thresholds
+    if "pause_collection" in params:
+        changes["pause_collection"] = pause
+    changes.update(proration.settle(items.listed))
+    draft = _change_trial(account, subscription, customer, items, trial_end, changes, now)
     updated = items.tell(**changes)
     if thresholds is not None:
         account.service(Thresholds).watch(account, subscription)
+    if draft is not None:
+        invoice = invoicing.store(account, draft)
+        outcome = invoicing.finalize(account, invoice, customer, now)
+        if outcome is not None:
+            collection.settle_subscription(account, invoice, outcome, now)
     return updated
+
+
+def _trial_change(subscription: Obj, trial_end: int | str | None, now: int) -> int | None:
+    """When an update ends a trialing subscription's trial (`now`, or a later timestamp), checked."""
+    if trial_end is None or (trial_end == "now" and subscription["status"] != "trialing"):
+        return None
+    if subscription["status"] != "trialing":
+        raise invalid(TRIAL_START_ON_UPDATE, param="trial_end")
+    if trial_end == "now":
+        return now
+    assert isinstance(trial_end, int)
+    if trial_end <= now:
+        raise invalid(trials.TRIAL_END_IN_PAST, param="trial_end")
+    return trial_end
+
+
+def _change_trial(
+    account: Any, subscription: Obj, customer: Obj, items: ItemChanges, trial_end: int | None, changes: Obj, now: int
+) -> invoicing.Draft | None:
+    """Move a trial's end (adding to `changes`): ended now, a billing cycle starts at once and its
+    invoice (returned, not stored yet) charges it; a later end moves the first period's end."""
+    if trial_end is None:
+        return None
+    changes.update(trial_end=trial_end, billing_cycle_anchor=trial_end)
+    if trial_end > now:
+        for item in items.listed:
+            items.update(item, {"current_period_end": trial_end})
+        return None
+    for item in items.listed:
+        items.update(item, {"current_period_start": now, "current_period_end": natural_period_end(now, item["price"])})
+    changes["status"] = "active"
+    draft = invoicing.new_cycle_invoice(account, subscription, customer, now, items=items.listed)
+    if draft is not None:
+        changes["latest_invoice"] = draft[0]["id"]
+    return draft
+
+
+def resume(call: Call) -> Obj:
+    """Resume a paused subscription: a new billing cycle starts now, and its first period is invoiced
+    and charged at once."""
+    subscription = call.path_object("subscription")
+    if subscription["status"] != "paused":
+        raise invalid(NOT_PAUSED.format(subscription["status"]))
+    if call.params.get("billing_cycle_anchor") == "unchanged":
+        raise invalid(ANCHOR_UNCHANGED, param="billing_cycle_anchor")
+    account = call.account
+    now = account.clock_for(subscription).now()
+    customer = account.find("customer", subscription["customer"])
+    assert customer is not None
+    items = ItemChanges(account, subscription)
+    for item in subscription["items"]["data"]:
+        items.update(item, {"current_period_start": now, "current_period_end": natural_period_end(now, item["price"])})
+    draft = invoicing.new_cycle_invoice(account, subscription, customer, now)
+    changes = {**items.changes(), "status": "active", "billing_cycle_anchor": now}
+    if draft is not None:
+        changes["latest_invoice"] = draft[0]["id"]
+    account.update(subscription, changes, action="resumed", previous=items.previous())
+    if draft is not None:
+        invoice = invoicing.store(account, draft)
+        outcome = invoicing.finalize(account, invoice, customer, now)
+        if outcome is not None:
+            collection.settle_subscription(account, invoice, outcome, now)
+    return subscription
+
+
+def _pause_collection(pause: Obj | None, now: int) -> Obj | None:
+    """The subscription's `pause_collection` as asked for (None resumes collection)."""
+    if pause is None:
+        return None
+    resumes_at = pause.get("resumes_at")
+    if resumes_at is not None and resumes_at <= now:
+        raise invalid(trials.TRIAL_END_IN_PAST, param="pause_collection[resumes_at]")
+    return {"behavior": pause["behavior"], "resumes_at": resumes_at}
 
 
 def cancel(call: Call) -> Obj:
     subscription = call.path_object("subscription")
     if subscription["status"] == "canceled":
         raise StripeError(ALREADY_CANCELED)
-    now = call.account.clock_for(subscription).now()
-    end_subscription(call.account, subscription, now, call.params.get("cancellation_details"))
+    account, params = call.account, call.params
+    now = account.clock_for(subscription).now()
+    customer = account.find("customer", subscription["customer"])
+    assert customer is not None
+    if params.get("prorate"):
+        prorations.credit_unused(account, subscription, customer, now)
+    draft = invoicing.final_invoice(account, subscription, customer, now) if params.get("invoice_now") else None
+    latest = {"latest_invoice": draft[0]["id"]} if draft is not None else {}
+    end_subscription(account, subscription, now, params.get("cancellation_details"), changes=latest)
+    if draft is not None:
+        invoice = invoicing.store(account, draft)
+        invoicing.finalize(account, invoice, customer, now)
     return subscription
 
 
@@ -486,5 +635,6 @@ AREA = Area(
         Endpoint("GET", "/v1/subscriptions/{id}", retrieve, endpoint(), "Retrieve a subscription", returns="subscription"),
         Endpoint("POST", "/v1/subscriptions/{id}", update, UPDATE, "Update a subscription and its items", returns="subscription"),
         Endpoint("DELETE", "/v1/subscriptions/{id}", cancel, CANCEL, "Cancel a subscription", returns="subscription"),
+        Endpoint("POST", "/v1/subscriptions/{id}/resume", resume, RESUME, "Resume a paused subscription", returns="subscription"),
     ),
 )

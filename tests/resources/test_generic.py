@@ -137,10 +137,10 @@ def test_objects_of_hand_built_types_change_only_through_their_own_endpoints(str
     customer = stripe_client.v1.customers.create({"name": "x", "payment_method": "pm_card_visa", "invoice_settings": {"default_payment_method": "pm_card_visa"}})
     price = stripe_client.v1.prices.create({"product_data": {"name": "p"}, "currency": "usd", "unit_amount": 100, "recurring": {"interval": "month"}})
     subscription = stripe_client.v1.subscriptions.create({"customer": customer.id, "items": [{"price": price.id}]})
-    # `resume` is generic: it answers the subscription as it is.
-    resumed = raw.post(f"/v1/subscriptions/{subscription.id}/resume")
-    assert (resumed.status, resumed.headers["Mockstripe-Fidelity"]) == (200, GENERIC)
-    assert resumed.body == raw.get(f"/v1/subscriptions/{subscription.id}").body
+    # `migrate` is generic: it answers the subscription as it is.
+    migrated = raw.post(f"/v1/subscriptions/{subscription.id}/migrate", {"billing_mode[type]": "flexible"})
+    assert (migrated.status, migrated.headers["Mockstripe-Fidelity"]) == (200, GENERIC)
+    assert migrated.body == raw.get(f"/v1/subscriptions/{subscription.id}").body
     # Another way of making a subscription would skip what the hand-built one does: refused.
     other = raw.post(f"/v1/customers/{customer.id}/subscriptions", {"items[0][price]": price.id})
     assert (other.status, other.error["type"]) == (400, "invalid_request_error")

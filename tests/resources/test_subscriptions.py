@@ -193,7 +193,7 @@ class TestCreateErrors:
             ({"customer": "cus_missing", "items[0][price]": "{price}"}, "customer", "resource_missing"),
             ({"customer": "{customer}", "items[0][price]": "price_missing"}, "items[0][price]", "resource_missing"),
             ({"customer": "{customer}", "items[0][quantity]": "1"}, "items[0][price]", "parameter_missing"),
-            ({"customer": "{customer}", "items[0][price]": "{price}", "trial_period_days": "7"}, "trial_period_days", None),
+            ({"customer": "{customer}", "items[0][price]": "{price}", "trial_period_days": "731"}, "trial_period_days", None),
             ({"customer": "{customer}", "items[0][price]": "{price}", "billing_mode[type]": "x"}, "billing_mode[type]", None),
             ({"customer": "{customer}", "items[0][price]": "{price}", "bogus": "1"}, "bogus", "parameter_unknown"),
         ],
