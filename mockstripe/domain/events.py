@@ -62,6 +62,15 @@ EMITS: dict[tuple[str, str], tuple[str, ...]] = {
     ("invoice", "paid"): ("invoice.paid", "invoice.payment_succeeded"),
     ("invoice", "upcoming"): ("invoice.upcoming",),
     ("invoice", "deleted"): ("invoice.deleted",),
+    ("coupon", "created"): ("coupon.created",),
+    ("coupon", "updated"): ("coupon.updated",),
+    ("coupon", "deleted"): ("coupon.deleted",),
+    # A coupon's `valid` turning false as its `redeem_by` passes is not news on Stripe.
+    ("coupon", "validity"): (),
+    ("promotion_code", "created"): ("promotion_code.created",),
+    ("promotion_code", "updated"): ("promotion_code.updated",),
+    ("tax_rate", "created"): ("tax_rate.created",),
+    ("tax_rate", "updated"): ("tax_rate.updated",),
     ("test_helpers.test_clock", "created"): ("test_helpers.test_clock.created",),
     ("test_helpers.test_clock", "advancing"): ("test_helpers.test_clock.advancing",),
     # Each moment an advance stops at on its way: news only once it is ready.

@@ -3,6 +3,7 @@
 from . import (
     accounts,
     alerts,
+    coupons,
     credits,
     customers,
     event_destinations,
@@ -15,8 +16,10 @@ from . import (
     plans,
     prices,
     products,
+    promotion_codes,
     subscription_items,
     subscriptions,
+    tax_rates,
     test_clocks,
     webhook_endpoints,
 )
@@ -40,4 +43,7 @@ AREAS = (
     webhook_endpoints.AREA,
     accounts.AREA,
     plans.AREA,
+    coupons.AREA,
+    promotion_codes.AREA,
+    tax_rates.AREA,
 )

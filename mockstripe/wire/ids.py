@@ -49,6 +49,9 @@ _FORMATS: dict[str, tuple[str, int]] = {
     "credgr_test": ("61", 30),
     "cbtxn_test": ("61", 30),
     "we": ("1", 23),
+    "promo": ("1", 23),
+    "txr": ("1", 23),
+    "di": ("1", 23),
 }
 
 # n -> n random bytes.
