@@ -12,7 +12,6 @@ from __future__ import annotations
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from ..billing.invoice import invoice_totals
 from ..billing.periods import boundary
 from ..billing.pricing import amount_for, billed_quantity
 from ..store import Account
@@ -23,6 +22,7 @@ from . import credits
 from .metering import Metering
 from .prices import price_tiers
 from .subscriptions import following_period, is_metered
+from .taxes import line_taxes_of, taxed_totals
 
 Obj = dict[str, Any]
 
@@ -140,7 +140,7 @@ def line(
         "quantity_decimal": _plain(quantity),
         "subscription": subscription["id"],
         "subtotal": amount,
-        "taxes": [],
+        "taxes": line_taxes_of(amount, subscription["default_tax_rates"]),
     }
 
 
@@ -220,7 +220,7 @@ def build_invoice(
     customer: Obj,
 ) -> Obj:
     """A draft invoice of `subscription` with `lines`, totalled against the customer's balance."""
-    totals = invoice_totals((entry["amount"] for entry in lines), customer["balance"])
+    totals, total_taxes = taxed_totals(lines, customer["balance"])
     send_invoice = subscription["collection_method"] == "send_invoice"
     days = subscription["days_until_due"]
     return {
@@ -301,7 +301,7 @@ def build_invoice(
         "threshold_reason": None,
         "total_discount_amounts": [],
         "total_pretax_credit_amounts": [],
-        "total_taxes": [],
+        "total_taxes": total_taxes,
         "webhooks_delivered_at": None,
         **totals.as_fields(),
     }
@@ -424,8 +424,8 @@ def finalize_when_due(account: Account, invoice: Obj, customer: Obj, now: int) -
         item = {"id": details["subscription_item"], "price": price}
         recounted = line(account, subscription, item, used, period, invoice_id=invoice["id"], id_prefix="il")
         account.update(entry, {**recounted, "id": entry["id"]})
-    totals = invoice_totals((entry["amount"] for entry in lines), customer["balance"]).as_fields()
-    account.update(invoice, totals)
+    totals, total_taxes = taxed_totals(lines, customer["balance"])
+    account.update(invoice, {**totals.as_fields(), "total_taxes": total_taxes})
     finalize(account, invoice, customer, now)
 
 
