@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any, ForwardRef, Iterable, Literal, Union
 
+import stripe
 from stripe._list_object import ListObject
 from stripe._object_classes import OBJECT_CLASSES, V2_OBJECT_CLASSES
 from stripe._search_result_object import SearchResultObject
@@ -40,7 +41,21 @@ EXPAND_ONLY: dict[str, frozenset[str]] = {
     "price": frozenset({"currency_options", "tiers"}),
     "plan": frozenset({"tiers"}),
     "invoice": frozenset({"confirmation_secret", "payments"}),
+    "charge": frozenset({"refunds"}),
 }
+
+
+def _type_hashes(cls: type, prefix: str, kept: set[str]) -> frozenset[str]:
+    """`prefix<name>` for each hash of `cls` named after a payment method type, but those `kept`: an
+    object carries only the hash of its own type (a card payment method has `card`, no `sepa_debit`)."""
+    names = {
+        name
+        for klass in cls.__mro__
+        for name, annotation in klass.__dict__.get("__annotations__", {}).items()
+        if not name.startswith("_") and name not in ("OBJECT_NAME", "type")
+        and any(isinstance(arg, type) and issubclass(arg, StripeObject) for arg in typing.get_args(annotation))
+    }
+    return frozenset(prefix + name for name in names - kept)
 
 # Nested fields (dotted paths inside an object type; `*` stands for any key of a map) that Stripe
 # leaves out unless expanded or when they do not apply, e.g. `issuer: {"type": "self"}` has no `account`.
@@ -54,6 +69,26 @@ MAY_BE_ABSENT: dict[str, frozenset[str]] = {
     "promotion_code": frozenset({"restrictions.currency_options"}),
     "subscription": frozenset({"automatic_tax.liability.account", "invoice_settings.issuer.account"}),
     "test_helpers.test_clock": frozenset({"status_details.advancing"}),
+    "invoice_payment": frozenset({"payment.charge", "payment.payment_record"}),
+    "payment_method": _type_hashes(stripe.PaymentMethod, "", {"billing_details", "card", "radar_options"}),
+    "charge": _type_hashes(stripe.Charge.PaymentMethodDetails, "payment_method_details.", {"card"})
+    | {"fraud_details.stripe_report", "fraud_details.user_report"},
+    "refund": _type_hashes(stripe.Refund.DestinationDetails, "destination_details.", {"card"}),
+    "payment_intent": _type_hashes(stripe.PaymentIntent.NextAction, "next_action.", set())
+    | _type_hashes(stripe.PaymentIntent.PaymentMethodOptions, "payment_method_options.", {"card"})
+    | {
+        f"amount_details.{name}"
+        for name in ("discount_amount", "error", "line_items", "shipping", "tax", "tip.amount")
+    }
+    | {
+        f"payment_method_options.card.{name}"
+        for name in (
+            "capture_method", "request_extended_authorization", "request_incremental_authorization",
+            "request_multicapture", "request_overcapture", "require_cvc_recollection", "setup_credential_usage",
+            "setup_future_usage", "statement_descriptor_suffix_kana", "statement_descriptor_suffix_kanji",
+            "stored_credential_usage",
+        )
+    },
     # The signing secret is in the answer to create only.
     "webhook_endpoint": frozenset({"secret"}),
 }

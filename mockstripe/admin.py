@@ -6,12 +6,13 @@ from itertools import islice
 from typing import Any
 
 from . import __version__
+from .domain.collection import AFTER_RETRIES, DunningSettings
 from .domain.metering import Metering
 from .domain.webhooks import DeliveryLog
 from .memory import rss_bytes
 from .routing import Area, Call, Endpoint
 from .wire.lists import PAGE_EXCLUSIVE, PAGE_PARAMS, list_object, paginate_computed
-from .wire.params import Integer, String, endpoint
+from .wire.params import Enum, Integer, List, String, endpoint
 from .wire.spec import operations, route_key, source
 
 
@@ -43,6 +44,28 @@ def flush_meter_error_reports(call: Call) -> dict[str, Any]:
     """Report the caller's dropped meter events now, without waiting for the window to close."""
     sent = call.server.courier.report_meter_errors(call.server.store, account=call.account)
     return list_object(sent, False, "/_mock/meter_error_reports/flush")
+
+
+MAX_RETRIES = 8
+BILLING_SETTINGS = endpoint(
+    # Days after the previous attempt that each retry of a declined renewal comes; "" for none.
+    retry_days=List(item=Integer(minimum=1, maximum=60), max_items=MAX_RETRIES, nullable=True),
+    after_retries=Enum(*AFTER_RETRIES),
+)
+
+
+def billing_settings(call: Call) -> dict[str, Any]:
+    """The caller's account's retry schedule and what a subscription becomes after its last retry
+    fails; a POST changes what it names."""
+    settings = call.account.service(DunningSettings)
+    params = call.params
+    if "retry_days" in params:
+        settings.retry_days = tuple(params["retry_days"] or ())
+    if params.get("after_retries") is not None:
+        settings.after_retries = params["after_retries"]
+    return {"retry_days": list(settings.retry_days), "after_retries": settings.after_retries}
+
+
 def webhook_deliveries(call: Call) -> dict[str, Any]:
     """This account's webhook delivery attempts, newest first (the latest ones only)."""
     attempts = list(call.account.service(DeliveryLog).attempts)
@@ -90,6 +113,14 @@ AREA = Area(
             flush_meter_error_reports,
             endpoint(),
             "Send the caller's pending meter error reports (thin events) now; lists the events sent",
+        ),
+        Endpoint(
+            "GET", "/_mock/billing_settings", billing_settings, endpoint(),
+            "The caller's account's retry schedule for declined renewals and what follows the last retry",
+        ),
+        Endpoint(
+            "POST", "/_mock/billing_settings", billing_settings, BILLING_SETTINGS,
+            "Set the caller's account's retry schedule (`retry_days[]`) and `after_retries` (cancel, unpaid, past_due)",
         ),
         Endpoint(
             "GET",

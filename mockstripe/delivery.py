@@ -228,7 +228,9 @@ class Deliveries:
         # Every delivery queued for one target goes to the same place, whatever it is now.
         found = destination(self.store, queue[0].target, self.forwarding)
         if found is None:
-            queue.clear()  # the endpoint went away or was disabled: nothing left to deliver to
+            # The endpoint went away or was disabled: nothing left to deliver to, or to keep open.
+            queue.clear()
+            self._drop_connection(key)
             return
         url, signer = found
         origin = _origin(url)

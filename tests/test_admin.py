@@ -76,3 +76,22 @@ def test_reset_without_a_key_forgets_every_account(raw_http):
             with pytest.raises(stripe.InvalidRequestError) as missing:
                 client.v1.customers.retrieve(customer.id)
             assert missing.value.http_status == 404
+
+
+def test_billing_settings_are_per_account(raw, raw_http, mockstripe_url):
+    default = {"retry_days": [3, 5, 7], "after_retries": "cancel"}
+    assert raw.get("/_mock/billing_settings").body == default
+
+    reply = raw.post("/_mock/billing_settings", "retry_days[]=1&retry_days[]=2&after_retries=unpaid")
+
+    assert (reply.status, reply.body) == (200, {"retry_days": [1, 2], "after_retries": "unpaid"})
+    assert raw.get("/_mock/billing_settings").body == {"retry_days": [1, 2], "after_retries": "unpaid"}
+    assert raw_http(mockstripe_url, other_key()).get("/_mock/billing_settings").body == default
+    assert raw.post("/_mock/billing_settings", {"retry_days": ""}).body["retry_days"] == []
+
+
+def test_billing_settings_refuse_bad_input(raw):
+    reply = raw.post("/_mock/billing_settings", {"after_retries": "forget"})
+
+    assert (reply.status, reply.error["param"]) == (400, "after_retries")
+    assert raw.get("/_mock/billing_settings").body["after_retries"] == "cancel"

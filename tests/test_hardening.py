@@ -142,7 +142,8 @@ def test_test_clock_times_outside_years_1970_to_9999_are_refused(raw, frozen_tim
 
 def test_a_subscription_at_the_end_of_year_9999_bills_without_crashing(stripe_client):
     clock = stripe_client.v1.test_helpers.test_clocks.create({"frozen_time": MAX_TIMESTAMP - 86_400})
-    customer = stripe_client.v1.customers.create({"name": "Late", "test_clock": clock.id})
+    card = {"payment_method": "pm_card_visa", "invoice_settings": {"default_payment_method": "pm_card_visa"}}
+    customer = stripe_client.v1.customers.create({"name": "Late", "test_clock": clock.id, **card})
     price = stripe_client.v1.prices.create(
         {"currency": "usd", "unit_amount": 500, "recurring": {"interval": "year", "interval_count": 3},
          "product_data": {"name": "x"}}

@@ -213,7 +213,8 @@ async def test_a_test_clock_advance_delivers_what_it_billed_in_order(quick, rece
     price = await client.v1.prices.create_async(
         {"currency": "usd", "unit_amount": 1000, "recurring": {"interval": "month"}, "product_data": {"name": "Seat"}}
     )
-    customer = await client.v1.customers.create_async({"name": "Clocked", "test_clock": clock.id})
+    card = {"payment_method": "pm_card_visa", "invoice_settings": {"default_payment_method": "pm_card_visa"}}
+    customer = await client.v1.customers.create_async({"name": "Clocked", "test_clock": clock.id, **card})
     await client.v1.subscriptions.create_async({"customer": customer.id, "items": [{"price": price.id}]})
     await endpoint(quick, f"{base}/ok")
     before = int(time.time())
@@ -422,3 +423,15 @@ async def test_a_malformed_answer_is_a_recorded_failure(quick, answer) -> None:
         assert (await quick.raw.get("/_mock/health")).status == 200
     finally:
         server.close()
+
+
+async def test_resetting_the_account_ends_its_deliveries(quick, receiver) -> None:
+    receiving, base = receiver
+    await endpoint(quick, f"{base}/fail", ["customer.created"])
+    await quick.client.v1.customers.create_async({"name": "Jenny"})
+    await eventually(lambda: len(receiving.of("fail")) == 1)
+    reset = await quick.raw.post("/_mock/reset", data={"api_key": quick.account.key})
+    assert reset.status == 200
+    await asyncio.sleep(sum(RETRIES) + 0.3)
+    assert len(receiving.of("fail")) == 1  # no retry reaches the receiver for a forgotten account
+    assert (await quick.raw.get("/_mock/health")).status == 200

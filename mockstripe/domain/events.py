@@ -49,6 +49,9 @@ EMITS: dict[tuple[str, str], tuple[str, ...]] = {
     # Canceling ends a subscription (it stays retrievable); deleting its test clock removes it.
     ("subscription", "canceled"): ("customer.subscription.deleted",),
     ("subscription", "deleted"): ("customer.subscription.deleted",),
+    # A subscription whose first payment never came ends as `incomplete_expired`. UNSURE: Stripe may
+    # send `customer.subscription.updated` for it instead.
+    ("subscription", "expired"): ("customer.subscription.deleted",),
     # Items are news of their subscription: its `customer.subscription.updated` carries them.
     ("subscription_item", "created"): (),
     ("subscription_item", "updated"): (),
@@ -61,7 +64,42 @@ EMITS: dict[tuple[str, str], tuple[str, ...]] = {
     ("invoice", "finalized"): ("invoice.finalized",),
     ("invoice", "paid"): ("invoice.paid", "invoice.payment_succeeded"),
     ("invoice", "upcoming"): ("invoice.upcoming",),
+    ("invoice", "payment_failed"): ("invoice.payment_failed",),
+    # Paid outside Stripe: no payment succeeded.
+    ("invoice", "paid_out_of_band"): ("invoice.paid",),
+    ("invoice", "payment_action_required"): ("invoice.payment_action_required",),
+    ("invoice", "voided"): ("invoice.voided",),
+    ("invoice", "marked_uncollectible"): ("invoice.marked_uncollectible",),
+    ("invoice", "sent"): ("invoice.sent",),
+    # An invoice's payment is news once paid; starting or dropping one is not.
+    ("invoice_payment", "created"): (),
+    ("invoice_payment", "paid"): ("invoice_payment.paid",),
+    ("invoice_payment", "canceled"): (),
     ("invoice", "deleted"): ("invoice.deleted",),
+    # A new payment method is news only once attached.
+    ("payment_method", "created"): (),
+    ("payment_method", "updated"): ("payment_method.updated",),
+    ("payment_method", "attached"): ("payment_method.attached",),
+    ("payment_method", "detached"): ("payment_method.detached",),
+    ("payment_intent", "created"): ("payment_intent.created",),
+    # Stripe has no `payment_intent.updated`.
+    ("payment_intent", "updated"): (),
+    ("payment_intent", "requires_action"): ("payment_intent.requires_action",),
+    ("payment_intent", "amount_capturable_updated"): ("payment_intent.amount_capturable_updated",),
+    ("payment_intent", "succeeded"): ("payment_intent.succeeded",),
+    ("payment_intent", "payment_failed"): ("payment_intent.payment_failed",),
+    ("payment_intent", "canceled"): ("payment_intent.canceled",),
+    ("charge", "succeeded"): ("charge.succeeded",),
+    ("charge", "failed"): ("charge.failed",),
+    ("charge", "captured"): ("charge.captured",),
+    ("charge", "refunded"): ("charge.refunded",),
+    ("charge", "updated"): ("charge.updated",),
+    ("refund", "created"): ("refund.created",),
+    ("refund", "updated"): ("refund.updated",),
+    ("invoiceitem", "created"): ("invoiceitem.created",),
+    # Stripe has no `invoiceitem.updated`.
+    ("invoiceitem", "updated"): (),
+    ("invoiceitem", "deleted"): ("invoiceitem.deleted",),
     ("coupon", "created"): ("coupon.created",),
     ("coupon", "updated"): ("coupon.updated",),
     ("coupon", "deleted"): ("coupon.deleted",),
@@ -98,6 +136,15 @@ def emits(object_type: str, action: str, known: frozenset[str]) -> tuple[str, ..
         return listed
     name = f"{_PREFIXES.get(object_type, object_type)}.{action}"
     return (name,) if name in known else ()
+
+
+def _clocked(account: Account, obj: Obj) -> Obj | None:
+    """What tells an object's clock: the object itself, or for one that names no test clock (a
+    PaymentIntent, a charge, a payment method), its customer."""
+    if "test_clock" in obj:
+        return obj
+    customer = obj.get("customer")
+    return account.find("customer", customer) if isinstance(customer, str) else None
 
 
 def snapshot(value: Any) -> orjson.Fragment:
@@ -139,7 +186,7 @@ class Events:
         log = account.service(EventLog)
         now = account.now()
         log.forget_expired(account, now)
-        created = account.clock_for(change.obj).now()
+        created = account.clock_for(_clocked(account, change.obj)).now()
         data: Obj = {"object": snapshot(change.obj)}
         if change.previous is not None and change.action == "updated":
             data["previous_attributes"] = snapshot(change.previous)

@@ -18,7 +18,7 @@ from ..store import Account
 from ..wire.errors import StripeError
 from ..wire.ids import new_id
 from ..wire.lists import list_object
-from . import credits
+from . import collection, credits, payments
 from .metering import Metering
 from .prices import price_tiers
 from .subscriptions import following_period, is_metered
@@ -26,14 +26,10 @@ from .taxes import line_taxes_of, taxed_totals
 
 Obj = dict[str, Any]
 
-# A finalized invoice with an amount due under `charge_automatically` is marked paid as if the charge
-# succeeded: this server keeps no payment methods, and a paying customer is the common test case.
-CHARGES_SUCCEED = True
 # How long after its creation a subscription invoice is finalized and charged (Stripe's default).
 FINALIZATION_DELAY = 3600
-# The smallest amount a charge may be, per currency: a smaller amount due is not charged but carried to
-# the customer's balance (a debit the next invoice collects), and the invoice is marked paid.
-MINIMUM_CHARGES = {"usd": 50}
+# An amount due under the currency's smallest charge (`payments.MINIMUM_AMOUNTS`) is not charged but
+# carried to the customer's balance (a debit the next invoice collects), and the invoice is marked paid.
 # What the invoice a subscription ending at its period end (`cancel_at_period_end`) leaves for the
 # usage of its last period reports as its billing reason. UNSURE: Stripe's reason for it.
 FINAL_USAGE_BILLING_REASON = "subscription_cycle"
@@ -211,18 +207,23 @@ def _first_period_share(subscription: Obj, item: Obj) -> Decimal | None:
 
 def build_invoice(
     invoice_id: str,
-    subscription: Obj,
+    subscription: Obj | None,
     lines: list[Obj],
     *,
     billing_reason: str,
     created: int,
     period: tuple[int, int],
     customer: Obj,
+    terms: Obj | None = None,
 ) -> Obj:
-    """A draft invoice of `subscription` with `lines`, totalled against the customer's balance."""
+    """A draft invoice of `subscription` (or, None, of the customer alone) with `lines`, totalled
+    against the customer's balance. `terms` (`collection_method`, `days_until_due`, `currency`) are
+    the subscription's unless given."""
     totals, total_taxes = taxed_totals(lines, customer["balance"])
-    send_invoice = subscription["collection_method"] == "send_invoice"
-    days = subscription["days_until_due"]
+    terms = terms if terms is not None else subscription
+    assert terms is not None
+    send_invoice = terms["collection_method"] == "send_invoice"
+    days = terms["days_until_due"]
     return {
         "id": invoice_id,
         "object": "invoice",
@@ -245,9 +246,9 @@ def build_invoice(
         },
         "automatically_finalizes_at": None,
         "billing_reason": billing_reason,
-        "collection_method": subscription["collection_method"],
+        "collection_method": terms["collection_method"],
         "created": created,
-        "currency": subscription["currency"],
+        "currency": terms["currency"],
         "custom_fields": customer["invoice_settings"]["custom_fields"],
         "customer": customer["id"],
         "customer_account": None,
@@ -279,7 +280,9 @@ def build_invoice(
         "next_payment_attempt": None if send_invoice else created + FINALIZATION_DELAY,
         "number": None,
         "on_behalf_of": None,
-        "parent": {
+        "parent": None
+        if subscription is None
+        else {
             "quote_details": None,
             "subscription_details": {"metadata": dict(subscription["metadata"]), "subscription": subscription["id"]},
             "type": "subscription_details",
@@ -307,9 +310,101 @@ def build_invoice(
     }
 
 
-def finalize(account: Account, invoice: Obj, customer: Obj, now: int) -> None:
-    """Number the invoice, settle the customer's balance against it, then collect: nothing due or a
-    successful automatic charge makes it paid; `send_invoice` leaves it open until its due date."""
+def item_line(item: Obj, invoice_id: str) -> Obj:
+    """The line a pending invoice item becomes on an invoice."""
+    return {
+        "id": new_id("il"),
+        "object": "line_item",
+        "amount": item["amount"],
+        "currency": item["currency"],
+        "description": item["description"],
+        "discount_amounts": [],
+        "discountable": item["discountable"],
+        "discounts": [],
+        "invoice": invoice_id,
+        "livemode": False,
+        "metadata": dict(item["metadata"]),
+        "parent": {
+            "invoice_item_details": {
+                "invoice_item": item["id"],
+                "proration": False,
+                "proration_details": {"credited_items": None},
+                "subscription": None,
+            },
+            "subscription_item_details": None,
+            "type": "invoice_item_details",
+        },
+        "period": dict(item["period"]),
+        "pretax_credit_amounts": [],
+        "pricing": item["pricing"],
+        "quantity": item["quantity"],
+        "quantity_decimal": item["quantity_decimal"],
+        "subscription": None,
+        "subtotal": item["amount"],
+        "taxes": [],
+    }
+
+
+def pending_items(account: Account, customer_id: str, currency: str | None) -> list[Obj]:
+    """The customer's invoice items waiting for an invoice (in `currency`, if given), oldest first."""
+    return [
+        item
+        for item in reversed(list(account.collection("invoiceitem").newest_first()))
+        if item["customer"] == customer_id and item["invoice"] is None and currency in (None, item["currency"])
+    ]
+
+
+def standalone(
+    account: Account, customer: Obj, now: int, *, terms: Obj, items: list[Obj], auto_advance: bool, fields: Obj
+) -> Obj:
+    """Store a draft invoice of the customer alone (`POST /v1/invoices`), with `items` as its lines
+    and `fields` (description, metadata, ...) set."""
+    invoice_id = new_id("in")
+    lines = [item_line(item, invoice_id) for item in items]
+    invoice = build_invoice(
+        invoice_id, None, lines, billing_reason="manual", created=now, period=(now, now), customer=customer, terms=terms
+    )
+    invoice["auto_advance"] = auto_advance
+    invoice["automatically_finalizes_at"] = now + FINALIZATION_DELAY if auto_advance else None
+    if terms.get("due_date") is not None:
+        invoice["due_date"] = terms["due_date"]
+    invoice.update(fields)
+    return store(account, (invoice, lines))
+
+
+def add_item(account: Account, invoice: Obj, item: Obj, customer: Obj) -> None:
+    """Put an invoice item on a draft invoice: a new line, and the totals again."""
+    lines = all_lines(account, invoice)
+    entry = account.create(item_line(item, invoice["id"]))
+    lines.append(entry)
+    totals, total_taxes = taxed_totals(lines, customer["balance"])
+    shown = list_object(lines[:LINES_SHOWN], len(lines) > LINES_SHOWN, f"/v1/invoices/{invoice['id']}/lines")
+    account.update(invoice, {**totals.as_fields(), "total_taxes": total_taxes, "lines": shown})
+    account.update(item, {"invoice": invoice["id"]})
+
+
+def needs_charge(invoice: Obj) -> bool:
+    """Whether finalizing the invoice charges a card: collected automatically, and at least the
+    currency's minimum due (less is carried to the customer's balance)."""
+    due = invoice["amount_due"]
+    return invoice["collection_method"] == "charge_automatically" and due >= payments.MINIMUM_AMOUNTS.get(invoice["currency"], 1)
+
+
+def finalize(
+    account: Account,
+    invoice: Obj,
+    customer: Obj,
+    now: int,
+    *,
+    charge: bool = True,
+    off_session: bool = True,
+    retries: bool = True,
+    prepare: bool = True,
+) -> collection.Outcome | None:
+    """Number the invoice, settle the customer's balance against it, then collect: nothing due makes
+    it paid; under `charge_automatically` the card is charged (unless `charge` is False: the invoice
+    then waits, with its PaymentIntent unless not to `prepare` one, for a payment); `send_invoice`
+    leaves it open until its due date. Returns how the charge went, or None when no card was charged."""
     number = f"{customer['invoice_prefix']}-{customer['next_invoice_sequence']:04d}"
     account.update(customer, {"next_invoice_sequence": customer["next_invoice_sequence"] + 1}, action="numbered")
     # Billing credits go first, before the customer's balance.
@@ -319,7 +414,7 @@ def finalize(account: Account, invoice: Obj, customer: Obj, now: int) -> None:
     balance = min(total + invoice["starting_balance"], 0)
     automatic = invoice["collection_method"] == "charge_automatically"
     due = settled["amount_due"]
-    carried = automatic and 0 < due < MINIMUM_CHARGES.get(invoice["currency"], 0)
+    carried = automatic and 0 < due < payments.MINIMUM_AMOUNTS.get(invoice["currency"], 0)
     if carried:
         balance += due
     account.update(customer, {"balance": balance})
@@ -339,19 +434,27 @@ def finalize(account: Account, invoice: Obj, customer: Obj, now: int) -> None:
         },
         action="finalized",
     )
-    if due == 0 or carried or (automatic and CHARGES_SUCCEED):
+    if due == 0 or carried:
         account.update(
             invoice,
             {
                 "attempted": True,
-                "attempt_count": 0 if due == 0 or carried else 1,
-                "amount_paid": 0 if carried else due,
+                "attempt_count": 0,
+                "amount_paid": 0,
                 "amount_remaining": 0,
                 "status": "paid",
                 "status_transitions": {**finalized, "paid_at": now},
             },
             action="paid",
         )
+        return None
+    if not automatic:
+        return None
+    if not charge:
+        if prepare:
+            collection.open_intent(account, invoice, now)
+        return None
+    return collection.collect(account, invoice, now, off_session=off_session, retries=retries)[0]
 
 
 Draft = tuple[Obj, list[Obj]]  # an invoice not stored yet, with all its lines
@@ -374,10 +477,13 @@ def first_invoice(
     return invoice, lines
 
 
-def issue(account: Account, draft: Draft, customer: Obj, now: int) -> Obj:
-    """Store a subscription's first invoice with its lines, finalize it and collect it."""
+def issue(account: Account, draft: Draft, customer: Obj, now: int, *, charge: bool, off_session: bool) -> Obj:
+    """Store a subscription's first invoice with its lines, finalize it and collect it (`charge`);
+    a declined first payment is not retried."""
     invoice = store(account, draft)
-    finalize(account, invoice, customer, now)
+    outcome = finalize(account, invoice, customer, now, charge=charge, off_session=off_session, retries=False)
+    if outcome is not None:
+        collection.settle_subscription(account, invoice, outcome, now)
     return invoice
 
 
@@ -386,7 +492,13 @@ def store(account: Account, draft: Draft) -> Obj:
     invoice, lines = draft
     for entry in lines:
         account.create(entry)
-    return account.create(invoice, lines=lines)
+    stored = account.create(invoice, lines=lines)
+    for entry in lines:
+        details = entry["parent"]["invoice_item_details"]
+        item = account.find("invoiceitem", details["invoice_item"]) if details is not None else None
+        if item is not None:
+            account.update(item, {"invoice": invoice["id"]})
+    return stored
 
 
 def cycle_invoice(account: Account, subscription: Obj, customer: Obj, items: list[Obj], now: int) -> Draft | None:
@@ -397,6 +509,9 @@ def cycle_invoice(account: Account, subscription: Obj, customer: Obj, items: lis
     lines = next_lines(account, subscription, invoice_id=invoice_id, id_prefix="il", items=items)
     if not lines:
         return None
+    # The customer's pending invoice items come along on its next subscription invoice.
+    pending = pending_items(account, customer["id"], subscription["currency"])
+    lines += [item_line(item, invoice_id) for item in pending]
     cycling = not subscription["cancel_at_period_end"]
     invoice = build_invoice(
         invoice_id, subscription, lines,
@@ -414,6 +529,8 @@ def finalize_when_due(account: Account, invoice: Obj, customer: Obj, now: int) -
     lines = all_lines(account, invoice)
     for entry in lines:
         details = entry["parent"]["subscription_item_details"]
+        if details is None:  # an invoice item's line: nothing to recount
+            continue
         price = account.find("price", entry["pricing"]["price_details"]["price"])
         subscription = account.find("subscription", details["subscription"])
         if price is None or subscription is None or not is_metered(price):
@@ -426,7 +543,14 @@ def finalize_when_due(account: Account, invoice: Obj, customer: Obj, now: int) -
         account.update(entry, {**recounted, "id": entry["id"]})
     totals, total_taxes = taxed_totals(lines, customer["balance"])
     account.update(invoice, {**totals.as_fields(), "total_taxes": total_taxes})
-    finalize(account, invoice, customer, now)
+    collect(account, invoice, customer, now)
+
+
+def collect(account: Account, invoice: Obj, customer: Obj, now: int) -> None:
+    """Finalize a stored subscription invoice and charge it as a renewal: a decline is retried."""
+    outcome = finalize(account, invoice, customer, now)
+    if outcome is not None:
+        collection.settle_subscription(account, invoice, outcome, now)
 
 
 def all_lines(account: Account, invoice: Obj) -> list[Obj]:

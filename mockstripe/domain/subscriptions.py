@@ -100,15 +100,16 @@ def following_period(subscription: Obj, price: Obj, period_end: int) -> tuple[in
     return current_period(subscription, price, period_end)
 
 
-def end_subscription(account: Account, subscription: Obj, now: int, details: Obj | None = None) -> None:
-    """Cancel the subscription as of `now`, at the customer's request; `details` adds the
-    customer's comment and feedback."""
-    reason = {**subscription["cancellation_details"], **(details or {}), "reason": "cancellation_requested"}
+def end_subscription(
+    account: Account, subscription: Obj, now: int, details: Obj | None = None, *, reason: str = "cancellation_requested"
+) -> None:
+    """Cancel the subscription as of `now`, at the customer's request (or, `reason="payment_failed"`,
+    after its last payment retry failed); `details` adds the customer's comment and feedback."""
     changes = {
         "status": "canceled",
         "canceled_at": subscription["canceled_at"] or now,
         "ended_at": now,
-        "cancellation_details": reason,
+        "cancellation_details": {**subscription["cancellation_details"], **(details or {}), "reason": reason},
     }
     account.update(subscription, changes, action="canceled")
 

@@ -13,6 +13,7 @@ from typing import Any, Iterator
 
 from ..billing.periods import boundary
 from ..store import BY_THE_SERVER, Account
+from . import collection
 from . import invoices as invoicing
 from .subscriptions import ItemChanges, end_subscription, following_period
 
@@ -49,6 +50,10 @@ def advance(account: Account, test_clock: Obj, target: int) -> None:
             # A draft that fell due goes before a new period's invoice, which may need its balance.
             for invoice in _due_drafts(account, clock_id, moment):
                 invoicing.finalize_when_due(account, invoice, _customer(account, invoice), moment)
+            for invoice in _due_retries(account, clock_id, moment):
+                collection.retry(account, invoice, moment)
+            for subscription in _due_expiries(account, clock_id, moment):
+                collection.expire(account, subscription, moment)
             for subscription in list(_live_subscriptions(account, clock_id)):
                 _announce_renewal(account, subscription, moment)
                 _cycle(account, subscription, moment)
@@ -63,6 +68,8 @@ def _next_moment(account: Account, clock_id: str, target: int) -> int | None:
         for item in subscription["items"]["data"]
     ]
     moments += [invoice["automatically_finalizes_at"] for invoice in _drafts(account, clock_id)]
+    moments += [invoice["next_payment_attempt"] for invoice in _retried(account, clock_id)]
+    moments += [_expiry(subscription) for subscription in _incomplete(account, clock_id)]
     moments += [
         notice
         for subscription in _live_subscriptions(account, clock_id)
@@ -154,3 +161,31 @@ def _due_drafts(account: Account, clock_id: str, now: int) -> list[Obj]:
     """Drafts due by `now`, oldest first."""
     drafts = reversed(list(_drafts(account, clock_id)))
     return [invoice for invoice in drafts if invoice["automatically_finalizes_at"] <= now]
+
+
+def _retried(account: Account, clock_id: str) -> Iterator[Obj]:
+    """The clock's open invoices with a payment retry scheduled (none of a deleted customer)."""
+    for invoice in account.collection("invoice").newest_first():
+        if invoice["test_clock"] == clock_id and invoice["status"] == "open" and invoice["next_payment_attempt"]:
+            if account.find("customer", invoice["customer"]) is not None:
+                yield invoice
+
+
+def _due_retries(account: Account, clock_id: str, now: int) -> list[Obj]:
+    """Invoices whose retry is due by `now`, oldest first."""
+    return [invoice for invoice in reversed(list(_retried(account, clock_id))) if invoice["next_payment_attempt"] <= now]
+
+
+def _incomplete(account: Account, clock_id: str) -> Iterator[Obj]:
+    """The clock's subscriptions still waiting for their first payment."""
+    for subscription in _live_subscriptions(account, clock_id):
+        if subscription["status"] == "incomplete":
+            yield subscription
+
+
+def _expiry(subscription: Obj) -> int:
+    return subscription["created"] + collection.INCOMPLETE_EXPIRES_AFTER
+
+
+def _due_expiries(account: Account, clock_id: str, now: int) -> list[Obj]:
+    return [subscription for subscription in _incomplete(account, clock_id) if _expiry(subscription) <= now]

@@ -16,7 +16,7 @@ from typing import Any, NamedTuple
 
 from ..store import Account, Store
 from ..wire.ids import random_tail
-from .events import EventLog
+from .events import MAX_EVENTS_KEPT, EventLog
 
 Obj = dict[str, Any]
 
@@ -165,6 +165,13 @@ class DeliveryLog:
                     account.service(EventLog).failed.discard(event_id)
         else:
             if failing is None:
+                if len(self.failing) >= MAX_EVENTS_KEPT:
+                    self._forget_gone(account)
                 failing = self.failing[event_id] = set()
             failing.add(target.key)
             account.service(EventLog).failed.add(event_id)
+
+    def _forget_gone(self, account: Account) -> None:
+        """Stop tracking events the account no longer keeps (past their retention)."""
+        events = account.collection("event").objects
+        self.failing = {event_id: keys for event_id, keys in self.failing.items() if event_id in events}

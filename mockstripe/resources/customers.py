@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
+from ..domain import payments
 from ..domain.subscriptions import end_subscription
 from ..routing import Area, Call, Endpoint
 from ..store import Account
@@ -43,7 +44,7 @@ INVOICE_SETTINGS = Hash(
             max_items=4,
             item=Hash(fields={"name": String(required=True, max_length=40), "value": String(required=True, max_length=140)}),
         ),
-        "default_payment_method": Unsupported(),
+        "default_payment_method": String(),
         "footer": String(),
         "rendering_options": Hash(
             nullable=True,
@@ -54,6 +55,9 @@ INVOICE_SETTINGS = Hash(
         ),
     }
 )
+
+
+DEFAULT_PAYMENT_METHOD = "invoice_settings[default_payment_method]"
 
 
 def _check_invoice_prefix(values: dict[str, Any], path: str) -> None:
@@ -88,7 +92,7 @@ WRITABLE = dict(
 
 CREATE = endpoint(
     **WRITABLE,
-    payment_method=Unsupported(),
+    payment_method=String(nullable=False),
     tax_id_data=Unsupported(),
     test_clock=Ref(object_type="test_helpers.test_clock", noun="test clock"),
     checks=(_check_invoice_prefix,),
@@ -173,7 +177,7 @@ _WRITERS: dict[str, Callable[[dict[str, Any], Any], Any]] = {
     "preferred_locales": lambda customer, value: value or [],
     "tax_exempt": lambda customer, value: value or "none",
 }
-_NOT_STORED = frozenset({"expand", "validate"})
+_NOT_STORED = frozenset({"expand", "validate", "payment_method"})
 
 
 def _changes(customer: dict[str, Any], params: dict[str, Any]) -> dict[str, Any]:
@@ -220,8 +224,22 @@ def create(call: Call) -> dict[str, Any]:
         "tax_exempt": "none",
         "test_clock": None,
     }
-    customer.update(_changes(customer, call.params))
-    return call.account.create(customer)
+    params, account = call.params, call.account
+    # The card to save, checked before anything is stored; a default may name it as given.
+    saved = None
+    if params.get("payment_method") is not None:
+        saved = payments.find_payment_method(account, params["payment_method"], "payment_method", customer["created"])
+        payments.check_attachable(account, saved, None)
+    default = (params.get("invoice_settings") or {}).get("default_payment_method")
+    if default is not None and (saved is None or default not in (params["payment_method"], saved["id"])):
+        payments.attached_payment_method(account, customer["id"], default, DEFAULT_PAYMENT_METHOD)
+    customer.update(_changes(customer, params))
+    if default is not None:
+        customer["invoice_settings"]["default_payment_method"] = saved["id"]  # type: ignore[index]
+    account.create(customer)
+    if saved is not None:
+        payments.attach(account, saved, customer)
+    return customer
 
 
 def retrieve(call: Call) -> dict[str, Any]:
@@ -233,6 +251,9 @@ def retrieve(call: Call) -> dict[str, Any]:
 
 def update(call: Call) -> dict[str, Any]:
     customer = call.path_object("customer")
+    default = (call.params.get("invoice_settings") or {}).get("default_payment_method")
+    if default is not None:
+        payments.attached_payment_method(call.account, customer["id"], default, DEFAULT_PAYMENT_METHOD)
     return call.account.update(customer, _changes(customer, call.params))
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..domain import collection, payments
 from ..domain import invoices as invoicing
 from ..domain.subscriptions import (
     ItemRequest,
@@ -14,21 +15,24 @@ from ..domain.subscriptions import (
     lookup_price,
 )
 from ..routing import Area, Call, Endpoint
-from ..wire.errors import invalid
+from ..wire.errors import StripeError, invalid
 from ..wire.lists import PAGE_EXCLUSIVE, PAGE_PARAMS, in_range, list_object
 from ..wire.objects import ListOf, ObjectType
 from ..wire.params import (
     CREATED_FILTER,
+    TIMESTAMP,
     Boolean,
     Currency,
     Enum,
     Hash,
+    Integer,
     List,
     Map,
     Ref,
     String,
     Unsupported,
     endpoint,
+    merge_metadata,
     missing,
 )
 from .subscriptions import MAX_ITEMS, NEW_ITEM
@@ -108,6 +112,62 @@ LIST = endpoint(
     exclusive=PAGE_EXCLUSIVE,
 )
 LINES = endpoint(**PAGE_PARAMS, exclusive=PAGE_EXCLUSIVE)
+# Invoice settings this server does not model (tax, Connect, rendering, shipping, ...).
+_NOT_MODELLED = (
+    "account_tax_ids", "application_fee_amount", "automatic_tax", "automatically_finalizes_at", "custom_fields",
+    "default_source", "default_tax_rates", "discounts", "effective_at", "issuer", "number", "on_behalf_of",
+    "payment_settings", "rendering", "shipping_cost", "shipping_details", "statement_descriptor", "transfer_data",
+)
+EDITABLE = dict(
+    auto_advance=Boolean(),
+    collection_method=Enum("charge_automatically", "send_invoice"),
+    days_until_due=Integer(minimum=0),
+    due_date=TIMESTAMP,
+    default_payment_method=String(),
+    description=String(max_length=1500),
+    footer=String(max_length=5000),
+    metadata=Map(),
+)
+CREATE = endpoint(
+    customer=Ref(object_type="customer", noun="customer", required=True),
+    currency=Currency(),
+    pending_invoice_items_behavior=Enum("exclude", "include"),
+    **EDITABLE,
+    **{k: Unsupported() for k in (*_NOT_MODELLED, "customer_account", "from_invoice", "subscription")},
+    exclusive=(("days_until_due", "due_date"),),
+)
+UPDATE = endpoint(**EDITABLE, **{k: Unsupported() for k in _NOT_MODELLED}, exclusive=(("days_until_due", "due_date"),))
+FINALIZE = endpoint(auto_advance=Boolean())
+PAY = endpoint(
+    payment_method=String(nullable=False),
+    paid_out_of_band=Boolean(),
+    off_session=Boolean(),
+    **{k: Unsupported() for k in ("forgive", "mandate", "source")},
+)
+# What a finalized invoice still lets change.
+AFTER_FINALIZATION = frozenset({"auto_advance", "default_payment_method", "description", "footer", "metadata"})
+DEFAULT_CURRENCY = "usd"
+# UNSURE: Stripe's exact wording (and codes) for these refusals.
+SEND_INVOICE_NEEDS_DUE = "Invoices with collection_method=send_invoice need either days_until_due or due_date."
+DUE_NEEDS_SEND_INVOICE = (
+    "The `days_until_due` and `due_date` parameters can only be set when `collection_method` is `send_invoice`."
+)
+NOT_A_DRAFT_TO_EDIT = "This invoice is {} and can no longer be edited: only drafts can change, beyond its metadata, description, footer, default payment method and auto_advance."
+ONLY_DRAFTS_DELETED = "You can only delete draft invoices."
+ALREADY_FINALIZED = "This invoice is already finalized, you can't re-finalize a non-draft invoice."
+ALREADY_PAID = "Invoice is already paid"
+VOID_CANNOT_BE_PAID = "This invoice has been voided and cannot be paid."
+ONLY_OPEN_VOIDED = "You can only void an open or uncollectible invoice; this invoice is {}."
+ONLY_OPEN_UNCOLLECTIBLE = "You can only mark an open invoice as uncollectible; this invoice is {}."
+ONLY_SEND_INVOICE_SENT = "You can only manually send an invoice if its collection method is 'send_invoice'."
+ONLY_OPEN_SENT = "You can only send an open invoice; this invoice is {}."
+CUSTOMER_DELETED = "This invoice's customer has been deleted."
+
+def _confirmation_secret(account: Any, invoice: Obj) -> Obj | None:
+    """What the customer's browser confirms the payment of an open invoice with (Stripe.js)."""
+    intent = collection.intent_of(account, invoice) if invoice["status"] == "open" else None
+    return None if intent is None else {"client_secret": intent["client_secret"], "type": "payment_intent"}
+
 
 INVOICE = ObjectType(
     name="invoice",
@@ -124,8 +184,12 @@ INVOICE = ObjectType(
         "on_behalf_of": "account",
     },
     expand_only={
-        "payments": lambda account, invoice: list_object([], False, f"/v1/invoices/{invoice['id']}/payments"),
-        "confirmation_secret": lambda account, invoice: None,
+        "payments": lambda account, invoice: list_object(
+            collection.payments_of(account, invoice)[:10],
+            len(collection.payments_of(account, invoice)) > 10,
+            f"/v1/invoices/{invoice['id']}/payments",
+        ),
+        "confirmation_secret": _confirmation_secret,
     },
     nested={"lines": ListOf("line_item"), "payments": ListOf("invoice_payment")},
 )
@@ -185,6 +249,181 @@ def retrieve(call: Call) -> Obj:
     return call.path_object("invoice")
 
 
+def _check_terms(collection_method: str, days: int | None, due_date: int | None) -> None:
+    if collection_method == "send_invoice":
+        if days is None and due_date is None:
+            raise invalid(SEND_INVOICE_NEEDS_DUE, param="days_until_due")
+    elif days is not None or due_date is not None:
+        raise invalid(DUE_NEEDS_SEND_INVOICE, param="days_until_due" if days is not None else "due_date")
+
+
+def create(call: Call) -> Obj:
+    params, account = call.params, call.account
+    customer = account.find("customer", params["customer"])
+    assert customer is not None
+    collection_method = params.get("collection_method") or "charge_automatically"
+    _check_terms(collection_method, params.get("days_until_due"), params.get("due_date"))
+    default = params.get("default_payment_method")
+    if default is not None:
+        default = payments.attached_payment_method(account, customer["id"], default, "default_payment_method")["id"]
+    currency = params.get("currency") or customer["currency"] or DEFAULT_CURRENCY
+    include = params.get("pending_invoice_items_behavior") == "include"
+    items = invoicing.pending_items(account, customer["id"], currency) if include else []
+    now = account.clock_for(customer).now()
+    terms = {
+        "collection_method": collection_method,
+        "currency": currency,
+        "days_until_due": params.get("days_until_due"),
+        "due_date": params.get("due_date"),
+    }
+    fields: Obj = {"default_payment_method": default}
+    for key in ("description", "footer"):
+        if params.get(key) is not None:
+            fields[key] = params[key]
+    if params.get("metadata"):
+        fields["metadata"] = merge_metadata({}, params["metadata"])
+    return invoicing.standalone(
+        account, customer, now, terms=terms, items=items, auto_advance=bool(params.get("auto_advance")), fields=fields
+    )
+
+
+def update(call: Call) -> Obj:
+    invoice = call.path_object("invoice")
+    params, account = call.params, call.account
+    draft = invoice["status"] == "draft"
+    editable = set(params) - {"expand"}
+    if not draft and editable - AFTER_FINALIZATION:
+        raise invalid(NOT_A_DRAFT_TO_EDIT.format(invoice["status"]), code="invoice_not_editable")
+    collection_method = params.get("collection_method") or invoice["collection_method"]
+    changes: Obj = {}
+    if draft and {"collection_method", "days_until_due", "due_date"} & editable:
+        days = params.get("days_until_due")
+        due_date = params.get("due_date")
+        if collection_method == "send_invoice" and days is None and due_date is None:
+            due_date = invoice["due_date"]
+        _check_terms(collection_method, days, due_date)
+        if days is not None:
+            due_date = invoice["created"] + days * 86_400
+        changes.update(collection_method=collection_method, due_date=due_date)
+    if "default_payment_method" in params:
+        default = params["default_payment_method"]
+        if default is not None:
+            default = payments.attached_payment_method(
+                account, invoice["customer"], default, "default_payment_method"
+            )["id"]
+        changes["default_payment_method"] = default
+    for key in ("description", "footer"):
+        if key in params:
+            changes[key] = params[key]
+    if "metadata" in params:
+        changes["metadata"] = merge_metadata(invoice["metadata"], params["metadata"])
+    if params.get("auto_advance") is not None:
+        changes["auto_advance"] = params["auto_advance"]
+        if draft:
+            changes["automatically_finalizes_at"] = invoice["created"] + invoicing.FINALIZATION_DELAY if params["auto_advance"] else None
+    return account.update(invoice, changes)
+
+
+def delete(call: Call) -> Obj:
+    invoice = call.path_object("invoice")
+    if invoice["status"] != "draft":
+        raise invalid(ONLY_DRAFTS_DELETED)
+    account = call.account
+    for item in account.collection("invoiceitem").newest_first():
+        if item["invoice"] == invoice["id"]:
+            account.update(item, {"invoice": None})
+    return account.delete(invoice)
+
+
+def _customer(call: Call, invoice: Obj) -> Obj:
+    customer = call.account.find("customer", invoice["customer"])
+    if customer is None:
+        raise invalid(CUSTOMER_DELETED)
+    return customer
+
+
+def finalize(call: Call) -> Obj:
+    invoice = call.path_object("invoice")
+    if invoice["status"] != "draft":
+        raise invalid(ALREADY_FINALIZED, code="invoice_not_editable")
+    account, customer = call.account, _customer(call, invoice)
+    now = account.clock_for(customer).now()
+    if call.params.get("auto_advance") is not None:
+        account.update(invoice, {"auto_advance": call.params["auto_advance"]})
+    invoicing.finalize(account, invoice, customer, now, charge=False)
+    if invoice["status"] == "open" and invoice["auto_advance"] and invoice["collection_method"] == "charge_automatically":
+        # Automatic collection charges the card about an hour after finalization.
+        account.update(invoice, {"next_payment_attempt": now + invoicing.FINALIZATION_DELAY})
+    return invoice
+
+
+def pay(call: Call) -> Obj:
+    invoice = call.path_object("invoice")
+    params, account = call.params, call.account
+    if invoice["status"] == "paid":
+        raise invalid(ALREADY_PAID)
+    if invoice["status"] == "void":
+        raise invalid(VOID_CANNOT_BE_PAID)
+    customer = _customer(call, invoice)
+    now = account.clock_for(customer).now()
+    payment_method = None
+    if params.get("payment_method") is not None:
+        payment_method = payments.attached_payment_method(
+            account, customer["id"], params["payment_method"], "payment_method"
+        )
+    elif not params.get("paid_out_of_band") and collection.default_payment_method(account, invoice) is None:
+        raise StripeError(collection.NO_PAYMENT_METHOD, code="resource_missing")
+    if invoice["status"] == "draft":
+        invoicing.finalize(account, invoice, customer, now, charge=False, prepare=not params.get("paid_out_of_band"))
+        if invoice["status"] == "paid":
+            return invoice
+    if params.get("paid_out_of_band"):
+        collection.mark_paid(account, invoice, now, paid=invoice["amount_remaining"], out_of_band=True)
+        collection.settle_subscription(account, invoice, "paid", now)
+        return invoice
+    off_session = params.get("off_session", True) is not False
+    outcome, decline = collection.collect(
+        account, invoice, now, payment_method=payment_method, off_session=off_session, retries=None
+    )
+    collection.settle_subscription(account, invoice, outcome, now)
+    if decline is not None:
+        intent = collection.intent_of(account, invoice)
+        assert intent is not None
+        raise payments.decline_error(account, intent, decline)
+    return invoice
+
+
+def void(call: Call) -> Obj:
+    invoice = call.path_object("invoice")
+    if invoice["status"] not in ("open", "uncollectible"):
+        raise invalid(ONLY_OPEN_VOIDED.format(invoice["status"]))
+    now = call.account.clock_for(_customer(call, invoice)).now()
+    return collection.void(call.account, invoice, now)
+
+
+def mark_uncollectible(call: Call) -> Obj:
+    invoice = call.path_object("invoice")
+    if invoice["status"] != "open":
+        raise invalid(ONLY_OPEN_UNCOLLECTIBLE.format(invoice["status"]))
+    now = call.account.clock_for(_customer(call, invoice)).now()
+    transitions = {**invoice["status_transitions"], "marked_uncollectible_at": now}
+    return call.account.update(
+        invoice,
+        {"status": "uncollectible", "next_payment_attempt": None, "status_transitions": transitions},
+        action="marked_uncollectible",
+    )
+
+
+def send(call: Call) -> Obj:
+    invoice = call.path_object("invoice")
+    if invoice["collection_method"] != "send_invoice":
+        raise invalid(ONLY_SEND_INVOICE_SENT)
+    if invoice["status"] != "open":
+        raise invalid(ONLY_OPEN_SENT.format(invoice["status"]))
+    call.account.announce(invoice, "sent")
+    return invoice
+
+
 def _subscription_of(invoice: Obj) -> str | None:
     details = (invoice.get("parent") or {}).get("subscription_details")
     return details["subscription"] if details else None
@@ -224,7 +463,21 @@ AREA = Area(
             returns="invoice",
         ),
         Endpoint("GET", "/v1/invoices", list_invoices, LIST, "List invoices, newest first", returns=ListOf("invoice")),
+        Endpoint("POST", "/v1/invoices", create, CREATE, "Create a draft invoice (with the customer's pending items, on request)", returns="invoice"),
         Endpoint("GET", "/v1/invoices/{id}", retrieve, endpoint(), "Retrieve an invoice", returns="invoice"),
+        Endpoint("POST", "/v1/invoices/{id}", update, UPDATE, "Update an invoice (drafts fully; finalized ones in part)", returns="invoice"),
+        Endpoint("DELETE", "/v1/invoices/{id}", delete, endpoint(), "Delete a draft invoice", returns="invoice"),
+        Endpoint("POST", "/v1/invoices/{id}/finalize", finalize, FINALIZE, "Finalize a draft invoice", returns="invoice"),
+        Endpoint(
+            "POST", "/v1/invoices/{id}/pay", pay, PAY,
+            "Pay an invoice: charge a card (402 when it declines) or mark it paid out of band", returns="invoice",
+        ),
+        Endpoint("POST", "/v1/invoices/{id}/void", void, endpoint(), "Void an open invoice", returns="invoice"),
+        Endpoint(
+            "POST", "/v1/invoices/{id}/mark_uncollectible", mark_uncollectible, endpoint(),
+            "Mark an open invoice uncollectible", returns="invoice",
+        ),
+        Endpoint("POST", "/v1/invoices/{id}/send", send, endpoint(), "Send a send_invoice invoice to its customer", returns="invoice"),
         Endpoint(
             "GET", "/v1/invoices/{invoice}/lines", list_lines, LINES, "List an invoice's lines",
             returns=ListOf("line_item"),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..domain import cards, collection, payments
 from ..domain import invoices as invoicing
 from ..domain.subscriptions import (
     METERED_QUANTITY,
@@ -49,6 +50,9 @@ from ..wire.params import (
 Obj = dict[str, Any]
 
 MAX_ITEMS = 20
+# Stripe's default when `payment_behavior` is not given.
+DEFAULT_PAYMENT_BEHAVIOR = "allow_incomplete"
+PENDING_ONLY_ON_UPDATE = "payment_behavior=pending_if_incomplete is only supported when updating a subscription."
 ANCHOR_IN_PAST = "billing_cycle_anchor cannot be in the past"
 DAYS_UNTIL_DUE_NEEDS_SEND_INVOICE = (
     "The `days_until_due` parameter can only be set when `collection_method` is `send_invoice`."
@@ -119,7 +123,7 @@ UNSUPPORTED_ON_BOTH = {
     k: Unsupported()
     for k in (
         "add_invoice_items", "application_fee_percent", "automatic_tax", "billing_schedules", "billing_thresholds",
-        "cancel_at", "default_payment_method", "default_source", "discounts",
+        "cancel_at", "default_source", "discounts",
         "invoice_settings", "on_behalf_of", "payment_settings", "pending_invoice_item_interval",
         "transfer_data", "trial_end", "trial_from_plan", "trial_settings",
     )
@@ -130,6 +134,7 @@ WRITABLE_ON_BOTH = dict(
     cancel_at_period_end=Boolean(),
     collection_method=COLLECTION_METHOD,
     days_until_due=Integer(minimum=0, maximum=MAX_DAYS_UNTIL_DUE),
+    default_payment_method=String(),
     description=String(max_length=500),
     metadata=Map(),
     off_session=Boolean(),
@@ -241,6 +246,11 @@ def create(call: Call) -> Obj:
     check_items(requests, currency)
     check_customer_currency(customer, currency)
     _check_anchor(params.get("billing_cycle_anchor"), requests, now)
+    if params.get("payment_behavior") == "pending_if_incomplete":
+        raise invalid(PENDING_ONLY_ON_UPDATE, param="payment_behavior")
+    default = params.get("default_payment_method")
+    if default is not None:
+        default = payments.attached_payment_method(account, customer["id"], default, "default_payment_method")["id"]
 
     billing_mode = params.get("billing_mode") or {}
     subscription = build_subscription(
@@ -264,15 +274,40 @@ def create(call: Call) -> Obj:
         account, subscription, customer, now, prorate=params.get("proration_behavior") != "none"
     )
     subscription["latest_invoice"] = draft[0]["id"] if draft is not None else None
+    subscription["default_payment_method"] = default
+    behavior = params.get("payment_behavior") or DEFAULT_PAYMENT_BEHAVIOR
+    charge = draft is not None and invoicing.needs_charge(draft[0]) and behavior != "default_incomplete"
+    off_session = bool(params.get("off_session"))
+    if draft is not None and invoicing.needs_charge(draft[0]):
+        subscription["status"] = "incomplete"
+    if charge:
+        subscription["status"] = _first_payment(account, subscription, customer, behavior, off_session)
     account.update(customer, {"currency": currency})
     account.create(subscription)
     for item in items:
         account.create(item)
     if draft is not None:
-        invoicing.issue(account, draft, customer, now)
+        invoicing.issue(account, draft, customer, now, charge=charge, off_session=off_session)
     if watched:
         account.service(Thresholds).watch(account, subscription)
     return subscription
+
+
+def _first_payment(account: Any, subscription: Obj, customer: Obj, behavior: str, off_session: bool) -> str:
+    """The status a new subscription starts in, from how charging its first invoice will go (test
+    cards answer the same every time), checked before anything is stored: Stripe's 400 without a
+    payment method, its 402 under `error_if_incomplete` when the card declines."""
+    found = subscription["default_payment_method"] or customer["invoice_settings"]["default_payment_method"]
+    payment_method = account.find("payment_method", found) if found is not None else None
+    if payment_method is None:
+        raise StripeError(collection.NO_PAYMENT_METHOD, code="resource_missing")
+    outcome = payments.outcome(account, payment_method, off_session=off_session)
+    if outcome is None:
+        return "active"
+    if behavior == "error_if_incomplete":
+        decline = cards.AUTHENTICATION_REQUIRED if outcome == "requires_action" else outcome
+        raise payments.card_error(decline, payment_method=dict(payment_method))
+    return "incomplete"
 
 
 def _set_thresholds(params: Obj, subscription: Obj, items: list[Obj]) -> bool:
@@ -367,6 +402,11 @@ def update(call: Call) -> Obj:
         raise missing("days_until_due")
     plan = _plan_item_changes(call, subscription)
     thresholds = _subscription_thresholds(params["billing_thresholds"], subscription) if params.get("billing_thresholds") else None
+    default = params.get("default_payment_method")
+    if default is not None:
+        default = payments.attached_payment_method(
+            account, subscription["customer"], default, "default_payment_method"
+        )["id"]
 
     items = ItemChanges(account, subscription)
     for action, change, item in plan:
@@ -386,6 +426,8 @@ def update(call: Call) -> Obj:
                 item_changes["metadata"] = merge_metadata(item["metadata"], change["metadata"])
             items.update(item, item_changes)
     changes: Obj = {"collection_method": collection_method, "days_until_due": days}
+    if "default_payment_method" in params:
+        changes["default_payment_method"] = default
     if "description" in params:
         changes["description"] = params["description"]
     if params.get("cancel_at_period_end") is not None:

@@ -21,6 +21,7 @@ class StripeError(Exception):
         param: str | None = None,
         headers: dict[str, str] | None = None,
         decline_code: str | None = None,
+        details: dict[str, Any] | None = None,
     ) -> None:
         super().__init__(message)
         self.message = message
@@ -30,6 +31,8 @@ class StripeError(Exception):
         self.param = param
         self.headers = headers or {}
         self.decline_code = decline_code  # a card error's reason, as the issuer gave it
+        # The objects a card error involves: its `charge`, `payment_intent`, `payment_method`.
+        self.details = details or {}
 
     def body(self, request_id: str, now: int) -> dict[str, Any]:
         error = {
@@ -42,6 +45,7 @@ class StripeError(Exception):
         }
         if self.decline_code is not None:
             error["decline_code"] = self.decline_code
+        error.update(self.details)
         return {"error": error}
 
     def v2_body(self) -> dict[str, Any]:

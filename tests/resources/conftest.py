@@ -13,6 +13,8 @@ from mockstripe.config import Config
 from mockstripe.server import serve_in_thread
 
 _names = itertools.count()
+# A card saved to a customer as its default: what subscriptions charge.
+PAYING: dict[str, Any] = {"payment_method": "pm_card_visa", "invoice_settings": {"default_payment_method": "pm_card_visa"}}
 
 
 class Catalog:
@@ -60,7 +62,8 @@ class Catalog:
         return self.client.v1.prices.create(params)
 
     def customer(self, **params: Any) -> stripe.Customer:
-        return self.client.v1.customers.create({"name": "John Doe", **params})
+        """A customer with a Visa card as its default, as a paying customer of a real integration has."""
+        return self.client.v1.customers.create({"name": "John Doe", **PAYING, **params})
 
     def subscribe(self, customer: stripe.Customer, *prices: stripe.Price, **params: Any) -> stripe.Subscription:
         items = [{"price": price.id} for price in prices]
@@ -109,7 +112,7 @@ class AsyncCatalog:
         price = await self.client.v1.prices.create_async(
             {"currency": "usd", "unit_amount": 1000, "recurring": {"interval": "month"}, "product_data": {"name": "Seat"}}
         )
-        customer = await self.client.v1.customers.create_async({"name": "John Doe"})
+        customer = await self.client.v1.customers.create_async({"name": "John Doe", **PAYING})
         return await self.client.v1.subscriptions.create_async(
             {"customer": customer.id, "items": [{"price": price.id, "quantity": quantity}], **params}
         )
@@ -132,3 +135,28 @@ def strict_url() -> Iterator[str]:
     """A second server, in strict meter event mode."""
     with serve_in_thread(Config(port=0, strict_meter_events=True)) as url:
         yield url
+
+
+class EventWatch:
+    """The account's new events since the last look: `watch.new()` gives their types, oldest first."""
+
+    def __init__(self, client: stripe.StripeClient) -> None:
+        self.client = client
+        self.seen: set[str] = set()
+
+    def new(self) -> list[str]:
+        events = list(self.client.v1.events.list({"limit": 100}).auto_paging_iter())
+        fresh = [event for event in reversed(events) if event.id not in self.seen]
+        self.seen.update(event.id for event in fresh)
+        return [event.type for event in fresh]
+
+    def new_events(self) -> list[Any]:
+        events = list(self.client.v1.events.list({"limit": 100}).auto_paging_iter())
+        fresh = [event for event in reversed(events) if event.id not in self.seen]
+        self.seen.update(event.id for event in fresh)
+        return fresh
+
+
+@pytest.fixture
+def events(stripe_client: stripe.StripeClient) -> EventWatch:
+    return EventWatch(stripe_client)

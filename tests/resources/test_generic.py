@@ -48,46 +48,47 @@ def test_ids_take_the_prefix_of_stripes_examples(raw):
 
 
 @pytest.mark.parametrize(
-    ("body", "status", "code", "param", "message"),
+    ("path", "body", "status", "code", "param", "message"),
     [
-        ({"amount": "abc", "currency": "usd"}, 400, "parameter_invalid_integer", "amount", "Invalid integer: abc"),
-        ({"currency": "usd"}, 400, "parameter_missing", "amount", "Missing required param: amount."),
-        ({"amount": "1", "currency": "usd", "bogus": "1"}, 400, "parameter_unknown", "bogus", "Received unknown parameter: bogus"),
         (
-            {"amount": "1", "currency": "usd", "capture_method": "later"},
+            "/v1/shipping_rates",
+            {"display_name": "Ground", "type": "fixed_amount", "fixed_amount[amount]": "abc", "fixed_amount[currency]": "usd"},
             400,
-            None,
-            "capture_method",
-            "Invalid capture_method: must be one of automatic, automatic_async, or manual",
+            "parameter_invalid_integer",
+            "fixed_amount[amount]",
+            "Invalid integer: abc",
         ),
-        ({"amount": "1", "currency": "usd", "customer": "cus_nope"}, 400, "resource_missing", "customer", "No such customer: 'cus_nope'"),
+        ("/v1/radar/value_lists", {"name": "Blocked"}, 400, "parameter_missing", "alias", "Missing required param: alias."),
+        ("/v1/setup_intents", {"bogus": "1"}, 400, "parameter_unknown", "bogus", "Received unknown parameter: bogus"),
+        ("/v1/setup_intents", {"usage": "later"}, 400, None, "usage", "Invalid usage: must be one of off_session or on_session"),
+        ("/v1/setup_intents", {"customer": "cus_nope"}, 400, "resource_missing", "customer", "No such customer: 'cus_nope'"),
     ],
 )
-def test_the_spec_validates_parameters_with_stripes_errors(raw, body, status, code, param, message):
-    reply = raw.post("/v1/payment_intents", body)
+def test_the_spec_validates_parameters_with_stripes_errors(raw, path, body, status, code, param, message):
+    reply = raw.post(path, body)
     assert (reply.status, reply.error["code"], reply.error["param"], reply.error["message"]) == (status, code, param, message)
     assert reply.headers["Mockstripe-Fidelity"] == GENERIC
-    assert raw.get("/v1/payment_intents").body["data"] == []
+    assert raw.get(path).body["data"] == []
 
 
 def test_an_action_answers_the_object_in_a_plausible_state_and_records_its_event(raw):
-    intent = raw.post("/v1/payment_intents", {"amount": "100", "currency": "usd"}).body
-    canceled = raw.post(f"/v1/payment_intents/{intent['id']}/cancel").body
+    intent = raw.post("/v1/setup_intents", {}).body
+    canceled = raw.post(f"/v1/setup_intents/{intent['id']}/cancel").body
     assert (canceled["id"], canceled["status"]) == (intent["id"], "canceled")
     types = [e["type"] for e in raw.get("/v1/events").body["data"]]
-    assert types == ["payment_intent.canceled", "payment_intent.created"]
+    assert types == ["setup_intent.canceled", "setup_intent.created"]
 
 
 def test_nothing_of_another_account_or_type(raw, raw_http, mockstripe_url):
-    intent = raw.post("/v1/payment_intents", {"amount": "100", "currency": "usd"}).body
+    intent = raw.post("/v1/setup_intents", {}).body
     stranger = raw_http(mockstripe_url, "sk_test_someone_else_generic")
     for reply in (
-        stranger.get(f"/v1/payment_intents/{intent['id']}"),
-        stranger.post(f"/v1/payment_intents/{intent['id']}/cancel"),
-        raw.get(f"/v1/setup_intents/{intent['id']}"),
+        stranger.get(f"/v1/setup_intents/{intent['id']}"),
+        stranger.post(f"/v1/setup_intents/{intent['id']}/cancel"),
+        raw.get(f"/v1/payment_intents/{intent['id']}"),
     ):
         assert (reply.status, reply.error["code"]) == (404, "resource_missing")
-    assert raw.get(f"/v1/payment_intents/{intent['id']}").body["status"] == intent["status"]
+    assert raw.get(f"/v1/setup_intents/{intent['id']}").body["status"] == intent["status"]
 
 
 def test_a_nested_resource_needs_its_parent(raw):

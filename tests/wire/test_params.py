@@ -186,8 +186,8 @@ def test_created_filter_reports_the_hash_problem_for_a_hash():
 
 
 def test_unsupported_parameter_is_refused_clearly():
-    error = rejected(customers.CREATE, {"payment_method": "pm_123"})
-    assert error.param == "payment_method"
+    error = rejected(customers.CREATE, {"source": "tok_123"})
+    assert error.param == "source"
     assert "not supported by mockstripe" in error.message
 
 
