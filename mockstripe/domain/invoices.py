@@ -341,7 +341,7 @@ def item_line(item: Obj, invoice_id: str) -> Obj:
         "quantity_decimal": item["quantity_decimal"],
         "subscription": None,
         "subtotal": item["amount"],
-        "taxes": [],
+        "taxes": line_taxes_of(item["amount"], item["tax_rates"]),
     }
 
 

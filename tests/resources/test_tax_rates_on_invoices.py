@@ -98,3 +98,30 @@ def test_automatic_tax_stays_unsupported(catalog: Any) -> None:
     assert excinfo.value.http_status == 400
     assert error["param"] == "automatic_tax"
     assert "not supported by mockstripe" in error["message"]
+
+
+def test_invoice_items_carry_their_own_tax_rates(stripe_client: stripe.StripeClient) -> None:
+    exclusive = vat(stripe_client, 19, inclusive=False)
+    inclusive = vat(stripe_client, 7, inclusive=True)
+    customer = stripe_client.v1.customers.create({"name": "Jenny Rosen"})
+    taxed = stripe_client.v1.invoice_items.create(
+        {"customer": customer.id, "amount": 1550, "currency": "usd", "tax_rates": [exclusive.id]}
+    )
+    assert [rate.id for rate in taxed.tax_rates] == [exclusive.id]
+    stripe_client.v1.invoice_items.create({"customer": customer.id, "amount": 1070, "currency": "usd", "tax_rates": [inclusive.id]})
+    stripe_client.v1.invoice_items.create({"customer": customer.id, "amount": 500, "currency": "usd"})
+    draft = stripe_client.v1.invoices.create({"customer": customer.id, "pending_invoice_items_behavior": "include"})
+    # 19 % of 15.50 = 2.945 -> 2.95; 10.70 holds 7 %: 10.00 before tax, 0.70 tax; 5.00 untaxed.
+    assert [[tax.to_dict() for tax in line.taxes] for line in draft.lines.data] == [
+        [tax_entry(exclusive, 295, 1550)],
+        [tax_entry(inclusive, 70, 1000)],
+        [],
+    ]
+    assert [tax.to_dict() for tax in draft.total_taxes] == [tax_entry(exclusive, 295, 1550), tax_entry(inclusive, 70, 1000)]
+    assert amounts(draft) == {
+        "subtotal": 3120,
+        "subtotal_excluding_tax": 3050,
+        "total_excluding_tax": 3050,
+        "total": 3415,
+        "amount_due": 3415,
+    }
