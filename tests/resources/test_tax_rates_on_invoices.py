@@ -125,3 +125,28 @@ def test_invoice_items_carry_their_own_tax_rates(stripe_client: stripe.StripeCli
         "total": 3415,
         "amount_due": 3415,
     }
+
+
+def test_a_renewal_with_metered_usage_is_taxed_on_the_clock(stripe_client: stripe.StripeClient, catalog: Any) -> None:
+    start = 1_704_067_200  # 2024-01-01
+    renewal = 1_706_745_600  # 2024-02-01
+    rate = vat(stripe_client, 20, inclusive=False)
+    clock = stripe_client.v1.test_helpers.test_clocks.create({"frozen_time": start})
+    customer = catalog.customer(
+        test_clock=clock.id, payment_method="pm_card_visa", invoice_settings={"default_payment_method": "pm_card_visa"}
+    )
+    meter = catalog.meter()
+    subscription = catalog.subscribe(
+        customer, catalog.licensed_price(1000), catalog.metered_price(meter), default_tax_rates=[rate.id]
+    )
+    # 12,345 tokens at 4 cents per started 100: 124 packages, 4.96.
+    catalog.use(meter, customer, 12_345, timestamp=start + 60)
+    stripe_client.v1.test_helpers.test_clocks.advance(clock.id, {"frozen_time": renewal + 3600})
+    invoices = stripe_client.v1.invoices.list({"subscription": subscription.id}).data
+    renewed = invoices[0]
+    assert renewed.billing_reason == "subscription_cycle" and renewed.status == "paid"
+    taxes = sorted((line.amount, [tax.to_dict() for tax in line.taxes]) for line in renewed.lines.data)
+    # 20 % of 4.96 = 0.992 -> 0.99; of 10.00, 2.00.
+    assert taxes == [(496, [tax_entry(rate, 99, 496)]), (1000, [tax_entry(rate, 200, 1000)])]
+    assert [tax.to_dict() for tax in renewed.total_taxes] == [tax_entry(rate, 299, 1496)]
+    assert (renewed.subtotal, renewed.total_excluding_tax, renewed.total, renewed.amount_paid) == (1496, 1496, 1795, 1795)
