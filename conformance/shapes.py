@@ -41,6 +41,7 @@ EXPAND_ONLY: dict[str, frozenset[str]] = {
     "price": frozenset({"currency_options", "tiers"}),
     "plan": frozenset({"tiers"}),
     "invoice": frozenset({"confirmation_secret", "payments"}),
+    "checkout.session": frozenset({"line_items"}),
     "charge": frozenset({"refunds"}),
 }
 
@@ -62,6 +63,8 @@ def _type_hashes(cls: type, prefix: str, kept: set[str]) -> frozenset[str]:
 MAY_BE_ABSENT: dict[str, frozenset[str]] = {
     # `account` is for Connect events only, `context` for v2 ones, `previous_attributes` for updates.
     "event": frozenset({"account", "context", "data.previous_attributes"}),
+    # The breakdown of a session's totals comes only when expanded.
+    "checkout.session": frozenset({"total_details.breakdown"}),
     "invoice": frozenset(
         {"automatic_tax.liability.account", "issuer.account", "parent.subscription_details.subscription_proration_date"}
     ),

@@ -40,12 +40,6 @@ def meter_event_errors(call: Call) -> dict[str, Any]:
     return list_object(data, len(dropped) > limit, "/_mock/meter_event_errors")
 
 
-def flush_meter_error_reports(call: Call) -> dict[str, Any]:
-    """Report the caller's dropped meter events now, without waiting for the window to close."""
-    sent = call.server.courier.report_meter_errors(call.server.store, account=call.account)
-    return list_object(sent, False, "/_mock/meter_error_reports/flush")
-
-
 MAX_RETRIES = 8
 BILLING_SETTINGS = endpoint(
     # Days after the previous attempt that each retry of a declined renewal comes; "" for none.
@@ -66,6 +60,10 @@ def billing_settings(call: Call) -> dict[str, Any]:
     return {"retry_days": list(settings.retry_days), "after_retries": settings.after_retries}
 
 
+def flush_meter_error_reports(call: Call) -> dict[str, Any]:
+    """Report the caller's dropped meter events now, without waiting for the window to close."""
+    sent = call.server.courier.report_meter_errors(call.server.store, account=call.account)
+    return list_object(sent, False, "/_mock/meter_error_reports/flush")
 def webhook_deliveries(call: Call) -> dict[str, Any]:
     """This account's webhook delivery attempts, newest first (the latest ones only)."""
     attempts = list(call.account.service(DeliveryLog).attempts)
@@ -108,19 +106,19 @@ AREA = Area(
             "Meter events the caller's account accepted and then dropped (no meter, unknown customer, ...)",
         ),
         Endpoint(
-            "POST",
-            "/_mock/meter_error_reports/flush",
-            flush_meter_error_reports,
-            endpoint(),
-            "Send the caller's pending meter error reports (thin events) now; lists the events sent",
-        ),
-        Endpoint(
             "GET", "/_mock/billing_settings", billing_settings, endpoint(),
             "The caller's account's retry schedule for declined renewals and what follows the last retry",
         ),
         Endpoint(
             "POST", "/_mock/billing_settings", billing_settings, BILLING_SETTINGS,
             "Set the caller's account's retry schedule (`retry_days[]`) and `after_retries` (cancel, unpaid, past_due)",
+        ),
+        Endpoint(
+            "POST",
+            "/_mock/meter_error_reports/flush",
+            flush_meter_error_reports,
+            endpoint(),
+            "Send the caller's pending meter error reports (thin events) now; lists the events sent",
         ),
         Endpoint(
             "GET",

@@ -20,7 +20,7 @@ import orjson
 from aiohttp import web
 from aiohttp.http_exceptions import BadHttpMethod, LineTooLong
 
-from . import admin, auth, dashboard
+from . import admin, auth, dashboard, hosted
 from .config import DEFAULT_API_VERSION, MAX_BODY_BYTES, Config
 from .delivery import Deliveries
 from .devtools import endpoints as devtools
@@ -28,7 +28,7 @@ from .devtools.faults import AFTER, BEFORE, ConnectionDropped, Fault, Faults, fa
 from .devtools.requestlog import DROPPED, request_log
 from .idempotency import IdempotencyRecords, Outcome, Recorded, mismatch
 from .resources import AREAS, generic
-from .routing import Area, Call, Endpoint, ServerState, is_v2
+from .routing import Area, Call, Download, Endpoint, ServerState, is_v2
 from .store import BY_THE_SERVER, Account, Cause, own_account_id
 from .wire.decode import decode_form, decode_json
 from .wire.errors import StripeError, internal_error, unrecognized_url
@@ -77,6 +77,7 @@ def create_app(config: Config | None = None, areas: tuple[Area, ...] | None = No
     for endpoint in sorted(endpoints, key=_specificity):
         app.router.add_route(endpoint.method, endpoint.path, _handler(state, endpoint))
     dashboard.add_routes(app, state)
+    hosted.add_routes(app, state)
     # Registered last and indexed under "/", so it only answers what no endpoint matched,
     # including a known path with the wrong method.
     # Any character, a newline too: no URL falls through to a bare aiohttp 404.
@@ -324,7 +325,7 @@ async def _answer(
         headers["Idempotency-Key"] = key
         outcome = await _run_once(request, state, endpoint, account, key, rid)
     headers.update(outcome.headers)
-    return web.Response(body=outcome.body, status=outcome.status, headers=headers, content_type=JSON)
+    return web.Response(body=outcome.body, status=outcome.status, headers=headers, content_type=outcome.content_type)
 
 
 async def _run_once(
@@ -372,7 +373,10 @@ def _execute(
 ) -> Outcome:
     """Run the handler; its errors, crashes included, become the (recordable) response. The changes
     it makes are the request's doing."""
-    call = Call(account=account, params=params, path_params=request.match_info, path=request.path, server=state)
+    call = Call(
+        account=account, params=params, path_params=request.match_info, path=request.path, server=state,
+        origin=f"{request.scheme}://{request.host}",
+    )
     try:
         if account is None:
             result = endpoint.handler(call)
@@ -382,6 +386,8 @@ def _execute(
                 result = endpoint.handler(call)
             finally:
                 account.cause = BY_THE_SERVER
+        if isinstance(result, Download):
+            return Outcome(200, result.body, content_type=result.content_type)
         paths = params.get("expand")
         if paths:
             result = expand(result, paths, state.types, account)

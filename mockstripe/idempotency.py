@@ -24,9 +24,10 @@ class Outcome:
     status: int
     body: bytes
     headers: Mapping[str, str] = field(default_factory=dict)
+    content_type: str = "application/json"
 
     def replayed(self) -> Outcome:
-        return Outcome(self.status, self.body, {**self.headers, "Idempotent-Replayed": "true"})
+        return Outcome(self.status, self.body, {**self.headers, "Idempotent-Replayed": "true"}, self.content_type)
 
 
 @dataclass(frozen=True)

@@ -38,6 +38,8 @@ class Call:
     path_params: Mapping[str, str]
     path: str
     server: ServerState
+    # The scheme and host the request came to (`http://127.0.0.1:12111`), for URLs of hosted pages.
+    origin: str = ""
 
     def now(self) -> int:
         return self.account.now()
@@ -67,6 +69,14 @@ class Call:
             noun=self.server.types[object_type].noun,
             keep=keep,
         )
+
+
+@dataclass(frozen=True)
+class Download:
+    """A handler's answer that is a file rather than JSON (a quote's PDF)."""
+
+    body: bytes
+    content_type: str
 
 
 Handler = Callable[[Call], Any]

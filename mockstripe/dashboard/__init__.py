@@ -16,6 +16,7 @@ from ..auth import mask
 from ..devtools.requestlog import request_log
 from ..domain import invoices as invoicing
 from ..domain.metering import Metering
+from ..domain.webhooks import DeliveryLog
 from ..resources import test_clocks
 from ..routing import Call, ServerState
 from ..store import Account, Cause
@@ -44,6 +45,7 @@ def add_routes(app: web.Application, state: ServerState) -> None:
     get(BASE + "/{account}/meters", account_page(_meters))
     get(BASE + "/{account}/meters/{id}", account_page(_meter))
     get(BASE + "/{account}/events", account_page(_events))
+    get(BASE + "/{account}/webhooks", account_page(_webhooks))
     get(BASE + "/{account}/test_clocks", account_page(_test_clocks))
     get(BASE + "/{account}/requests", account_page(_requests))
     app.router.add_post(BASE + "/{account}/test_clocks/{id}/advance", account_page(_advance))
@@ -121,6 +123,12 @@ def _meter(request: web.Request, state: ServerState, account: Account, tok: str)
 
 def _events(request: web.Request, state: ServerState, account: Account, tok: str) -> web.Response:
     return _html(pages.events(tok, list(islice(account.collection("event").newest_first(), SHOWN))))
+
+
+def _webhooks(request: web.Request, state: ServerState, account: Account, tok: str) -> web.Response:
+    endpoints = list(account.collection("webhook_endpoint").newest_first())
+    attempts = list(islice(account.service(DeliveryLog).attempts, SHOWN))
+    return _html(pages.webhooks(tok, endpoints, attempts))
 
 
 def _test_clocks(request: web.Request, state: ServerState, account: Account, tok: str) -> web.Response:

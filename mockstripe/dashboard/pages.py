@@ -27,6 +27,7 @@ SECTIONS = (
     ("invoices", "Invoices"),
     ("meters", "Meters"),
     ("events", "Events"),
+    ("webhooks", "Webhooks"),
     ("test_clocks", "Test clocks"),
     ("requests", "Requests"),
 )
@@ -271,6 +272,38 @@ def events(token: str, found: Sequence[Obj]) -> str:
         for e in found
     ]
     return page("Events", table(("Id", "Type", "Created", ""), rows), token, "events")
+
+
+def webhooks(token: str, endpoints: Sequence[Obj], attempts: Sequence[Obj]) -> str:
+    """The account's webhook endpoints, then each delivery attempt, newest first."""
+    endpoint_rows = [
+        (
+            f"<code>{esc(e['id'])}</code>",
+            esc(e["url"]),
+            esc(e["status"]),
+            esc(", ".join(e["enabled_events"])),
+        )
+        for e in endpoints
+    ]
+    attempt_rows = [
+        (
+            esc(when(a["attempted_at"])),
+            f"<code>{esc(a['event'])}</code> {esc(a['event_type'])}",
+            esc(a["url"]),
+            esc(a["attempt"]),
+            esc(a["status"]) if a["status"] is not None else f"<span class=error>{esc(a['error'])}</span>",
+            esc(f"{a['duration_ms']:.1f} ms"),
+            esc(when(a["next_retry_at"])) if a["next_retry_at"] is not None else "",
+        )
+        for a in attempts
+    ]
+    body = (
+        "<h2>Endpoints</h2>"
+        + table(("Id", "URL", "Status", "Events"), endpoint_rows)
+        + "<h2>Delivery attempts</h2>"
+        + table(("Attempted", "Event", "URL", "Attempt", "Answer", "Took", "Next retry"), attempt_rows)
+    )
+    return page("Webhooks", body, token, "webhooks")
 
 
 def test_clocks(token: str, found: Sequence[Obj], notice: str | None = None) -> str:

@@ -43,14 +43,12 @@ class Logged(NamedTuple):
         (or nest too deep to encode again: JSON reads deeper than it writes)."""
         try:
             if self.method != "POST":
-                decoded = decode_form(self.query)
-            elif self.path.startswith("/v2/"):
+                return decode_form(self.query)
+            if self.path.startswith("/v2/"):
                 decoded = orjson.loads(self.body) if self.body else {}
-            else:
-                decoded = decode_form(self.body)
-            # Nested deeper than JSON can be written (`metadata[a][a]...` hundreds deep): not shown.
-            orjson.dumps(decoded)
-            return decoded
+                orjson.dumps(decoded)
+                return decoded
+            return decode_form(self.body)
         except Exception:
             return None
 

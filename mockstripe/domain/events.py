@@ -57,6 +57,13 @@ EMITS: dict[tuple[str, str], tuple[str, ...]] = {
     ("subscription_item", "updated"): (),
     ("subscription_item", "deleted"): (),
     ("line_item", "created"): (),
+    # Stripe sends no event when a Checkout Session is created; its end is news.
+    ("checkout.session", "created"): (),
+    ("checkout.session", "completed"): ("checkout.session.completed",),
+    ("checkout.session", "expired"): ("checkout.session.expired",),
+    ("billing_portal.configuration", "created"): ("billing_portal.configuration.created",),
+    ("billing_portal.configuration", "updated"): ("billing_portal.configuration.updated",),
+    ("billing_portal.session", "created"): ("billing_portal.session.created",),
     ("line_item", "updated"): (),
     ("line_item", "deleted"): (),
     ("invoice", "created"): ("invoice.created",),

@@ -477,11 +477,13 @@ def first_invoice(
     return invoice, lines
 
 
-def issue(account: Account, draft: Draft, customer: Obj, now: int, *, charge: bool, off_session: bool) -> Obj:
-    """Store a subscription's first invoice with its lines, finalize it and collect it (`charge`);
-    a declined first payment is not retried."""
+def issue(
+    account: Account, draft: Draft, customer: Obj, now: int, *, charge: bool, off_session: bool, retries: bool = False
+) -> Obj:
+    """Store a subscription invoice made on the spot with its lines, finalize it and collect it
+    (`charge`); a declined first payment is not retried (`retries` for one that is, as a threshold's)."""
     invoice = store(account, draft)
-    outcome = finalize(account, invoice, customer, now, charge=charge, off_session=off_session, retries=False)
+    outcome = finalize(account, invoice, customer, now, charge=charge, off_session=off_session, retries=retries)
     if outcome is not None:
         collection.settle_subscription(account, invoice, outcome, now)
     return invoice
@@ -543,11 +545,6 @@ def finalize_when_due(account: Account, invoice: Obj, customer: Obj, now: int) -
         account.update(entry, {**recounted, "id": entry["id"]})
     totals, total_taxes = taxed_totals(lines, customer["balance"])
     account.update(invoice, {**totals.as_fields(), "total_taxes": total_taxes})
-    collect(account, invoice, customer, now)
-
-
-def collect(account: Account, invoice: Obj, customer: Obj, now: int) -> None:
-    """Finalize a stored subscription invoice and charge it as a renewal: a decline is retried."""
     outcome = finalize(account, invoice, customer, now)
     if outcome is not None:
         collection.settle_subscription(account, invoice, outcome, now)

@@ -80,5 +80,5 @@ def _invoice_if_reached(account: Account, subscription: Obj) -> None:
         for item in subscription["items"]["data"]:
             if item["id"] in totals:
                 billed.bill(item["id"], item["current_period_start"], totals[item["id"]])
-        invoicing.collect(account, invoicing.store(account, (invoice, lines)), customer, now)
+        invoicing.issue(account, (invoice, lines), customer, now, charge=True, off_session=True, retries=True)
         account.update(subscription, {"latest_invoice": invoice_id})

@@ -3,7 +3,9 @@
 from . import (
     accounts,
     alerts,
+    billing_portal,
     charges,
+    checkout_sessions,
     coupons,
     credits,
     customers,
@@ -55,6 +57,8 @@ AREAS = (
     webhook_endpoints.AREA,
     accounts.AREA,
     plans.AREA,
+    checkout_sessions.AREA,
+    billing_portal.AREA,
     coupons.AREA,
     promotion_codes.AREA,
     tax_rates.AREA,

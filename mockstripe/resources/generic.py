@@ -10,14 +10,16 @@ These answers are plausible, not faithful: each carries `Mockstripe-Fidelity: ge
 
 from __future__ import annotations
 
+import re
+from dataclasses import dataclass
 from typing import Any, Callable, Iterable
 
-from ..routing import Area, Call, Endpoint
+from ..routing import Area, Call, Download, Endpoint
 from ..store import Account
 from ..wire.errors import invalid, no_such
 from ..wire.ids import random_tail, stable_id_like
 from ..wire.lists import in_range, list_object
-from ..wire.params import merge_metadata
+from ..wire.params import Hash, merge_metadata
 from ..wire.spec import (
     REFERENCES,
     Operation,
@@ -133,9 +135,31 @@ def _target(op: Operation, call: Call) -> Obj:
     name = op.path_params[-1]
     _check_parents(call, op.path_params[:-1])
     found = call.account.find(op.object, call.path_params[name]) if op.object else None
-    if found is None:
+    if found is None or not _belongs(op, call, found):
         raise no_such(noun(op.object or name), call.path_params[name], name, status=404)
     return found
+
+
+def owner_fields(path: str) -> dict[str, str]:
+    """Path parameter -> the field that names it on an object under it: its own name, or for an
+    `{id}` the noun before it (`/v1/transfers/{id}/reversals`: `transfer`)."""
+    segments = path.split("/")
+    fields = {}
+    for before, segment in zip(segments, segments[1:], strict=False):
+        if segment.startswith("{"):
+            name = segment[1:-1]
+            fields[name] = before.removesuffix("s") if name == "id" else name
+    return fields
+
+
+def _belongs(op: Operation, call: Call, obj: Obj) -> bool:
+    """Whether `obj` is the one of the owners the path names (another customer's tax id is not)."""
+    known = set(parents_of(call.account, obj).values())
+    for name, field in list(owner_fields(op.path).items())[:-1]:
+        value, recorded = call.path_params[name], obj.get(field)
+        if value not in known and isinstance(recorded, str) and recorded != value:
+            return False
+    return True
 
 
 def _new_object(op: Operation, call: Call) -> Obj:
@@ -146,13 +170,14 @@ def _new_object(op: Operation, call: Call) -> Obj:
     if "created" in obj:
         obj["created"] = call.now()
     fields = _fields(op.object)
-    for name in op.path_params:
-        if name in fields and name != "id" and fits(call.path_params[name], fields[name]):
-            obj[name] = call.path_params[name]
+    for name, field in owner_fields(op.path).items():
+        value = call.path_params[name]
+        if field in fields and field != "id" and fits(value, fields[field]):
+            obj[field] = value
         # ... and where the object says whose it is (a tax id's `owner.customer`).
-        for value in obj.values():
-            if isinstance(value, dict) and isinstance(value.get(name), str):
-                value[name] = call.path_params[name]
+        for nested in obj.values():
+            if isinstance(nested, dict) and isinstance(nested.get(field), str):
+                nested[field] = value
     obj.update(_changes(obj, call.params, fields))
     return obj
 
@@ -217,9 +242,35 @@ def list_objects(op: Operation, call: Call) -> Obj:
     return call.page(op.object, _matches(call, op))
 
 
+# One clause of Stripe's search language that is matched here: `field:'value'` or
+# `metadata['key']:'value'`; clauses joined by AND must all hold, by OR any.
+_CLAUSE = re.compile(r"""(\w+)(?:\[['"]([^'"]+)['"]\])?\s*:\s*['"]([^'"]*)['"]""")
+
+
+def _search_matches(query: str) -> Callable[[Obj], bool]:
+    """Equality clauses of a search query; anything else in it matches everything."""
+    clauses = _CLAUSE.findall(query)
+    any_of = " OR " in query
+
+    def holds(obj: Obj, field: str, key: str, value: str) -> bool:
+        found = obj.get(field)
+        if key:
+            found = found.get(key) if isinstance(found, dict) else None
+        return str(found).lower() == value.lower() if isinstance(found, (str, int)) else False
+
+    def keep(obj: Obj) -> bool:
+        if not clauses:
+            return True
+        results = (holds(obj, *clause) for clause in clauses)
+        return any(results) if any_of else all(results)
+
+    return keep
+
+
 def search(op: Operation, call: Call) -> Obj:
     limit = call.params.get("limit") or 10
-    found = list(call.account.collection(op.object).newest_first()) if op.object else []
+    keep = _search_matches(call.params.get("query") or "")
+    found = [o for o in call.account.collection(op.object).newest_first() if keep(o)] if op.object else []
     return {
         "object": "search_result",
         "data": found[:limit],
@@ -229,9 +280,20 @@ def search(op: Operation, call: Call) -> Obj:
     }
 
 
-def singleton(op: Operation, call: Call) -> Obj:
+# A one-page, blank PDF: what a quote's PDF download answers.
+BLANK_PDF = (
+    b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n"
+    b"2 0 obj<</Type/Pages/Kids[3 0 R]/Count 1>>endobj\n"
+    b"3 0 obj<</Type/Page/Parent 2 0 R/MediaBox[0 0 612 792]>>endobj\n"
+    b"trailer<</Root 1 0 R>>\n%%EOF\n"
+)
+
+
+def singleton(op: Operation, call: Call) -> Obj | Download:
     """An object named by its path alone (`/v1/balance`): the same one on every call."""
     _check_parents(call, op.path_params)
+    if op.content_type == "application/pdf":
+        return Download(BLANK_PDF, op.content_type)
     obj = blank_object(op.object) if op.object else {}
     if "id" in obj and op.object:
         obj["id"] = stable_id_like(_new_id(op.object), call.account.key, call.path)
@@ -267,7 +329,7 @@ def action(op: Operation, call: Call) -> Obj:
     return call.account.update(obj, changes, action=event)
 
 
-HANDLERS: dict[str, Callable[[Operation, Call], Obj]] = {
+HANDLERS: dict[str, Callable[[Operation, Call], Obj | Download]] = {
     "create": create,
     "retrieve": retrieve,
     "update": update,
@@ -292,6 +354,17 @@ def refused(op: Operation, call: Call) -> Obj:
     raise invalid(CREATED_BY_HAND.format(method=op.method, path=op.path, object=op.object))
 
 
+@dataclass(frozen=True, kw_only=True)
+class SpecParams(Hash):
+    """An operation's parameters, translated from the spec on first use: translating all of them
+    would cost every server start for the few operations a suite calls."""
+
+    operation: Operation
+
+    def coerce(self, value: Any, path: str, account: Account | None) -> dict[str, Any]:
+        return params_of(self.operation).coerce(value, path, account)
+
+
 def _endpoint(op: Operation, hand_built_types: frozenset[str]) -> Endpoint:
     run = HANDLERS[op.kind]
     if op.object in hand_built_types:
@@ -300,14 +373,14 @@ def _endpoint(op: Operation, hand_built_types: frozenset[str]) -> Endpoint:
         elif op.kind in ("update", "delete") or (op.kind == "action" and op.path_params):
             run = unchanged
 
-    def handle(call: Call) -> Obj:
+    def handle(call: Call) -> Obj | Download:
         return run(op, call)
 
     return Endpoint(
         op.method,
         op.path,
         handle,
-        params_of(op),
+        SpecParams(operation=op),
         f"{op.kind} (generic)",
         returns=op.returns,
         fidelity=FIDELITY,

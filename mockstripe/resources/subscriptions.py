@@ -293,23 +293,6 @@ def create(call: Call) -> Obj:
     return subscription
 
 
-def _first_payment(account: Any, subscription: Obj, customer: Obj, behavior: str, off_session: bool) -> str:
-    """The status a new subscription starts in, from how charging its first invoice will go (test
-    cards answer the same every time), checked before anything is stored: Stripe's 400 without a
-    payment method, its 402 under `error_if_incomplete` when the card declines."""
-    found = subscription["default_payment_method"] or customer["invoice_settings"]["default_payment_method"]
-    payment_method = account.find("payment_method", found) if found is not None else None
-    if payment_method is None:
-        raise StripeError(collection.NO_PAYMENT_METHOD, code="resource_missing")
-    outcome = payments.outcome(account, payment_method, off_session=off_session)
-    if outcome is None:
-        return "active"
-    if behavior == "error_if_incomplete":
-        decline = cards.AUTHENTICATION_REQUIRED if outcome == "requires_action" else outcome
-        raise payments.card_error(decline, payment_method=dict(payment_method))
-    return "incomplete"
-
-
 def _set_thresholds(params: Obj, subscription: Obj, items: list[Obj]) -> bool:
     """Put the requested usage thresholds on a subscription and its items, not stored yet; whether
     there are any."""
@@ -346,6 +329,23 @@ def _subscription_thresholds(thresholds: Obj, subscription: Obj) -> Obj:
             param="billing_thresholds[reset_billing_cycle_anchor]",
         )
     return {"amount_gte": thresholds.get("amount_gte"), "reset_billing_cycle_anchor": False}
+
+
+def _first_payment(account: Any, subscription: Obj, customer: Obj, behavior: str, off_session: bool) -> str:
+    """The status a new subscription starts in, from how charging its first invoice will go (test
+    cards answer the same every time), checked before anything is stored: Stripe's 400 without a
+    payment method, its 402 under `error_if_incomplete` when the card declines."""
+    found = subscription["default_payment_method"] or customer["invoice_settings"]["default_payment_method"]
+    payment_method = account.find("payment_method", found) if found is not None else None
+    if payment_method is None:
+        raise StripeError(collection.NO_PAYMENT_METHOD, code="resource_missing")
+    outcome = payments.outcome(account, payment_method, off_session=off_session)
+    if outcome is None:
+        return "active"
+    if behavior == "error_if_incomplete":
+        decline = cards.AUTHENTICATION_REQUIRED if outcome == "requires_action" else outcome
+        raise payments.card_error(decline, payment_method=dict(payment_method))
+    return "incomplete"
 
 
 def retrieve(call: Call) -> Obj:
@@ -401,12 +401,12 @@ def update(call: Call) -> Obj:
     elif days is None:
         raise missing("days_until_due")
     plan = _plan_item_changes(call, subscription)
-    thresholds = _subscription_thresholds(params["billing_thresholds"], subscription) if params.get("billing_thresholds") else None
     default = params.get("default_payment_method")
     if default is not None:
         default = payments.attached_payment_method(
             account, subscription["customer"], default, "default_payment_method"
         )["id"]
+    thresholds = _subscription_thresholds(params["billing_thresholds"], subscription) if params.get("billing_thresholds") else None
 
     items = ItemChanges(account, subscription)
     for action, change, item in plan:

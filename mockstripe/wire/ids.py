@@ -47,8 +47,6 @@ _FORMATS: dict[str, tuple[str, int]] = {
     "re": ("3", 23),
     "txn": ("3", 23),
     "inpay": ("1", 23),
-    "we": ("1", 23),
-    "whdel": ("", 24),
     "fault": ("", 14),
     "alrt": ("61", 30),
     "evt_test": ("65", 40),
@@ -56,9 +54,13 @@ _FORMATS: dict[str, tuple[str, int]] = {
     "whsec": ("", 32),
     "credgr_test": ("61", 30),
     "cbtxn_test": ("61", 30),
+    "we": ("1", 23),
+    "cs_test": ("a1", 58),
+    "li": ("1", 23),
+    "bpc": ("1", 23),
+    "bps": ("1", 23),
     "promo": ("1", 23),
     "txr": ("1", 23),
-    "di": ("1", 23),
 }
 
 # n -> n random bytes.

@@ -23,6 +23,7 @@ from typing import Any, Mapping
 
 import orjson
 
+from .errors import invalid
 from .objects import ListOf, ObjectType, Shape
 from .params import (
     AnyOf,
@@ -137,14 +138,27 @@ def resolve(schema: Schema) -> Schema:
 
 @dataclass(frozen=True, kw_only=True)
 class Anything(Param):
-    """A part of a schema too deep or too loose to check: taken as sent."""
+    """A part of a schema too deep or too loose to check: taken as sent, unless nested deeper
+    than any Stripe parameter is (which could not even be encoded back)."""
 
     @property
     def accepts_empty(self) -> bool:
         return True
 
     def coerce(self, value: Any, path: str, account: Any) -> Any:
+        if _nesting(value) > _MAX_NESTING:
+            raise invalid("Invalid hash: nested too deeply", param=path)
         return value
+
+
+_MAX_NESTING = 8
+
+
+def _nesting(value: Any, depth: int = 0) -> int:
+    if depth > _MAX_NESTING or not isinstance(value, (dict, list)):
+        return depth
+    items = value.values() if isinstance(value, dict) else value
+    return max((_nesting(item, depth + 1) for item in items), default=depth + 1)
 
 
 def _is_empty_option(schema: Schema) -> bool:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import socket
 import time
 import urllib.error
 import urllib.parse
@@ -231,3 +232,23 @@ def test_the_clock_the_dashboard_reads_is_the_accounts(browser, stripe_client):
     stripe_client.v1.customers.create({"name": "Ada"})
 
     assert time.strftime("%Y-%m-%d", time.gmtime()) in browser.page()
+
+
+def test_webhooks_show_each_endpoint_and_delivery_attempt(browser, stripe_client):
+    closed = socket.socket()
+    closed.bind(("127.0.0.1", 0))
+    url = f"http://127.0.0.1:{closed.getsockname()[1]}/hooks"
+    closed.close()  # nothing listens there: every attempt is refused
+    endpoint = stripe_client.v1.webhook_endpoints.create({"url": url, "enabled_events": ["customer.created"]})
+    customer = stripe_client.v1.customers.create({"name": "Ada"})
+    event = stripe_client.v1.events.list({"type": "customer.created"}).data[0]
+
+    deadline = time.monotonic() + 5
+    while event.id not in (body := browser.page("/webhooks")) and time.monotonic() < deadline:
+        time.sleep(0.05)
+
+    assert endpoint.id in body and url in body and "customer.created" in body
+    assert f"<code>{event.id}</code> customer.created" in body
+    assert "connection refused" in body
+    assert event.data.object.id == customer.id
+    assert f'<a href="{browser.home}/webhooks" class=on>Webhooks</a>' in body

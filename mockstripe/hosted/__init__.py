@@ -1,0 +1,258 @@
+"""Hosted pages served by the server itself, as Stripe serves them on its own domains: the checkout
+page at a Checkout Session's `url` and the customer portal at a portal session's `url`.
+
+Every change a page makes goes through the API's own handlers (with their checks and events), as
+one request of the account's would.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any, Awaitable, Callable, Mapping
+
+from aiohttp import web
+
+from ..domain import checkout, payments
+from ..resources import billing_portal, checkout_sessions, customers, subscriptions
+from ..routing import Call, Handler, ServerState
+from ..store import Account, Cause
+from ..wire.errors import StripeError
+from ..wire.ids import drawing_from, request_id
+from . import pages
+
+Obj = dict[str, Any]
+Page = Callable[[web.Request], Awaitable[web.StreamResponse]]
+FORM = web.RequestKey("hosted_form", dict)
+
+CANCELED_NOW = "Your subscription was canceled."
+CANCELS_AT_PERIOD_END = "Your subscription will be canceled at the end of the billing period."
+SWITCHED = "Your plan was changed."
+CARD_ADDED = "Your card was added and will be used for future payments."
+NO_SUCH_PORTAL_SESSION = "This portal session is not known to this server (it may have been reset)."
+NOT_ALLOWED = "The portal's configuration does not allow this."
+
+
+def add_routes(app: web.Application, state: ServerState) -> None:
+    app.router.add_get(checkout.PAGE_PATH + "{id}", _checkout_page(state))
+    app.router.add_post(checkout.PAGE_PATH + "{id}", _checkout_pay(state))
+    portal = billing_portal.PAGE_PATH + "{secret}"
+    app.router.add_get(portal, _portal_page(state))
+    app.router.add_post(portal + "/subscriptions/{id}/cancel", _portal_cancel(state))
+    app.router.add_post(portal + "/subscriptions/{id}/update", _portal_switch(state))
+    app.router.add_post(portal + "/payment_methods", _portal_add_card(state))
+
+
+def _html(text: str, status: int = 200) -> web.Response:
+    return web.Response(text=text, status=status, content_type="text/html", charset="utf-8")
+
+
+def run(
+    state: ServerState, account: Account, handler: Handler, params: Obj, path: str, path_params: Mapping[str, str]
+) -> Any:
+    """Call an API handler for a page, as a request of the account's: its own request id, and the
+    account's seeded ids when it has them."""
+    call = Call(account=account, params=params, path_params=path_params, path=path, server=state)
+    with account.caused_by(Cause(request_id(state.request_ids))):
+        if account.ids is None:
+            return handler(call)
+        with drawing_from(account.ids):
+            return handler(call)
+
+
+def find_session(state: ServerState, session_id: str) -> tuple[Account, Obj] | None:
+    """The account a Checkout Session belongs to, and the session (ids are unique across accounts)."""
+    for account in state.store.accounts.values():
+        found = account.find("checkout.session", session_id)
+        if found is not None:
+            return account, found
+    return None
+
+
+def _checkout_page(state: ServerState) -> Page:
+    async def show(request: web.Request) -> web.Response:
+        found = find_session(state, request.match_info["id"])
+        if found is None:
+            return _html(pages.closed("No such Checkout Session on this server."), 404)
+        account, session = found
+        checkout.expire_due(account, account.now())
+        if session["status"] != "open":
+            return _html(pages.closed(checkout.NOT_OPEN))
+        return _html(pages.checkout(session, checkout.items_of(account, session)))
+
+    return show
+
+
+def _checkout_pay(state: ServerState) -> Page:
+    """"Pay": the session is paid for through the API's own code, then the browser goes to its
+    `success_url`; a refused card shows Stripe's message on the page, and nothing was made."""
+
+    async def pay(request: web.Request) -> web.StreamResponse:
+        found = find_session(state, request.match_info["id"])
+        if found is None:
+            return _html(pages.closed("No such Checkout Session on this server."), 404)
+        account, session = found
+        form = {k: str(v).strip() for k, v in (await request.post()).items()}
+        choice, number, email = form.get("payment_method") or None, form.get("card_number") or None, form.get("email")
+
+        def complete(call: Call) -> Obj:
+            return checkout_sessions.pay(call, session, payment_method=choice, card_number=number, email=email)
+
+        try:
+            run(state, account, complete, {}, f"/v1/checkout/sessions/{session['id']}", {"id": session["id"]})
+        except StripeError as error:
+            if session["status"] != "open":
+                return _html(pages.closed(checkout.NOT_OPEN))
+            items = checkout.items_of(account, session)
+            return _html(pages.checkout(session, items, error.message, email or ""), error.status)
+        target = checkout.success_url(session)
+        if target is None:
+            return _html(pages.thanks(session))
+        raise web.HTTPSeeOther(target)
+
+    return pay
+
+
+def _portal_session(state: ServerState, secret: str) -> tuple[Account, Obj] | None:
+    for account in state.store.accounts.values():
+        sessions = account.collection("billing_portal.session")
+        for session_id, private in sessions.private.items():
+            if private.get("secret") == secret:
+                found = sessions.get(session_id)
+                if found is not None:
+                    return account, found
+    return None
+
+
+PortalView = Callable[[web.Request, Account, Obj, Obj], web.StreamResponse]
+
+
+def _portal(state: ServerState, view: PortalView) -> Page:
+    async def answer(request: web.Request) -> web.StreamResponse:
+        found = _portal_session(state, request.match_info["secret"])
+        if found is None:
+            return _html(pages.closed(NO_SUCH_PORTAL_SESSION), 404)
+        account, session = found
+        configuration = account.find("billing_portal.configuration", session["configuration"])
+        assert configuration is not None
+        if request.method == "POST":
+            request[FORM] = {k: str(v) for k, v in (await request.post()).items()}
+        return view(request, account, session, configuration)
+
+    return answer
+
+
+def _switchable_prices(account: Account, configuration: Obj) -> list[Obj]:
+    update = configuration["features"]["subscription_update"]
+    if not update["enabled"] or "price" not in update["default_allowed_updates"]:
+        return []
+    found = (account.find("price", price_id) for product in update["products"] for price_id in product["prices"])
+    return [price for price in found if price is not None and price["active"]]
+
+
+def _render_portal(
+    request: web.Request, account: Account, session: Obj, configuration: Obj, notice: str | None = None, status: int = 200
+) -> web.Response:
+    customer = account.find("customer", session["customer"])
+    if customer is None:
+        return _html(pages.closed(NO_SUCH_PORTAL_SESSION), 404)
+    mine = [s for s in account.collection("subscription").newest_first() if s["customer"] == customer["id"]]
+    invoices = [
+        i for i in account.collection("invoice").newest_first()
+        if i["customer"] == customer["id"] and i["status"] != "draft"
+    ]
+    switchable = _switchable_prices(account, configuration)
+    products = {p["id"]: p["name"] for p in account.collection("product").newest_first()}
+    cards = [m for m in account.collection("payment_method").newest_first() if m["customer"] == customer["id"]]
+    base = billing_portal.PAGE_PATH + request.match_info["secret"]
+    return _html(
+        pages.portal(
+            base, customer, session, configuration, mine, invoices, switchable, products, cards,
+            notice=notice if status < 400 else None, error=notice if status >= 400 else None,
+        ),
+        status,
+    )
+
+
+def _portal_page(state: ServerState) -> Page:
+    notices = {"canceled": CANCELED_NOW, "cancels": CANCELS_AT_PERIOD_END, "switched": SWITCHED, "card": CARD_ADDED}
+
+    def show(request: web.Request, account: Account, session: Obj, configuration: Obj) -> web.StreamResponse:
+        return _render_portal(request, account, session, configuration, notices.get(request.query.get("done", "")))
+
+    return _portal(state, show)
+
+
+def _own_subscription(account: Account, session: Obj, subscription_id: str) -> Obj | None:
+    found = account.find("subscription", subscription_id)
+    return found if found is not None and found["customer"] == session["customer"] else None
+
+
+def _portal_cancel(state: ServerState) -> Page:
+    def cancel(request: web.Request, account: Account, session: Obj, configuration: Obj) -> web.StreamResponse:
+        subscription = _own_subscription(account, session, request.match_info["id"])
+        feature = configuration["features"]["subscription_cancel"]
+        if subscription is None or not feature["enabled"]:
+            return _render_portal(request, account, session, configuration, NOT_ALLOWED, 400)
+        path = f"/v1/subscriptions/{subscription['id']}"
+        try:
+            if feature["mode"] == "immediately":
+                run(state, account, subscriptions.cancel, {}, path, {"id": subscription["id"]})
+                done = "canceled"
+            else:
+                run(state, account, subscriptions.update, {"cancel_at_period_end": True}, path, {"id": subscription["id"]})
+                done = "cancels"
+        except StripeError as error:
+            return _render_portal(request, account, session, configuration, error.message, 400)
+        raise web.HTTPSeeOther(f"{billing_portal.PAGE_PATH}{request.match_info['secret']}?done={done}")
+
+    return _portal(state, cancel)
+
+
+def _portal_switch(state: ServerState) -> Page:
+    def switch(request: web.Request, account: Account, session: Obj, configuration: Obj) -> web.StreamResponse:
+        subscription = _own_subscription(account, session, request.match_info["id"])
+        wanted = request[FORM].get("price", "")
+        allowed = {price["id"] for price in _switchable_prices(account, configuration)}
+        if subscription is None or wanted not in allowed or len(subscription["items"]["data"]) != 1:
+            return _render_portal(request, account, session, configuration, NOT_ALLOWED, 400)
+        item = subscription["items"]["data"][0]
+        params = {
+            "items": [{"id": item["id"], "price": wanted}],
+            "proration_behavior": configuration["features"]["subscription_update"]["proration_behavior"],
+        }
+        try:
+            run(state, account, subscriptions.update, params, f"/v1/subscriptions/{subscription['id']}",
+                {"id": subscription["id"]})
+        except StripeError as error:
+            return _render_portal(request, account, session, configuration, error.message, 400)
+        raise web.HTTPSeeOther(f"{billing_portal.PAGE_PATH}{request.match_info['secret']}?done=switched")
+
+    return _portal(state, switch)
+
+
+def _portal_add_card(state: ServerState) -> Page:
+    """A new card for the customer, checked with its issuer first, made their default for invoices."""
+
+    def add(request: web.Request, account: Account, session: Obj, configuration: Obj) -> web.StreamResponse:
+        if not configuration["features"]["payment_method_update"]["enabled"]:
+            return _render_portal(request, account, session, configuration, NOT_ALLOWED, 400)
+        form = request[FORM]
+        customer_id = session["customer"]
+
+        def save(call: Call) -> Obj:
+            card = checkout_sessions.test_card(form.get("payment_method") or None, form.get("card_number") or None)
+            if card.declines is not None:
+                raise payments.card_error(card.declines)
+            customer = account.find("customer", customer_id)
+            assert customer is not None
+            saved = payments.new_payment_method(account, card, account.clock_for(customer).now())
+            payments.attach(account, saved, customer)
+            return customers.update(replace(call, params={"invoice_settings": {"default_payment_method": saved["id"]}}))
+
+        try:
+            run(state, account, save, {}, f"/v1/customers/{customer_id}", {"id": customer_id})
+        except StripeError as error:
+            return _render_portal(request, account, session, configuration, error.message, error.status)
+        raise web.HTTPSeeOther(f"{billing_portal.PAGE_PATH}{request.match_info['secret']}?done=card")
+
+    return _portal(state, add)

@@ -1,0 +1,188 @@
+"""The hosted checkout page's HTML. Everything shown passes through `esc`; the form is a plain HTML
+form, so the page works with JavaScript off."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Any
+
+from ..dashboard.pages import esc, money
+
+Obj = dict[str, Any]
+
+# The test cards offered as a choice on the page (`pm_card_*` names), a declining one included.
+CARD_CHOICES = (
+    ("pm_card_visa", "Visa 4242 (succeeds)"),
+    ("pm_card_mastercard", "Mastercard 4444 (succeeds)"),
+    ("pm_card_chargeDeclined", "Visa 0002 (declined)"),
+    ("pm_card_chargeDeclinedInsufficientFunds", "Visa 9995 (insufficient funds)"),
+)
+
+STYLE = """
+body{font:15px/1.5 system-ui,sans-serif;margin:0;color:#1a1f36;background:#f6f8fa}
+main{max-width:520px;margin:32px auto;background:#fff;border:1px solid #e3e8ee;padding:20px 24px}
+h1{font-size:20px;margin:0 0 14px}table{border-collapse:collapse;width:100%;margin-bottom:14px}
+td{padding:6px 4px;border-bottom:1px solid #e3e8ee}td.num{text-align:right}tr.total td{font-weight:700}
+label{display:block;margin:10px 0 4px}input,select{font:inherit;padding:6px;width:100%;box-sizing:border-box}
+button{font:inherit;background:#635bff;color:#fff;border:0;padding:10px 18px;margin-top:16px;cursor:pointer}
+.err{color:#c0123c;background:#fff0f3;border:1px solid #f5a5b8;padding:8px;margin-bottom:12px}
+.muted{color:#697386}.notice{background:#eefbf3;border:1px solid #9fdcb8;padding:8px;margin-bottom:12px}
+h2{font-size:16px;margin:18px 0 8px}td form{display:inline-flex;gap:6px;margin:2px 6px 2px 0}
+td form button{margin-top:0;padding:6px 12px}td select{width:auto}
+"""
+
+
+def document(title: str, body: str) -> str:
+    return (
+        "<!doctype html><html lang=en><head><meta charset=utf-8>"
+        f"<title>{esc(title)}</title><style>{STYLE}</style></head>"
+        f"<body><main><h1>{esc(title)}</h1>{body}</main></body></html>"
+    )
+
+
+def _line(item: Obj) -> str:
+    price = item["price"]
+    quantity = item["quantity"]
+    recurring = price.get("recurring")
+    if recurring is not None and recurring["usage_type"] == "metered":
+        what = f"billed by usage, per {esc(recurring['interval'])}"
+    elif recurring is not None:
+        what = f"× {quantity}, per {esc(recurring['interval'])}"
+    else:
+        what = f"× {quantity}"
+    return (
+        f"<tr><td>{esc(item['description'])} <span class=muted>{what}</span></td>"
+        f"<td class=num>{money(item['amount_total'], item['currency'])}</td></tr>"
+    )
+
+
+def checkout(session: Obj, items: list[Obj], error: str | None = None, email: str = "") -> str:
+    """The page at a session's `url`: what is bought, the total, email and card, Pay and Back."""
+    rows = "".join(_line(item) for item in items)
+    if session["amount_total"] is not None:
+        rows += f"<tr class=total><td>Total due today</td><td class=num>{money(session['amount_total'], session['currency'])}</td></tr>"
+    known_email = (session["customer_details"] or {}).get("email") or session["customer_email"] or email
+    choices = "".join(f'<option value="{esc(value)}">{esc(label)}</option>' for value, label in CARD_CHOICES)
+    back = session["cancel_url"]
+    body = (
+        (f'<div class=err role=alert>{esc(error)}</div>' if error else "")
+        + f"<table>{rows}</table>"
+        + f'<form method=post action="/c/pay/{esc(session["id"])}">'
+        + f'<label for=email>Email</label><input id=email name=email type=email required value="{esc(known_email)}">'
+        + '<label for=card_number>Card number</label>'
+        + '<input id=card_number name=card_number inputmode=numeric autocomplete=off placeholder="4242 4242 4242 4242">'
+        + '<label for=payment_method>or a test card</label><select id=payment_method name=payment_method>'
+        + f'<option value="">(use the number above)</option>{choices}</select>'
+        + f'<button type=submit id=pay>{"Subscribe" if session["mode"] == "subscription" else "Pay"}</button>'
+        + "</form>"
+        + (f'<p><a id=back href="{esc(back)}">Back</a></p>' if back else "")
+    )
+    return document("Checkout", body)
+
+
+def closed(message: str) -> str:
+    return document("Checkout", f"<p>{esc(message)}</p>")
+
+
+def thanks(session: Obj) -> str:
+    """Shown after paying when the session has no `success_url`."""
+    return document("Thanks for your order", f"<p class=muted>{esc(session['id'])} is complete.</p>")
+
+
+def _price_label(price: Obj, product_names: dict[str, str]) -> str:
+    name = product_names.get(price["product"], price["product"])
+    recurring = price.get("recurring") or {}
+    if recurring.get("usage_type") == "metered":
+        return f"{name} (billed by usage, per {recurring['interval']})"
+    per = f" / {recurring['interval']}" if recurring else ""
+    return f"{name} ({money(price['unit_amount'], price['currency'])}{per})"
+
+
+def _subscription_row(
+    base: str, subscription: Obj, features: Obj, switchable: list[Obj], product_names: dict[str, str]
+) -> str:
+    items = ", ".join(esc(_price_label(item["price"], product_names)) for item in subscription["items"]["data"])
+    ends = subscription["items"]["data"][0]["current_period_end"] if subscription["items"]["data"] else None
+    status = esc(subscription["status"])
+    if subscription["cancel_at_period_end"]:
+        status += f" <span class=muted>(cancels {esc(when_day(ends))})</span>"
+    actions = ""
+    live = subscription["status"] not in ("canceled", "incomplete_expired")
+    cancel = features["subscription_cancel"]
+    if live and cancel["enabled"] and not subscription["cancel_at_period_end"]:
+        label = "Cancel now" if cancel["mode"] == "immediately" else "Cancel at period end"
+        actions += (
+            f'<form method=post action="{base}/subscriptions/{esc(subscription["id"])}/cancel">'
+            f'<button type=submit class=cancel>{label}</button></form>'
+        )
+    current = {item["price"]["id"] for item in subscription["items"]["data"]}
+    others = [price for price in switchable if price["id"] not in current]
+    if live and others and len(subscription["items"]["data"]) == 1:
+        options = "".join(
+            f'<option value="{esc(p["id"])}">{esc(_price_label(p, product_names))}</option>' for p in others
+        )
+        actions += (
+            f'<form method=post action="{base}/subscriptions/{esc(subscription["id"])}/update">'
+            f'<select name=price aria-label="New price">{options}</select>'
+            '<button type=submit class=switch>Switch plan</button></form>'
+        )
+    return f"<tr id=\"{esc(subscription['id'])}\"><td>{items}</td><td>{status}</td><td>{actions}</td></tr>"
+
+
+def when_day(timestamp: int | None) -> str:
+    return "" if timestamp is None else datetime.fromtimestamp(timestamp, timezone.utc).strftime("%Y-%m-%d")
+
+
+def portal(
+    base: str,
+    customer: Obj,
+    session: Obj,
+    configuration: Obj,
+    subscriptions: list[Obj],
+    invoices: list[Obj],
+    switchable: list[Obj],
+    product_names: dict[str, str],
+    cards: list[Obj],
+    notice: str | None = None,
+    error: str | None = None,
+) -> str:
+    """The customer portal: the customer's subscriptions (cancel, switch plan as the configuration
+    allows) and invoices, and Return."""
+    features = configuration["features"]
+    rows = "".join(_subscription_row(base, s, features, switchable, product_names) for s in subscriptions)
+    body = (f'<div class=notice role=status>{esc(notice)}</div>' if notice else "") + (
+        f"<div class=err role=alert>{esc(error)}</div>" if error else ""
+    ) + (
+        f"<p>{esc(customer['name'] or '')} <span class=muted>{esc(customer['email'] or '')}</span></p>"
+        "<h2>Subscriptions</h2>"
+        + (f"<table id=subscriptions>{rows}</table>" if rows else "<p class=muted>No subscriptions.</p>")
+    )
+    if features["invoice_history"]["enabled"]:
+        lines = "".join(
+            f"<tr><td>{esc(i['number'] or i['id'])}</td><td>{esc(when_day(i['created']))}</td>"
+            f"<td>{esc(i['status'])}</td><td class=num>{money(i['total'], i['currency'])}</td></tr>"
+            for i in invoices
+        )
+        body += "<h2>Invoices</h2>" + (f"<table id=invoices>{lines}</table>" if lines else "<p class=muted>No invoices.</p>")
+    if features["payment_method_update"]["enabled"]:
+        default = customer["invoice_settings"]["default_payment_method"]
+        saved = "".join(
+            f"<tr><td>{esc(m['card']['brand'])} •••• {esc(m['card']['last4'])}</td>"
+            f"<td>{m['card']['exp_month']:02d}/{m['card']['exp_year']}</td>"
+            f"<td>{'Default' if m['id'] == default else ''}</td></tr>"
+            for m in cards
+        )
+        choices = "".join(f'<option value="{esc(value)}">{esc(label)}</option>' for value, label in CARD_CHOICES)
+        body += (
+            "<h2>Payment methods</h2>"
+            + (f"<table id=payment_methods>{saved}</table>" if saved else "<p class=muted>No cards saved.</p>")
+            + f'<form method=post action="{base}/payment_methods" class=add-card>'
+            '<label for=card_number>Card number</label>'
+            '<input id=card_number name=card_number inputmode=numeric autocomplete=off placeholder="4242 4242 4242 4242">'
+            '<label for=payment_method>or a test card</label><select id=payment_method name=payment_method>'
+            f'<option value="">(use the number above)</option>{choices}</select>'
+            "<button type=submit>Add card</button></form>"
+        )
+    if session["return_url"]:
+        body += f'<p><a id=return href="{esc(session["return_url"])}">Return</a></p>'
+    return document("Billing", body)
