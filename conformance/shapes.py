@@ -36,6 +36,7 @@ from stripe.events._event_classes import get_v2_event_class
 # Declared fields that Stripe leaves out of an object unless the request expands them
 # (compare the SDK classes with Stripe's example objects: these are the ones the examples omit).
 EXPAND_ONLY: dict[str, frozenset[str]] = {
+    "coupon": frozenset({"applies_to", "currency_options"}),
     "customer": frozenset({"cash_balance", "invoice_credit_balance", "sources", "subscriptions", "tax", "tax_ids"}),
     "price": frozenset({"currency_options", "tiers"}),
     "plan": frozenset({"tiers"}),
@@ -68,6 +69,7 @@ MAY_BE_ABSENT: dict[str, frozenset[str]] = {
         {"automatic_tax.liability.account", "issuer.account", "parent.subscription_details.subscription_proration_date"}
     ),
     "price": frozenset({"currency_options.*.tiers"}),
+    "promotion_code": frozenset({"restrictions.currency_options"}),
     "subscription": frozenset({"automatic_tax.liability.account", "invoice_settings.issuer.account"}),
     "test_helpers.test_clock": frozenset({"status_details.advancing"}),
     "invoice_payment": frozenset({"payment.charge", "payment.payment_record"}),

@@ -80,7 +80,8 @@ def create_app(config: Config | None = None, areas: tuple[Area, ...] | None = No
     hosted.add_routes(app, state)
     # Registered last and indexed under "/", so it only answers what no endpoint matched,
     # including a known path with the wrong method.
-    app.router.add_route("*", "/{unknown:.*}", _unrecognized)
+    # Any character, a newline too: no URL falls through to a bare aiohttp 404.
+    app.router.add_route("*", r"/{unknown:[\s\S]*}", _unrecognized)
     app.cleanup_ctx.append(_meter_error_reports)
     return app
 

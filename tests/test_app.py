@@ -63,6 +63,11 @@ def test_unknown_url(raw):
     assert error["type"] == "invalid_request_error"
 
 
+def test_an_unknown_url_with_a_newline_is_still_stripe_shaped(raw):
+    error = assert_stripe_error(raw.get("/v1/products/a%0Ab/"), 404)
+    assert error["message"].startswith("Unrecognized request URL (GET: /v1/products/a")
+
+
 @pytest.mark.parametrize("method, path", [("PUT", "/v1/customers"), ("PATCH", "/v1/customers/cus_1"), ("DELETE", "/v1/customers")])
 def test_wrong_method_is_an_unrecognized_url(raw, method, path):
     error = assert_stripe_error(raw.request(method, path), 404)

@@ -1,4 +1,5 @@
-"""Invoice totals from line amounts, billing credits and the customer's balance (no tax or discounts yet).
+"""Invoice totals from line amounts, billing credits, tax rates' taxes and the customer's balance
+(no discounts yet).
 
 A customer balance is negative when it is a credit to the customer and positive when the customer
 owes it; it is added to the total, and a credit larger than the total leaves nothing due.
@@ -27,18 +28,26 @@ class InvoiceTotals:
         return asdict(self)
 
 
-def invoice_totals(line_amounts: Iterable[int], starting_balance: int = 0, credits: int = 0) -> InvoiceTotals:
+def invoice_totals(
+    line_amounts: Iterable[int],
+    starting_balance: int = 0,
+    credits: int = 0,
+    *,
+    exclusive_tax: int = 0,
+    inclusive_tax: int = 0,
+) -> InvoiceTotals:
     """Totals of an unpaid invoice whose lines are `line_amounts`, less `credits` (billing credits,
-    taken before tax), for a customer whose balance is `starting_balance`."""
+    taken before tax), for a customer whose balance is `starting_balance`. Exclusive tax comes on
+    top of the lines; inclusive tax is already inside them."""
     subtotal = sum(line_amounts)
-    # Without tax or discounts the total is the subtotal less credits; they would be applied here.
-    total = subtotal - credits
+    total_excluding_tax = subtotal - credits - inclusive_tax
+    total = subtotal - credits + exclusive_tax
     amount_due = max(0, total + starting_balance)
     return InvoiceTotals(
         subtotal=subtotal,
-        subtotal_excluding_tax=subtotal,
+        subtotal_excluding_tax=subtotal - inclusive_tax,
         total=total,
-        total_excluding_tax=total,
+        total_excluding_tax=total_excluding_tax,
         starting_balance=starting_balance,
         amount_due=amount_due,
         amount_paid=0,

@@ -18,6 +18,7 @@ from typing import Any
 from ..billing.invoice import invoice_totals
 from ..store import Account
 from ..wire.ids import new_id
+from .taxes import invoice_taxes
 
 Obj = dict[str, Any]
 
@@ -234,7 +235,16 @@ def preview(account: Account, invoice: Obj, lines: list[Obj], now: int) -> None:
 
 def _totals(lines: list[Obj], starting_balance: int, amounts: list[Obj]) -> Obj:
     credited = sum(amount["amount"] for amount in amounts)
-    totals = invoice_totals((line["amount"] for line in lines), starting_balance, credited).as_fields()
+    # UNSURE: credits are taken before tax on Stripe; here the lines' taxes stay as computed on the
+    # amounts before credits.
+    taxes = invoice_taxes(lines)
+    totals = invoice_totals(
+        (line["amount"] for line in lines),
+        starting_balance,
+        credited,
+        exclusive_tax=taxes.exclusive,
+        inclusive_tax=taxes.inclusive,
+    ).as_fields()
     return {**totals, "total_pretax_credit_amounts": amounts}
 
 

@@ -111,6 +111,15 @@ EMITS: dict[tuple[str, str], tuple[str, ...]] = {
     # Stripe has no `invoiceitem.updated`.
     ("invoiceitem", "updated"): (),
     ("invoiceitem", "deleted"): ("invoiceitem.deleted",),
+    ("coupon", "created"): ("coupon.created",),
+    ("coupon", "updated"): ("coupon.updated",),
+    ("coupon", "deleted"): ("coupon.deleted",),
+    # A coupon's `valid` turning false as its `redeem_by` passes is not news on Stripe.
+    ("coupon", "validity"): (),
+    ("promotion_code", "created"): ("promotion_code.created",),
+    ("promotion_code", "updated"): ("promotion_code.updated",),
+    ("tax_rate", "created"): ("tax_rate.created",),
+    ("tax_rate", "updated"): ("tax_rate.updated",),
     ("test_helpers.test_clock", "created"): ("test_helpers.test_clock.created",),
     ("test_helpers.test_clock", "advancing"): ("test_helpers.test_clock.advancing",),
     # Each moment an advance stops at on its way: news only once it is ready.

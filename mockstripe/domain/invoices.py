@@ -12,7 +12,6 @@ from __future__ import annotations
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, Callable
 
-from ..billing.invoice import invoice_totals
 from ..billing.periods import boundary
 from ..billing.pricing import amount_for, billed_quantity
 from ..store import Account
@@ -23,6 +22,7 @@ from . import collection, credits, payments, trials
 from .metering import Metering
 from .prices import price_tiers
 from .subscriptions import following_period, is_metered
+from .taxes import line_taxes_of, taxed_totals
 
 Obj = dict[str, Any]
 
@@ -136,7 +136,7 @@ def line(
         "quantity_decimal": _plain(quantity),
         "subscription": subscription["id"],
         "subtotal": amount,
-        "taxes": [],
+        "taxes": line_taxes_of(amount, subscription["default_tax_rates"]),
     }
 
 
@@ -235,7 +235,7 @@ def build_invoice(
     """A draft invoice of `subscription` (or, None, of the customer alone) with `lines`, totalled
     against the customer's balance. `terms` (`collection_method`, `days_until_due`, `currency`) are
     the subscription's unless given."""
-    totals = invoice_totals((entry["amount"] for entry in lines), customer["balance"])
+    totals, total_taxes = taxed_totals(lines, customer["balance"])
     terms = terms if terms is not None else subscription
     assert terms is not None
     send_invoice = terms["collection_method"] == "send_invoice"
@@ -320,7 +320,7 @@ def build_invoice(
         "threshold_reason": None,
         "total_discount_amounts": [],
         "total_pretax_credit_amounts": [],
-        "total_taxes": [],
+        "total_taxes": total_taxes,
         "webhooks_delivered_at": None,
         **totals.as_fields(),
     }
@@ -348,7 +348,7 @@ def item_line(item: Obj, invoice_id: str, *, id_prefix: str = "il") -> Obj:
         "quantity_decimal": item["quantity_decimal"],
         "subscription": _subscription_of_item(item),
         "subtotal": item["amount"],
-        "taxes": [],
+        "taxes": line_taxes_of(item["amount"], item["tax_rates"]),
     }
 
 
@@ -416,9 +416,9 @@ def add_item(account: Account, invoice: Obj, item: Obj, customer: Obj) -> None:
     lines = all_lines(account, invoice)
     entry = account.create(item_line(item, invoice["id"]))
     lines.append(entry)
-    totals = invoice_totals((line["amount"] for line in lines), customer["balance"]).as_fields()
+    totals, total_taxes = taxed_totals(lines, customer["balance"])
     shown = list_object(lines[:LINES_SHOWN], len(lines) > LINES_SHOWN, f"/v1/invoices/{invoice['id']}/lines")
-    account.update(invoice, {**totals, "lines": shown})
+    account.update(invoice, {**totals.as_fields(), "total_taxes": total_taxes, "lines": shown})
     account.update(item, {"invoice": invoice["id"]})
 
 
@@ -636,8 +636,8 @@ def finalize_when_due(account: Account, invoice: Obj, customer: Obj, now: int) -
         item = {"id": details["subscription_item"], "price": price}
         recounted = line(account, subscription, item, used, period, invoice_id=invoice["id"], id_prefix="il")
         account.update(entry, {**recounted, "id": entry["id"]})
-    totals = invoice_totals((entry["amount"] for entry in lines), customer["balance"]).as_fields()
-    account.update(invoice, totals)
+    totals, total_taxes = taxed_totals(lines, customer["balance"])
+    account.update(invoice, {**totals.as_fields(), "total_taxes": total_taxes})
     subscription = collection.subscription_of(account, invoice)
     paused = subscription["pause_collection"] if subscription is not None else None
     if paused is not None:

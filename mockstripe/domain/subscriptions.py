@@ -272,6 +272,7 @@ def build_subscription(
     description: str | None = None,
     metadata: dict[str, str] | None = None,
     cancel_at_period_end: bool = False,
+    default_tax_rates: list[Obj] | None = None,
 ) -> Obj:
     """A new active subscription without items (add them with `build_item` and `attach`)."""
     subscription_id = new_id("sub")
@@ -302,7 +303,7 @@ def build_subscription(
         "days_until_due": days_until_due,
         "default_payment_method": None,
         "default_source": None,
-        "default_tax_rates": [],
+        "default_tax_rates": list(default_tax_rates or []),
         "description": description,
         "discounts": [],
         "ended_at": None,

@@ -6,6 +6,7 @@ from . import (
     billing_portal,
     charges,
     checkout_sessions,
+    coupons,
     credits,
     customers,
     event_destinations,
@@ -22,9 +23,11 @@ from . import (
     plans,
     prices,
     products,
+    promotion_codes,
     refunds,
     subscription_items,
     subscriptions,
+    tax_rates,
     test_clocks,
     webhook_endpoints,
 )
@@ -56,4 +59,7 @@ AREAS = (
     plans.AREA,
     checkout_sessions.AREA,
     billing_portal.AREA,
+    coupons.AREA,
+    promotion_codes.AREA,
+    tax_rates.AREA,
 )

@@ -23,6 +23,7 @@ from ..wire.params import (
     DecimalString,
     Hash,
     Integer,
+    List,
     Map,
     Ref,
     String,
@@ -75,9 +76,10 @@ CREATE = endpoint(
         k: Unsupported()
         for k in (
             "customer_account", "discounts", "price_data", "quantity_decimal", "subscription",
-            "tax_behavior", "tax_code", "tax_rates",
+            "tax_behavior", "tax_code",
         )
     },
+    tax_rates=List(item=Ref(object_type="tax_rate", noun="tax rate")),
     exclusive=AMOUNTS,
     checks=(_check_amount,),
 )
@@ -207,7 +209,8 @@ def create(call: Call) -> Obj:
         "proration_details": None,
         "quantity": quantity,
         "quantity_decimal": str(quantity),
-        "tax_rates": [],
+        # The validator checked that each rate exists; the item embeds them as they are now.
+        "tax_rates": [dict(account.find("tax_rate", rate_id) or {}) for rate_id in params.get("tax_rates") or []],
         "test_clock": customer["test_clock"],
     }
     account.create(item)

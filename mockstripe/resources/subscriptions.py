@@ -25,6 +25,7 @@ from ..domain.subscriptions import (
 )
 from ..domain.thresholds import Thresholds
 from ..routing import Area, Call, Endpoint
+from ..store import Account
 from ..wire.errors import StripeError, invalid, no_such
 from ..wire.lists import PAGE_EXCLUSIVE, PAGE_PARAMS, in_range
 from ..wire.objects import ListOf, ObjectType
@@ -126,7 +127,7 @@ UNSUPPORTED_ON_BOTH = {
     k: Unsupported()
     for k in (
         "add_invoice_items", "application_fee_percent", "automatic_tax", "billing_schedules", "billing_thresholds",
-        "cancel_at", "default_source", "default_tax_rates", "discounts",
+        "cancel_at", "default_source", "discounts",
         "invoice_settings", "on_behalf_of", "payment_settings", "pending_invoice_item_interval",
         "transfer_data",
     )
@@ -161,6 +162,7 @@ CREATE = endpoint(
     billing_cycle_anchor=TIMESTAMP,
     currency=Currency(),
     **WRITABLE_ON_BOTH,
+    default_tax_rates=List(item=Ref(object_type="tax_rate", noun="tax rate"), nullable=True),
     backdate_start_date=Unsupported(),
     billing_cycle_anchor_config=Unsupported(),
     customer_account=Unsupported(),
@@ -184,6 +186,7 @@ UPDATE = endpoint(
     **WRITABLE_ON_BOTH,
     proration_date=TIMESTAMP,
     billing_cycle_anchor=Unsupported(),
+    default_tax_rates=Unsupported(),
     trial_end=AnyOf(TIMESTAMP, Literal(word="now")),
     pause_collection=Hash(
         fields={
@@ -267,6 +270,12 @@ def _check_anchor(anchor: int | None, requests: list[ItemRequest], now: int) -> 
         )
 
 
+def _tax_rates(account: Account, rate_ids: list[str] | None) -> list[Obj]:
+    """The tax rates named (the validator checked they exist), as the subscription embeds them."""
+    found = (account.find("tax_rate", rate_id) for rate_id in rate_ids or [])
+    return [dict(rate) for rate in found if rate is not None]
+
+
 def create(call: Call) -> Obj:
     params, account = call.params, call.account
     customer = account.find("customer", params["customer"])
@@ -296,6 +305,7 @@ def create(call: Call) -> Obj:
         description=params.get("description"),
         metadata=merge_metadata({}, params.get("metadata") or {}),
         cancel_at_period_end=bool(params.get("cancel_at_period_end")),
+        default_tax_rates=_tax_rates(account, params.get("default_tax_rates")),
     )
     trial_end = trials.requested_trial_end(params, [request.price for request in requests], now)
     if trial_end is not None:

@@ -59,6 +59,8 @@ _FORMATS: dict[str, tuple[str, int]] = {
     "li": ("1", 23),
     "bpc": ("1", 23),
     "bps": ("1", 23),
+    "promo": ("1", 23),
+    "txr": ("1", 23),
 }
 
 # n -> n random bytes.

@@ -16,27 +16,32 @@ GENERIC = "generic"
 
 
 def test_a_generic_create_is_stored_retrieved_updated_listed_and_deleted(raw):
-    created = raw.post("/v1/coupons", {"percent_off": "25", "duration": "once", "name": "Spring"})
+    created = raw.post("/v1/radar/value_lists", {"alias": "blocked_emails", "name": "Blocked", "item_type": "email"})
     assert created.status == 200
     assert created.headers["Mockstripe-Fidelity"] == GENERIC
-    coupon = created.body
-    assert (coupon["object"], coupon["percent_off"], coupon["duration"], coupon["name"]) == ("coupon", 25.0, "once", "Spring")
-    assert coupon["livemode"] is False
-    assert raw.get(f"/v1/coupons/{coupon['id']}").body == coupon
+    value_list = created.body
+    assert (value_list["object"], value_list["alias"], value_list["item_type"], value_list["name"]) == (
+        "radar.value_list",
+        "blocked_emails",
+        "email",
+        "Blocked",
+    )
+    assert value_list["livemode"] is False
+    path = f"/v1/radar/value_lists/{value_list['id']}"
+    assert raw.get(path).body == value_list
 
-    updated = raw.post(f"/v1/coupons/{coupon['id']}", {"name": "Summer", "metadata[a]": "1"}).body
-    assert (updated["name"], updated["metadata"], updated["percent_off"]) == ("Summer", {"a": "1"}, 25.0)
+    updated = raw.post(path, {"name": "Still blocked", "metadata[a]": "1"}).body
+    assert (updated["name"], updated["metadata"], updated["alias"]) == ("Still blocked", {"a": "1"}, "blocked_emails")
 
-    other = raw.post("/v1/coupons", {"amount_off": "100", "currency": "USD", "duration": "forever"}).body
-    assert other["currency"] == "usd"
-    page = raw.get("/v1/coupons?limit=1").body
+    other = raw.post("/v1/radar/value_lists", {"alias": "allowed", "name": "Allowed"}).body
+    page = raw.get("/v1/radar/value_lists?limit=1").body
     assert ([c["id"] for c in page["data"]], page["has_more"]) == ([other["id"]], True)
-    after = raw.get(f"/v1/coupons?starting_after={other['id']}").body
-    assert [c["id"] for c in after["data"]] == [coupon["id"]]
+    after = raw.get(f"/v1/radar/value_lists?starting_after={other['id']}").body
+    assert [c["id"] for c in after["data"]] == [value_list["id"]]
 
-    assert raw.delete(f"/v1/coupons/{coupon['id']}").body == {"id": coupon["id"], "object": "coupon", "deleted": True}
-    gone = raw.get(f"/v1/coupons/{coupon['id']}")
-    assert (gone.status, gone.error["code"], gone.error["message"]) == (404, "resource_missing", f"No such coupon: '{coupon['id']}'")
+    assert raw.delete(path).body == {"id": value_list["id"], "object": "radar.value_list", "deleted": True}
+    gone = raw.get(path)
+    assert (gone.status, gone.error["code"]) == (404, "resource_missing")
 
 
 def test_ids_take_the_prefix_of_stripes_examples(raw):
@@ -49,8 +54,15 @@ def test_ids_take_the_prefix_of_stripes_examples(raw):
 @pytest.mark.parametrize(
     ("path", "body", "status", "code", "param", "message"),
     [
-        ("/v1/coupons", {"duration": "repeating", "duration_in_months": "abc"}, 400, "parameter_invalid_integer", "duration_in_months", "Invalid integer: abc"),
-        ("/v1/tax_rates", {"percentage": "5", "inclusive": "false"}, 400, "parameter_missing", "display_name", "Missing required param: display_name."),
+        (
+            "/v1/shipping_rates",
+            {"display_name": "Ground", "type": "fixed_amount", "fixed_amount[amount]": "abc", "fixed_amount[currency]": "usd"},
+            400,
+            "parameter_invalid_integer",
+            "fixed_amount[amount]",
+            "Invalid integer: abc",
+        ),
+        ("/v1/radar/value_lists", {"name": "Blocked"}, 400, "parameter_missing", "alias", "Missing required param: alias."),
         ("/v1/setup_intents", {"bogus": "1"}, 400, "parameter_unknown", "bogus", "Received unknown parameter: bogus"),
         ("/v1/setup_intents", {"usage": "later"}, 400, None, "usage", "Invalid usage: must be one of off_session or on_session"),
         ("/v1/setup_intents", {"customer": "cus_nope"}, 400, "resource_missing", "customer", "No such customer: 'cus_nope'"),
@@ -112,7 +124,7 @@ def test_hand_built_routes_say_nothing_and_win(raw):
 async def test_strict_endpoints_answer_only_the_hand_built_ones(aiohttp_client):
     client = await aiohttp_client(create_app(Config(strict_endpoints=True)))
     auth = {"Authorization": "Bearer sk_test_strict"}
-    assert (await client.get("/v1/coupons", headers=auth)).status == 404
+    assert (await client.get("/v1/radar/value_lists", headers=auth)).status == 404
     assert (await client.get("/v1/customers", headers=auth)).status == 200
 
 
@@ -123,7 +135,8 @@ def test_coverage_lists_every_operation_of_the_spec(raw):
     by_route = {(row["method"], row["path"]): row["answered_by"] for row in coverage["data"]}
     assert by_route[("POST", "/v1/customers")] == "hand_built"
     assert by_route[("GET", "/v1/customers/{customer}")] == "hand_built"
-    assert by_route[("POST", "/v1/coupons")] == "generic"
+    assert by_route[("POST", "/v1/coupons")] == "hand_built"
+    assert by_route[("POST", "/v1/radar/value_lists")] == "generic"
 
 
 async def test_coverage_in_strict_mode_shows_the_rest_missing(aiohttp_client):
