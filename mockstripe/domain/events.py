@@ -158,25 +158,28 @@ def _clocked(account: Account, obj: Obj) -> Obj | None:
     return account.find("customer", customer) if isinstance(customer, str) else None
 
 
-def snapshot(value: Any) -> orjson.Fragment:
-    """`value` as it is now, already encoded: later changes to the object do not show through."""
-    return orjson.Fragment(orjson.dumps(value))
-
-
 class EventLog:
     """One account's events, oldest first in its `event` collection, and what delivery learned."""
 
     def __init__(self) -> None:
-        # (recorded at, event id), oldest first: events leave RETENTION after they were recorded,
-        # whatever (test clock) time their `created` shows.
-        self.recorded: deque[tuple[int, str]] = deque()
+        # When each event was recorded, and its id, oldest first: events leave RETENTION after they
+        # were recorded, whatever (test clock) time their `created` shows. Two queues of plain values
+        # rather than one of pairs: nothing in them for the garbage collector to track.
+        self.recorded_at: deque[int] = deque()
+        self.recorded_ids: deque[str] = deque()
         # Events with a delivery attempt that failed and has not since succeeded.
         self.failed: set[str] = set()
 
+    def expired(self, now: int) -> bool:
+        """Whether the oldest event must go (past RETENTION, or more than MAX_EVENTS_KEPT)."""
+        at = self.recorded_at
+        return bool(at) and (at[0] <= now - RETENTION or len(at) >= MAX_EVENTS_KEPT)
+
     def forget_expired(self, account: Account, now: int) -> None:
         events = account.collection("event")
-        while self.recorded and (self.recorded[0][0] <= now - RETENTION or len(self.recorded) >= MAX_EVENTS_KEPT):
-            _, event_id = self.recorded.popleft()
+        while self.expired(now):
+            self.recorded_at.popleft()
+            event_id = self.recorded_ids.popleft()
             events.remove(event_id)
             self.failed.discard(event_id)
 
@@ -196,13 +199,18 @@ class Events:
         account = change.account
         log = account.service(EventLog)
         now = account.now()
-        log.forget_expired(account, now)
-        created = account.clock_for(_clocked(account, change.obj)).now()
-        data: Obj = {"object": snapshot(change.obj)}
+        if log.expired(now):
+            log.forget_expired(account, now)
+        clocked = _clocked(account, change.obj)
+        created = now if clocked is None or clocked.get("test_clock") is None else account.clock_for(clocked).now()
+        # `data` and `request` never change once recorded, so they are kept encoded: the event then
+        # holds no container, and the garbage collector never has to walk it.
+        encoded = b'{"object":' + orjson.dumps(change.obj)
         if change.previous is not None and change.action == "updated":
-            data["previous_attributes"] = snapshot(change.previous)
+            encoded += b',"previous_attributes":' + orjson.dumps(change.previous)
+        data = orjson.Fragment(encoded + b"}")
         cause = change.cause
-        request = {"id": cause.request_id, "idempotency_key": cause.idempotency_key}
+        request = orjson.Fragment(orjson.dumps({"id": cause.request_id, "idempotency_key": cause.idempotency_key}))
         for event_type in types:
             event: Obj = {
                 "id": new_id("evt"),
@@ -218,6 +226,7 @@ class Events:
             if account.connected is not None:
                 event["account"] = account.connected
             account.collection("event").add(event)
-            log.recorded.append((now, event["id"]))
+            log.recorded_at.append(now)
+            log.recorded_ids.append(event["id"])
             for listener in self.listeners:
                 listener(account, event)
