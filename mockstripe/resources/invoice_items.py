@@ -60,11 +60,9 @@ def _check_amount(values: Obj, path: str) -> None:
         raise invalid(NO_AMOUNT)
 
 
-CREATE = endpoint(
-    customer=Ref(object_type="customer", noun="customer", required=True),
-    invoice=Ref(object_type="invoice", noun="invoice"),
+# What both create and update set on an invoice item.
+WRITABLE = dict(
     amount=Integer(),
-    currency=Currency(),
     description=String(),
     discountable=Boolean(),
     metadata=Map(),
@@ -72,6 +70,12 @@ CREATE = endpoint(
     pricing=PRICING,
     quantity=Integer(minimum=0),
     unit_amount_decimal=DecimalString(),
+)
+CREATE = endpoint(
+    customer=Ref(object_type="customer", noun="customer", required=True),
+    invoice=Ref(object_type="invoice", noun="invoice"),
+    currency=Currency(),
+    **WRITABLE,
     **{
         k: Unsupported()
         for k in (
@@ -84,14 +88,7 @@ CREATE = endpoint(
     checks=(_check_amount,),
 )
 UPDATE = endpoint(
-    amount=Integer(),
-    description=String(),
-    discountable=Boolean(),
-    metadata=Map(),
-    period=PERIOD,
-    pricing=PRICING,
-    quantity=Integer(minimum=0),
-    unit_amount_decimal=DecimalString(),
+    **WRITABLE,
     **{
         k: Unsupported()
         for k in ("discounts", "invoicing_rules", "price_data", "quantity_decimal", "tax_behavior", "tax_code", "tax_rates")
