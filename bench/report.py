@@ -91,6 +91,10 @@ def targets(results: Results) -> list[dict[str, Any]]:
     eps = float(stream["events_per_s"]) if _measured(stream) else None
     add("v2 meter_event_stream ≥ 100,000 events/s", eps, None if eps is None else eps >= 100_000,
         f"{eps:,.0f}/s" if eps is not None else _na(stream))
+    alerted = results.get("stream_alerts", {})
+    r = _ratio(alerted, stream)
+    add("v2 stream with 100 active alerts ≥ 0.9× without", r, None if r is None else r >= 0.9,
+        _x(r) if r is not None else _na(alerted))
 
     ratio, span = _latency_ratio(results)
     add(f"create_preview latency {span} ≤ 2×", ratio, None if ratio is None else ratio <= 2,
@@ -125,9 +129,12 @@ def targets(results: Results) -> list[dict[str, Any]]:
         f"{med:.2f} s" if med is not None else _na(cold))
 
     hooks = results.get("webhooks", {})
-    r = _ratio(hooks.get("with_endpoint"), hooks.get("plain")) if isinstance(hooks, Mapping) else None
-    add("POST /v1/customers with a receiver for every event ≥ 0.75× without", r, None if r is None else r >= 0.75,
-        _x(r) if r is not None else _na(hooks))
+    r = _capacity_ratio(hooks, "no_events", "plain")
+    add("POST /v1/customers recording events ≥ 0.9× with recording off (by server CPU per request)", r,
+        None if r is None else r >= 0.9, _x(r) if r is not None else _na(hooks))
+    r = _capacity_ratio(hooks, "plain", "with_endpoint")
+    add("POST /v1/customers with a receiver for every event ≥ 0.75× without (by server CPU per request)", r,
+        None if r is None else r >= 0.75, _x(r) if r is not None else _na(hooks))
     drain = results.get("delivery", {})
     rate = drain.get("webhooks_per_s") if isinstance(drain, Mapping) and "na" not in drain else None
     if rate is not None:
@@ -150,6 +157,14 @@ def targets(results: Results) -> list[dict[str, Any]]:
     else:
         add("load generator not the bottleneck (wrk drove the ceiling faster, wrk < 90% cpu)", None, None, "–")
     return out
+
+
+def _capacity_ratio(hooks: Any, before: str, after: str) -> float | None:
+    """How many requests a second the server could take in case `after`, relative to `before`:
+    the inverse ratio of its CPU per request, deliveries included."""
+    if not isinstance(hooks, Mapping) or not all(_measured(hooks.get(k)) for k in (before, after)):
+        return None
+    return float(hooks[before]["cpu_us_per_request"]) / float(hooks[after]["cpu_us_per_request"])
 
 
 def _stored(full: Any) -> bool:
@@ -190,6 +205,8 @@ def render(results: Results) -> str:
         ])
     stream = results.get("stream", {})
     rows.append(["v2 meter_event_stream, events/s", _rps(stream, "events_per_s"), "–", "–", "–", "–"])
+    alerted = results.get("stream_alerts", {})
+    rows.append(["  with 100 active alerts", _rps(alerted, "events_per_s"), "–", "–", "–", "–"])
     parts.append(_table(["req/s", MOCK, CEILING, LOCALSTRIPE, "mock/ceiling", "mock/localstripe"], rows))
 
     parts.append("")
@@ -236,10 +253,12 @@ def render(results: Results) -> str:
     parts.append("")
     hooks = results.get("webhooks", {})
     hook_rows = []
-    for name, label in (("plain", "POST /v1/customers, no endpoint"),
+    for name, label in (("no_events", "POST /v1/customers, event recording off"),
+                        ("plain", "POST /v1/customers, no endpoint"),
                         ("with_endpoint", "POST /v1/customers, one receiver for *")):
         cell = hooks.get(name) if isinstance(hooks, Mapping) else None
-        hook_rows.append([label, f"{_rps(cell)} req/s" if _measured(cell) else _na(hooks)])
+        hook_rows.append([label, f"{_rps(cell)} req/s, {cell['cpu_us_per_request']:.0f} µs server cpu per request"
+                          if _measured(cell) else _na(hooks)])
     if isinstance(hooks, Mapping) and "receiver" in hooks:
         got = hooks["receiver"]
         hook_rows.append(["  (receiver got", f"{got['unique']:,} events, {got['duplicates']:,} duplicated, "
@@ -269,6 +288,8 @@ def render(results: Results) -> str:
     if _stored(full):
         runs.append(_run_row(f"POST /v1/customers, empty store @ {MOCK}", full["empty"]))
         runs.append(_run_row(f"POST /v1/customers @ {full['customers']:,} customers @ {MOCK}", full["full"]))
+    if _measured(alerted):
+        runs.append(_run_row(f"v2 stream, 100 alerts @ {MOCK}", alerted))
     for name in ("plain", "with_endpoint"):
         cell = hooks.get(name) if isinstance(hooks, Mapping) else None
         if _measured(cell):
@@ -303,8 +324,8 @@ def _cells(tp: Mapping[str, Any], server: str) -> list[Mapping[str, Any]]:
 def _all_runs(results: Results) -> list[Mapping[str, Any]]:
     """Every measured wrk cell, the v2 stream included."""
     cells = [c for row in results.get("throughput", {}).values() for c in row.values() if _measured(c)]
-    stream = results.get("stream")
-    return cells + ([stream] if _measured(stream) else [])
+    streams = [results.get("stream"), results.get("stream_alerts")]
+    return cells + [cell for cell in streams if _measured(cell)]
 
 
 def _notes(results: Results) -> list[str]:
@@ -313,7 +334,7 @@ def _notes(results: Results) -> list[str]:
     for key, _ in ROWS:
         for server, cell in results.get("throughput", {}).get(key, {}).items():
             found.append((server, key, cell))
-    for key in ("stream", "preview_latency", "memory", "full_store", "soak", "cold_start", "webhooks", "delivery"):
+    for key in ("stream", "stream_alerts", "preview_latency", "memory", "full_store", "soak", "cold_start", "webhooks", "delivery"):
         found.append((MOCK, key, results.get(key)))
     found += [(MOCK, f"preview @ {lv['events']:,}", lv) for lv in _levels(results)]
     by_reason: dict[str, dict[str, list[str]]] = {}

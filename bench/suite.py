@@ -46,6 +46,8 @@ DRAIN_EVENTS = 50_000
 DRAIN_LOAD_BUDGET_S = 150.0
 SERVER_ORDER = (MOCK, CEILING, LOCALSTRIPE)
 EVENT_NAME = "bench_tokens"
+ALERTED_EVENT_NAME = "bench_tokens_alerted"
+ALERTS = 100  # active billing alerts on the alerted meter
 BATCH = 100  # events per v2 stream request: the API's maximum
 # The price below: 4 cents per started 100 units, metered by the sum of events.
 UNIT_AMOUNT, DIVIDE_BY = 4, 100
@@ -177,8 +179,8 @@ def meter_event_body(customer: str) -> str:
     })
 
 
-def stream_body(customer: str) -> str:
-    event = {"event_name": EVENT_NAME, "payload": {"stripe_customer_id": customer, "value": "1"}}
+def stream_body(customer: str, event_name: str = EVENT_NAME) -> str:
+    event = {"event_name": event_name, "payload": {"stripe_customer_id": customer, "value": "1"}}
     return json.dumps({"events": [event] * BATCH})
 
 
@@ -271,6 +273,16 @@ class Bench:
         return Server(
             MOCK,
             lambda port: [str(exe), "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning", *extra],
+            "/_mock/health",
+            self.scratch,
+        )
+
+    def mockstripe_without_events(self) -> Server:
+        """The same mockstripe with event recording switched off (bench/without_events.py)."""
+        python, script = self.venv / "bin" / "python", Path(__file__).resolve().parent / "without_events.py"
+        return Server(
+            MOCK,
+            lambda port: [str(python), str(script), "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"],
             "/_mock/health",
             self.scratch,
         )
@@ -373,7 +385,9 @@ def throughput(bench: Bench, results: Result) -> None:
             row |= {name: summarise(r) for name, r in runs.items() if name not in row}
             table[ep.key] = {name: row[name] for name in SERVER_ORDER}
         results["throughput"] = table
-        results["stream"] = stream(wrk, s.rounds, running[MOCK], clients.get(MOCK), fixtures.get(MOCK))
+        results["stream"], results["stream_alerts"] = stream(
+            wrk, s.rounds, running[MOCK], clients.get(MOCK), fixtures.get(MOCK)
+        )
     finally:
         for c in clients.values():
             c.close()
@@ -384,7 +398,7 @@ def throughput(bench: Bench, results: Result) -> None:
             LOCALSTRIPE_STATE.unlink(missing_ok=True)
 
 
-def stream_request(client: Client, fx: Fixtures) -> Request | Result:
+def stream_request(client: Client, fx: Fixtures, event_name: str = EVENT_NAME) -> Request | Result:
     try:
         fx.meter()
         customer = fx.customer()
@@ -395,25 +409,60 @@ def stream_request(client: Client, fx: Fixtures) -> Request | Result:
         return na(f"error: {e}")
     token = str(session.get("authentication_token"))
     headers = auth(token) | {"Content-Type": JSON}
-    return probe(client, Request("POST", "/v2/billing/meter_event_stream", headers, stream_body(customer)))
+    return probe(client, Request("POST", "/v2/billing/meter_event_stream", headers, stream_body(customer, event_name)))
 
 
-def stream(wrk: Wrk, wrk_rounds: int, mock: Server | str, client: Client | None, fx: Fixtures | None) -> Result:
-    """Row 2: events/s through the v2 meter event stream, 100 events a request."""
+def alerted_stream_request(client: Client, fx: Fixtures) -> Request | Result:
+    """The stream request for a second meter watched by `ALERTS` active billing alerts on the
+    same customer, none of which is reached, so every batch evaluates them all."""
+    try:
+        meter = client.call("POST", "/v1/billing/meters", {
+            "display_name": "Bench alerted",
+            "event_name": ALERTED_EVENT_NAME,
+            "default_aggregation[formula]": "sum",
+        })["id"]
+        for i in range(ALERTS):
+            client.call("POST", "/v1/billing/alerts", {
+                "alert_type": "usage_threshold",
+                "title": f"Bench alert {i}",
+                "usage_threshold[gte]": str(10**15 + i),
+                "usage_threshold[meter]": str(meter),
+                "usage_threshold[recurrence]": "one_time",
+                "usage_threshold[filters][0][type]": "customer",
+                "usage_threshold[filters][0][customer]": fx.customer(),
+            })
+    except EndpointMissing as e:
+        return na(f"404 {e.method} {e.path}")
+    except RequestFailed as e:
+        return na(f"error: {e}")
+    return stream_request(client, fx, ALERTED_EVENT_NAME)
+
+
+def stream(
+    wrk: Wrk, wrk_rounds: int, mock: Server | str, client: Client | None, fx: Fixtures | None
+) -> tuple[Result, Result]:
+    """Row 2: events/s through the v2 meter event stream, 100 events a request, for a meter without
+    alerts and for one with `ALERTS` active alerts (rounds alternate between the two)."""
     if not isinstance(mock, Server) or client is None or fx is None:
-        return na(str(mock))
-    req = stream_request(client, fx)
-    if not isinstance(req, Request):
-        return req
-    runs = []
+        return na(str(mock)), na(str(mock))
+    plain = stream_request(client, fx)
+    if not isinstance(plain, Request):
+        return plain, plain
+    alerted = alerted_stream_request(client, fx)
+    requests = {"plain": plain} | ({"alerted": alerted} if isinstance(alerted, Request) else {})
+    runs: dict[str, list[WrkResult]] = {name: [] for name in requests}
     for i in range(wrk_rounds):
-        progress("v2 meter_event_stream on mockstripe" + (f" (round {i + 1}/{wrk_rounds})" if wrk_rounds > 1 else ""))
-        try:
-            settle([mock])
-            runs.append(wrk.run(mock, req, warmup=i == 0))
-        except (RuntimeError, OSError) as e:
-            return na(f"error: {e}")
-    return summarise(runs, events_per_request=BATCH)
+        for name, req in requests.items():
+            label = "v2 meter_event_stream" + (f" with {ALERTS} alerts" if name == "alerted" else "")
+            progress(f"{label} on mockstripe" + (f" (round {i + 1}/{wrk_rounds})" if wrk_rounds > 1 else ""))
+            try:
+                settle([mock])
+                runs[name].append(wrk.run(mock, req, warmup=i == 0))
+            except (RuntimeError, OSError) as e:
+                return na(f"error: {e}"), na(f"error: {e}")
+    plain_result = summarise(runs["plain"], events_per_request=BATCH)
+    alerted_result = summarise(runs["alerted"], events_per_request=BATCH) if "alerted" in runs else alerted
+    return plain_result, alerted_result  # type: ignore[return-value]
 
 
 @dataclass
@@ -630,13 +679,16 @@ def receiver_stats(receiver: Server) -> dict[str, float]:
 
 def webhook_overhead(bench: Bench, results: Result) -> None:
     """POST /v1/customers with one local receiver registered for every event type, round by round
-    against the same request in an account without endpoints, on one server."""
+    against the same request in an account without endpoints, on one server; and, alternating with
+    both, the same request on the same code with event recording switched off."""
     s = bench.settings
     wrk = Wrk(bench.scratch, s.connections, s.duration_s, s.warmup_s)
     mock, receiver = start(bench.mockstripe()), start(bench.receiver(hold=False))
+    silent = start(bench.mockstripe_without_events())
     try:
-        if not isinstance(mock, Server) or not isinstance(receiver, Server):
-            results["webhooks"] = na(str(mock if not isinstance(mock, Server) else receiver))
+        if not isinstance(mock, Server) or not isinstance(receiver, Server) or not isinstance(silent, Server):
+            down = next(srv for srv in (mock, receiver, silent) if not isinstance(srv, Server))
+            results["webhooks"] = na(str(down))
             return
         failed = register(Client(mock.port), WEBHOOK_KEY, receiver, "*")
         if failed is not None:
@@ -644,18 +696,32 @@ def webhook_overhead(bench: Bench, results: Result) -> None:
             return
         plain = create_customer(FixedFixtures())
         hooked = Request("POST", "/v1/customers", auth(WEBHOOK_KEY) | {"Content-Type": FORM}, form(CUSTOMER_PARAMS))
-        runs: dict[str, list[WrkResult]] = {"plain": [], "with_endpoint": []}
+        requests = {"no_events": plain, "plain": plain, "with_endpoint": hooked}
+        servers = {"no_events": silent, "plain": mock, "with_endpoint": mock}
+        runs: dict[str, list[WrkResult]] = {name: [] for name in requests}
+        # Server CPU per request, counted until the server is idle again, so the deliveries still
+        # queued when wrk stops count too. On a shared machine it says more than req/s does.
+        cpu_us: dict[str, list[float]] = {name: [] for name in requests}
+        for name, req in requests.items():
+            wrk.run(servers[name], req, warmup=True)  # discarded
         for i in range(s.rounds):
-            for name, req in (("plain", plain), ("with_endpoint", hooked)):
+            for name, req in requests.items():
                 progress(f"POST /v1/customers, {name.replace('_', ' ')}" + (f" (round {i + 1}/{s.rounds})" if s.rounds > 1 else ""))
-                settle([mock, receiver], timeout=10.0)
-                runs[name].append(wrk.run(mock, req, warmup=i == 0))
-        settle([mock, receiver], timeout=10.0)
-        results["webhooks"] = {name: summarise(r) for name, r in runs.items()} | {"receiver": receiver_stats(receiver)}
+                server = servers[name]
+                settle([mock, receiver, silent], timeout=10.0)
+                cpu0 = server.cpu_seconds()
+                run = wrk.run(server, req, warmup=False)
+                settle([mock, receiver, silent], timeout=10.0)
+                runs[name].append(run)
+                cpu_us[name].append((server.cpu_seconds() - cpu0) / run.requests * 1e6)
+        results["webhooks"] = {
+            name: summarise(r) | {"cpu_us_per_request": statistics.median(cpu_us[name]), "rounds_cpu_us": cpu_us[name]}
+            for name, r in runs.items()
+        } | {"receiver": receiver_stats(receiver)}
     except (RuntimeError, OSError) as e:
         results["webhooks"] = na(f"error: {e}")
     finally:
-        for srv in (mock, receiver):
+        for srv in (mock, receiver, silent):
             if isinstance(srv, Server):
                 srv.stop()
 

@@ -30,6 +30,7 @@ from stripe._list_object import ListObject
 from stripe._object_classes import OBJECT_CLASSES, V2_OBJECT_CLASSES
 from stripe._search_result_object import SearchResultObject
 from stripe._stripe_object import StripeObject, UntypedStripeObject
+from stripe.events._event_classes import get_v2_event_class
 
 # Declared fields that Stripe leaves out of an object unless the request expands them
 # (compare the SDK classes with Stripe's example objects: these are the ones the examples omit).
@@ -56,6 +57,9 @@ MAY_BE_ABSENT: dict[str, frozenset[str]] = {
 }
 
 DELETED_STUB = frozenset({"id", "object", "deleted"})
+# v2 answers a delete with `{id, object}` and lists as `{data, next_page_url, previous_page_url}`.
+V2_DELETED = frozenset({"id", "object"})
+V2_LIST = frozenset({"data", "next_page_url", "previous_page_url"})
 _NONE = type(None)
 
 
@@ -94,17 +98,44 @@ class ShapeChecker:
         if not obj:  # e.g. the v2 meter event stream answers `{}`
             return []
         problems: list[str] = []
+        if obj.keys() == V2_LIST:
+            self._check_v2_list(obj, problems)
+            return problems
         name = obj.get("object")
         if name is None:
             return ["$: no `object` field"]
-        cls = self.class_for(name)
+        if isinstance(name, str) and name.startswith("v2.") and obj.keys() == V2_DELETED:
+            return [] if isinstance(obj["id"], str) else [f"$.id: expected str, got {_kind(obj['id'])}"]
+        cls = self.class_for(name, obj)
         if cls is None:
             return [f"$: object type {name!r} is unknown to the SDK"]
         self._check_object(obj, cls, name, problems)
         return problems
 
-    def class_for(self, object_name: str) -> type | None:
-        """The SDK class of an `object` value, or None when the SDK does not know it."""
+    def _check_v2_list(self, obj: dict[str, Any], problems: list[str]) -> None:
+        """A v2 list `{data, next_page_url, previous_page_url}`; items by their `object`."""
+        for key in ("next_page_url", "previous_page_url"):
+            if obj[key] is not None and not isinstance(obj[key], str):
+                problems.append(f"$.{key}: expected str or None, got {_kind(obj[key])}")
+        if not isinstance(obj["data"], list):
+            problems.append(f"$.data: expected list, got {_kind(obj['data'])}")
+            return
+        for index, element in enumerate(obj["data"]):
+            where = f"$.data[{index}]"
+            known = isinstance(element, dict) and isinstance(element.get("object"), str)
+            cls = self.class_for(element["object"], element) if known else None
+            if cls is None:
+                problems.append(f"{where}: not an object type the SDK knows")
+            else:
+                self._check_object(element, cls, where, problems)
+
+    def class_for(self, object_name: str, obj: dict[str, Any] | None = None) -> type | None:
+        """The SDK class of an `object` value, or None when the SDK does not know it. A v2 event's
+        class follows its `type`, as the SDK deserializes it."""
+        if object_name == "v2.core.event" and obj is not None:
+            found_event = get_v2_event_class(obj.get("type", ""))
+            if found_event is not StripeObject:
+                return found_event
         table = V2_OBJECT_CLASSES if object_name.startswith("v2.") else OBJECT_CLASSES
         found = table.get(object_name)
         if found is None:

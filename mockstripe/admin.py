@@ -39,6 +39,10 @@ def meter_event_errors(call: Call) -> dict[str, Any]:
     return list_object(data, len(dropped) > limit, "/_mock/meter_event_errors")
 
 
+def flush_meter_error_reports(call: Call) -> dict[str, Any]:
+    """Report the caller's dropped meter events now, without waiting for the window to close."""
+    sent = call.server.courier.report_meter_errors(call.server.store, account=call.account)
+    return list_object(sent, False, "/_mock/meter_error_reports/flush")
 def webhook_deliveries(call: Call) -> dict[str, Any]:
     """This account's webhook delivery attempts, newest first (the latest ones only)."""
     attempts = list(call.account.service(DeliveryLog).attempts)
@@ -79,6 +83,13 @@ AREA = Area(
             meter_event_errors,
             endpoint(limit=Integer(minimum=1, maximum=100)),
             "Meter events the caller's account accepted and then dropped (no meter, unknown customer, ...)",
+        ),
+        Endpoint(
+            "POST",
+            "/_mock/meter_error_reports/flush",
+            flush_meter_error_reports,
+            endpoint(),
+            "Send the caller's pending meter error reports (thin events) now; lists the events sent",
         ),
         Endpoint(
             "GET",

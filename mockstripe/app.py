@@ -80,9 +80,27 @@ def create_app(config: Config | None = None, areas: tuple[Area, ...] | None = No
     # Registered last and indexed under "/", so it only answers what no endpoint matched,
     # including a known path with the wrong method.
     app.router.add_route("*", "/{unknown:.*}", _unrecognized)
+    app.cleanup_ctx.append(_meter_error_reports)
     return app
 
 
+async def _meter_error_reports(app: web.Application) -> Any:
+    """While serving, send each meter error report when its window closes; stop delivering on exit."""
+    state = app[STATE]
+    window = state.config.meter_error_report_window
+
+    async def report_when_due() -> None:
+        while True:
+            await asyncio.sleep(min(window, 1.0))
+            try:
+                state.courier.report_meter_errors(state.store, window=window)
+            except Exception:
+                log.exception("reporting meter errors failed")
+
+    task = asyncio.get_running_loop().create_task(report_when_due())
+    yield
+    task.cancel()
+    await state.courier.close()
 async def _start_deliveries(app: web.Application) -> None:
     await app[DELIVERIES].start()
 

@@ -17,6 +17,7 @@ from .config import (
     DEFAULT_REQUEST_LOG_SIZE,
     DEFAULT_WEBHOOK_RETRY_SCHEDULE,
     DEFAULT_WEBHOOK_TIMEOUT,
+    METER_ERROR_REPORT_WINDOW,
     Config,
 )
 
@@ -175,6 +176,14 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "least recently used; env MOCKSTRIPE_MAX_ACCOUNTS (default: no limit)",
     )
     parser.add_argument(
+        "--meter-error-report-window",
+        type=_seconds,
+        metavar="SECONDS",
+        default=env("MOCKSTRIPE_METER_ERROR_REPORT_WINDOW", str(METER_ERROR_REPORT_WINDOW)),
+        help="dropped meter events are reported (as thin events) once per meter per window; "
+        "env MOCKSTRIPE_METER_ERROR_REPORT_WINDOW (default %(default)s)",
+    )
+    parser.add_argument(
         "--webhook-retry-schedule",
         type=_retry_schedule,
         metavar="SECONDS,...",
@@ -269,6 +278,7 @@ def main(argv: list[str] | None = None) -> int:
         log_level=args.log_level,
         admin_token=args.admin_token,
         max_accounts=args.max_accounts,
+        meter_error_report_window=args.meter_error_report_window,
         webhook_retry_schedule=args.webhook_retry_schedule,
         webhook_timeout=args.webhook_timeout,
         forward_to=args.forward_to,

@@ -8,6 +8,9 @@ DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 12111
 DEFAULT_API_VERSION = "2026-10-28.endive"
 MAX_BODY_BYTES = 1024 * 1024
+# Seconds over which dropped meter events are gathered into one error report per meter. UNSURE:
+# Stripe's window; about a minute matches what its reports show.
+METER_ERROR_REPORT_WINDOW = 60.0
 DEFAULT_REQUEST_LOG_SIZE = 1000
 # How long a stopping server lets in-flight requests finish (twice over at most: aiohttp waits, then
 # cancels and waits again), so SIGTERM exits well within 2 s.
@@ -32,6 +35,7 @@ class Config:
     # At most this many accounts (key and connected account pairs) are kept; the least recently used
     # one is forgotten for a new one. None: no limit.
     max_accounts: int | None = None
+    meter_error_report_window: float = METER_ERROR_REPORT_WINDOW
     webhook_retry_schedule: tuple[float, ...] = DEFAULT_WEBHOOK_RETRY_SCHEDULE
     webhook_timeout: float = DEFAULT_WEBHOOK_TIMEOUT
     # Like `stripe listen --forward-to`: every account's events also go to this URL, signed with

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import ssl
 import time
 from collections import deque
@@ -29,7 +30,7 @@ import orjson
 
 from .config import Config
 from .domain.events import Events
-from .domain.webhooks import DeliveryLog, Forwarding, Outcome, Target, destination, pending, sign, targets
+from .domain.webhooks import DeliveryLog, Forwarding, Outcome, Signer, Target, destination, pending, targets
 from .store import Account, Store
 
 log = logging.getLogger("mockstripe.webhooks")
@@ -70,43 +71,58 @@ class Connection:
     def close(self) -> None:
         self.writer.close()
 
-    async def answer(self) -> tuple[int, bool]:
-        """The next answer's status, and whether the connection stays usable after it."""
+    async def _head(self) -> bytes:
         try:
-            head = await self.reader.readuntil(b"\r\n\r\n")
+            return await self.reader.readuntil(b"\r\n\r\n")
         except asyncio.IncompleteReadError as error:
             if not error.partial:
                 raise NoAnswer() from None
             raise ConnectionError("the connection closed in the middle of the answer") from None
         except asyncio.LimitOverrunError:
             raise ConnectionError(f"the answer's headers exceed {MAX_ANSWER_BYTES} bytes") from None
-        lines = head.split(b"\r\n")
-        parts = lines[0].split(b" ", 2)
-        if len(parts) < 2 or not parts[0].startswith(b"HTTP/1.") or not parts[1].isdigit():
-            raise ConnectionError(f"not an HTTP answer: {lines[0][:80]!r}")
-        status = int(parts[1])
-        keep_alive = parts[0] == b"HTTP/1.1"
-        length: int | None = None
-        chunked = False
-        for line in lines[1:]:
-            name, _, value = line.partition(b":")
-            name = name.strip().lower()
-            if name == b"content-length":
-                length = int(value) if value.strip().isdigit() else None
-            elif name == b"transfer-encoding":
-                chunked = True
-            elif name == b"connection":
-                keep_alive = value.strip().lower() == b"keep-alive" or (
-                    keep_alive and value.strip().lower() != b"close"
-                )
-        if status in (204, 304) or 100 <= status < 200:
+
+    async def answer(self) -> tuple[int, bool]:
+        """The next answer's status, and whether the connection stays usable after it."""
+        while True:
+            head = await self._head()
+            status_line = _STATUS_LINE.match(head)
+            if status_line is None:
+                first_line = head.split(b"\r\n", 1)[0]
+                raise ConnectionError(f"not an HTTP answer: {first_line[:80]!r}")
+            status = int(status_line[2])
+            if not 100 <= status < 200 or status == 101:
+                break  # an interim answer (100 Continue, 103 Early Hints) precedes the real one
+        headers = head.lower()
+        length_text = _header(headers, b"\r\ncontent-length:")
+        length = int(length_text) if length_text is not None and length_text.isdigit() else None
+        chunked = _header(headers, b"\r\ntransfer-encoding:") is not None
+        connection = _header(headers, b"\r\nconnection:")
+        keep_alive = connection == b"keep-alive" or (status_line[1] == b"1" and connection != b"close")
+        if status in (101, 204, 304):
             length = 0
+            keep_alive = keep_alive and status != 101
         if chunked or length is None or length > MAX_ANSWER_BYTES:
             return status, False  # the body is left unread: the connection cannot be reused
         if length:
-            await self.reader.readexactly(length)
+            try:
+                await self.reader.readexactly(length)
+            except asyncio.IncompleteReadError:
+                raise ConnectionError("the connection closed in the middle of the answer") from None
         self.answered = True
         return status, keep_alive
+
+
+_STATUS_LINE = re.compile(rb"HTTP/1\.([01]) ([0-9]{3})[ \r]")
+
+
+def _header(lowered_head: bytes, name: bytes) -> bytes | None:
+    """The value of one header in an answer's lower-cased head; `name` is the lower-case name
+    after its line break and before its colon."""
+    start = lowered_head.find(name)
+    if start < 0:
+        return None
+    start += len(name)
+    return lowered_head[start : lowered_head.index(b"\r\n", start)].strip()
 
 
 def _origin(url: str) -> tuple[str, str, int]:
@@ -124,6 +140,8 @@ def _request_head(url: str) -> bytes:
 def _describe(error: BaseException) -> str:
     if isinstance(error, ConnectionRefusedError):
         return "connection refused"
+    if isinstance(error, TimeoutError):
+        return "timed out connecting"
     if isinstance(error, NoAnswer):
         return "the connection closed without an answer"
     if isinstance(error, OSError) and error.strerror:
@@ -140,7 +158,7 @@ class Deliveries:
         self.schedule = config.webhook_retry_schedule
         self.timeout = config.webhook_timeout
         self.forwarding = (
-            Forwarding(config.forward_to, config.webhook_secret or "") if config.forward_to else None
+            Forwarding(config.forward_to, Signer(config.webhook_secret or "")) if config.forward_to else None
         )
         self.queues: dict[str, deque[Delivery]] = {}
         self.workers: dict[str, asyncio.Task[None]] = {}
@@ -207,37 +225,31 @@ class Deliveries:
     async def _send_some(self, key: str, queue: deque[Delivery]) -> None:
         """Send the next deliveries of one target: one on a new connection, a pipelined batch on
         one the receiver has kept alive."""
-        connection = self.connections.get(key)
-        depth = PIPELINE_DEPTH if connection is not None else 1
-        batch: list[tuple[Delivery, str, str]] = []
-        while queue and len(batch) < depth:
-            delivery = queue.popleft()
-            found = destination(self.store, delivery.target, self.forwarding)
-            if found is None:
-                continue  # the endpoint went away or was disabled: nothing left to deliver to
-            url, secret = found
-            if batch and url != batch[0][1]:
-                queue.appendleft(delivery)
-                break
-            batch.append((delivery, url, secret))
-        if not batch:
+        # Every delivery queued for one target goes to the same place, whatever it is now.
+        found = destination(self.store, queue[0].target, self.forwarding)
+        if found is None:
+            queue.clear()  # the endpoint went away or was disabled: nothing left to deliver to
             return
-        url = batch[0][1]
+        url, signer = found
         origin = _origin(url)
+        connection = self.connections.get(key)
         if connection is not None and connection.origin != origin:
             self._drop_connection(key)
             connection = None
         if connection is None:
-            queue.extendleft(delivery for delivery, _, _ in reversed(batch[1:]))
-            del batch[1:]
+            # A new connection carries one request until the receiver shows it keeps connections alive.
+            delivery = queue.popleft()
             started = time.perf_counter()
             try:
                 connection = await self._connect(origin)
-            except (OSError, TimeoutError, ssl.SSLError) as error:
-                self._settle(batch[0][0], url, started, None, _describe(error))
+            except Exception as error:  # whatever stops the connection (DNS, TLS, ...) fails the attempt
+                self._settle(delivery, url, started, None, _describe(error))
                 return
             self.connections[key] = connection
-        await self._exchange(key, connection, batch, queue)
+            batch = [delivery]
+        else:
+            batch = [queue.popleft() for _ in range(min(len(queue), PIPELINE_DEPTH))]
+        await self._exchange(key, connection, url, signer, batch, queue)
 
     async def _connect(self, origin: tuple[str, str, int]) -> Connection:
         scheme, host, port = origin
@@ -247,55 +259,57 @@ class Deliveries:
         return Connection(origin, reader, writer)
 
     async def _exchange(
-        self, key: str, connection: Connection, batch: list[tuple[Delivery, str, str]], queue: deque[Delivery]
+        self, key: str, connection: Connection, url: str, signer: Signer, batch: list[Delivery], queue: deque[Delivery]
     ) -> None:
         """Write the batch at once, then read the answers in order. Deliveries left unanswered when
         the connection ends go back to the front of the queue, not counted as attempts."""
         timestamp = int(time.time())
-        head = _request_head(batch[0][1])
+        head = _request_head(url)
         chunks = []
-        for delivery, _, secret in batch:
+        for delivery in batch:
             body = orjson.dumps(delivery.event)
             chunks.append(head)
-            chunks.append(b"Stripe-Signature: %s\r\nContent-Length: %d\r\n\r\n" % (sign(secret, timestamp, body).encode(), len(body)))
+            signature = signer.header(timestamp, body).encode()
+            chunks.append(b"Stripe-Signature: %s\r\nContent-Length: %d\r\n\r\n" % (signature, len(body)))
             chunks.append(body)
         started = time.perf_counter()
         connection.writer.write(b"".join(chunks))
-        for index, (delivery, url, _) in enumerate(batch):
-            try:
-                async with asyncio.timeout(self.timeout):
-                    await connection.writer.drain()
+        loop = asyncio.get_running_loop()
+        # Each answer has `timeout` seconds from the one before it: one timer, moved along.
+        deadline = asyncio.timeout_at(loop.time() + self.timeout)
+        index = 0
+        try:
+            async with deadline:
+                await connection.writer.drain()
+                for index, delivery in enumerate(batch):
+                    if index:
+                        deadline.reschedule(loop.time() + self.timeout)
                     status, keep_alive = await connection.answer()
-            except NoAnswer:
-                if connection.answered:
-                    # A kept-alive connection the receiver has since closed: send again on a new one.
-                    self._drop_connection(key)
-                    queue.extendleft(d for d, _, _ in reversed(batch[index:]))
-                    return
-                self._fail_rest(key, batch, index, queue, started, _describe(NoAnswer()))
-                return
-            except TimeoutError:
-                self._fail_rest(key, batch, index, queue, started, f"timed out after {self.timeout:g} s")
-                return
-            except (OSError, ValueError, ssl.SSLError) as error:
-                self._fail_rest(key, batch, index, queue, started, _describe(error))
-                return
-            self._settle(delivery, url, started, status, None)
-            started = time.perf_counter()
-            if not keep_alive:
+                    self._settle(delivery, url, started, status, None)
+                    started = time.perf_counter()
+                    if not keep_alive:
+                        self._drop_connection(key)
+                        queue.extendleft(reversed(batch[index + 1 :]))
+                        return
+        except NoAnswer:
+            if connection.answered:
+                # A kept-alive connection the receiver has since closed: send again on a new one.
                 self._drop_connection(key)
-                queue.extendleft(d for d, _, _ in reversed(batch[index + 1 :]))
+                queue.extendleft(reversed(batch[index:]))
                 return
+            self._fail_rest(key, url, batch, index, queue, started, _describe(NoAnswer()))
+        except TimeoutError:
+            self._fail_rest(key, url, batch, index, queue, started, f"timed out after {self.timeout:g} s")
+        except Exception as error:  # a broken connection or a garbled answer fails the attempt
+            self._fail_rest(key, url, batch, index, queue, started, _describe(error))
 
     def _fail_rest(
-        self, key: str, batch: list[tuple[Delivery, str, str]], index: int, queue: deque[Delivery], started: float,
-        error: str,
+        self, key: str, url: str, batch: list[Delivery], index: int, queue: deque[Delivery], started: float, error: str
     ) -> None:
         """The attempt at `batch[index]` failed and the connection with it: the later ones go back."""
         self._drop_connection(key)
-        delivery, url, _ = batch[index]
-        self._settle(delivery, url, started, None, error)
-        queue.extendleft(d for d, _, _ in reversed(batch[index + 1 :]))
+        self._settle(batch[index], url, started, None, error)
+        queue.extendleft(reversed(batch[index + 1 :]))
 
     def _drop_connection(self, key: str) -> None:
         connection = self.connections.pop(key, None)

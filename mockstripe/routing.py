@@ -10,6 +10,7 @@ from typing import Any, Callable, Iterable, Literal, Mapping
 from . import auth
 from .clock import Clock, FrozenClock, SystemClock
 from .config import DEFAULT_API_VERSION, Config
+from .courier import Courier
 from .devtools.throttle import Throttle
 from .domain.event_types import EVENT_TYPES
 from .domain.events import Events
@@ -112,6 +113,7 @@ class ServerState:
     areas: tuple[Area, ...]
     events: Events = field(default_factory=lambda: Events(DEFAULT_API_VERSION, EVENT_TYPES))
     store: Store = field(init=False)
+    courier: Courier = field(default_factory=Courier)
     types: dict[str, ObjectType] = field(default_factory=dict)
     # Authorization header -> the key it carries: parsing the header is measurable per request.
     keys_by_header: dict[str, str] = field(default_factory=dict)
@@ -128,6 +130,7 @@ class ServerState:
             new_clock=_clock_maker(config), new_ids=_ids_maker(config),
             max_accounts=config.max_accounts,
         )
+        self.events.listeners.append(self.courier.snapshot)
         self.request_ids = os.urandom if config.seed is None else seeded_source(config.seed, "requests")
         self.throttle = Throttle() if config.rate_limit else None
         for area in self.areas:

@@ -145,11 +145,20 @@ def test_flags_override_the_environment(monkeypatch):
     assert (args.host, args.port) == ("localhost", 0)
 
 
+def test_meter_error_report_window(monkeypatch):
+    monkeypatch.delenv("MOCKSTRIPE_METER_ERROR_REPORT_WINDOW", raising=False)
+    assert parse_args([]).meter_error_report_window == 60.0
+    monkeypatch.setenv("MOCKSTRIPE_METER_ERROR_REPORT_WINDOW", "2.5")
+    assert parse_args([]).meter_error_report_window == 2.5
+    assert parse_args(["--meter-error-report-window", "0.1"]).meter_error_report_window == 0.1
+
+
 @pytest.mark.parametrize(
     ("argv", "env", "message"),
     [
         (["--port", "70000"], {}, "argument --port: port must be between 0 and 65535, not 70000"),
         ([], {"MOCKSTRIPE_PORT": "http"}, "argument --port: not a port number: 'http'"),
+        (["--meter-error-report-window", "0"], {}, "argument --meter-error-report-window: must be a positive number of seconds, not '0'"),
         ([], {"MOCKSTRIPE_LOG_LEVEL": "loud"}, "argument --log-level: log level must be one of debug, info, warning, error, not 'loud'"),
         (["--webhook-retry-schedule", "1,soon"], {}, "argument --webhook-retry-schedule: not a list of seconds such as 1,2,4: '1,soon'"),
         ([], {"MOCKSTRIPE_WEBHOOK_RETRY_SCHEDULE": "-1"}, "argument --webhook-retry-schedule: retry delays must be finite, non-negative seconds: '-1'"),

@@ -48,6 +48,7 @@ class UsageLog:
 
     def __init__(self) -> None:
         self._slots: dict[str, int] = {}
+        self._customers: list[str] = []
         self._series: list[_Series] = []
 
     def add(self, customer: str, timestamp: int, value: Decimal | int | float | str) -> int:
@@ -57,12 +58,17 @@ class UsageLog:
         slot = self._slots.get(customer)
         if slot is None:
             slot = self._slots[customer] = len(self._series)
+            self._customers.append(customer)
             self._series.append(_Series())
         return slot << _INDEX_BITS | self._series[slot].add(timestamp, mantissa, places)
 
     def cancel(self, handle: int) -> bool:
         """Stop counting the event `add` returned `handle` for; False if it is already cancelled."""
         return self._series[handle >> _INDEX_BITS].cancel(handle & ((1 << _INDEX_BITS) - 1))
+
+    def customer_of(self, handle: int) -> str:
+        """The customer of the event `add` returned `handle` for."""
+        return self._customers[handle >> _INDEX_BITS]
 
     def aggregate(self, customer: str, start: int, end: int, formula: Formula) -> Decimal:
         """`formula` over the customer's live events with `start <= timestamp < end`: their `sum`,

@@ -1,4 +1,4 @@
-"""Invoice totals from line amounts and the customer's balance (no tax, discounts or credits yet).
+"""Invoice totals from line amounts, billing credits and the customer's balance (no tax or discounts yet).
 
 A customer balance is negative when it is a credit to the customer and positive when the customer
 owes it; it is added to the total, and a credit larger than the total leaves nothing due.
@@ -27,12 +27,12 @@ class InvoiceTotals:
         return asdict(self)
 
 
-def invoice_totals(line_amounts: Iterable[int], starting_balance: int = 0) -> InvoiceTotals:
-    """Totals of an unpaid invoice whose lines are `line_amounts`, for a customer whose balance is
-    `starting_balance`."""
+def invoice_totals(line_amounts: Iterable[int], starting_balance: int = 0, credits: int = 0) -> InvoiceTotals:
+    """Totals of an unpaid invoice whose lines are `line_amounts`, less `credits` (billing credits,
+    taken before tax), for a customer whose balance is `starting_balance`."""
     subtotal = sum(line_amounts)
-    # Without tax or discounts the total is the subtotal; they would be applied here.
-    total = subtotal
+    # Without tax or discounts the total is the subtotal less credits; they would be applied here.
+    total = subtotal - credits
     amount_due = max(0, total + starting_balance)
     return InvoiceTotals(
         subtotal=subtotal,

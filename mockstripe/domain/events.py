@@ -68,6 +68,15 @@ EMITS: dict[tuple[str, str], tuple[str, ...]] = {
     ("test_helpers.test_clock", "moved"): (),
     ("test_helpers.test_clock", "ready"): ("test_helpers.test_clock.ready",),
     ("test_helpers.test_clock", "deleted"): ("test_helpers.test_clock.deleted",),
+    # Stripe sends no events about an alert's own changes, only when it triggers.
+    ("billing.alert", "created"): (),
+    ("billing.alert", "updated"): (),
+    ("billing.alert_triggered", "triggered"): ("billing.alert.triggered",),
+    # v2 objects: their news travels as thin events, never as v1 events.
+    ("v2.core.event", "created"): (),
+    ("v2.core.event_destination", "created"): (),
+    ("v2.core.event_destination", "updated"): (),
+    ("v2.core.event_destination", "deleted"): (),
 }
 
 Listener = Callable[[Account, Obj], None]

@@ -19,6 +19,7 @@ from ..store import Account
 from ..wire.errors import StripeError
 from ..wire.ids import new_id
 from ..wire.lists import list_object
+from . import credits
 from .metering import Metering
 from .prices import price_tiers
 from .subscriptions import following_period, is_metered
@@ -60,6 +61,25 @@ def usage(account: Account, customer_id: str, price: Obj, start: int, end: int) 
     if meter is None:
         return Decimal(0)
     return max(account.service(Metering).aggregate(meter, customer_id, start, end), Decimal(0))
+
+
+class ThresholdBilling:
+    """How much of each metered item's usage in a period threshold invoices already billed
+    (`thresholds.py`), so the period's own invoice bills only the rest: `account_billing(account)`."""
+
+    def __init__(self) -> None:
+        self._billed: dict[tuple[str, int], Decimal] = {}
+
+    def billed(self, item_id: str, period_start: int) -> Decimal:
+        return self._billed.get((item_id, period_start), Decimal(0))
+
+    def bill(self, item_id: str, period_start: int, used: Decimal) -> None:
+        """Record that the usage of the period up to `used` is billed."""
+        self._billed[(item_id, period_start)] = used
+
+
+def account_billing(account: Account) -> ThresholdBilling:
+    return account.service(ThresholdBilling)
 
 
 def line(
@@ -167,6 +187,8 @@ def next_lines(
         period = (item["current_period_start"], item["current_period_end"])
         if is_metered(item["price"]):
             used = usage(account, subscription["customer"], item["price"], *period)
+            # Usage a threshold invoice already billed is not billed again.
+            used = max(used - account_billing(account).billed(item["id"], period[0]), Decimal(0))
             lines.append(line(account, subscription, item, used, period, invoice_id=invoice_id, id_prefix=id_prefix))
         elif not subscription["cancel_at_period_end"]:
             upcoming = following_period(subscription, item["price"], period[1])
@@ -290,9 +312,13 @@ def finalize(account: Account, invoice: Obj, customer: Obj, now: int) -> None:
     successful automatic charge makes it paid; `send_invoice` leaves it open until its due date."""
     number = f"{customer['invoice_prefix']}-{customer['next_invoice_sequence']:04d}"
     account.update(customer, {"next_invoice_sequence": customer["next_invoice_sequence"] + 1}, action="numbered")
-    balance = min(invoice["total"] + invoice["starting_balance"], 0)
+    # Billing credits go first, before the customer's balance.
+    credited = credits.apply(account, invoice, all_lines(account, invoice), invoice["starting_balance"], now)
+    settled = {"total": invoice["total"], "amount_due": invoice["amount_due"], **credited}
+    total = settled["total"]
+    balance = min(total + invoice["starting_balance"], 0)
     automatic = invoice["collection_method"] == "charge_automatically"
-    due = invoice["amount_due"]
+    due = settled["amount_due"]
     carried = automatic and 0 < due < MINIMUM_CHARGES.get(invoice["currency"], 0)
     if carried:
         balance += due
@@ -301,6 +327,7 @@ def finalize(account: Account, invoice: Obj, customer: Obj, now: int) -> None:
     account.update(
         invoice,
         {
+            **credited,
             "number": number,
             "ending_balance": balance,
             "status": "open",
@@ -393,6 +420,7 @@ def finalize_when_due(account: Account, invoice: Obj, customer: Obj, now: int) -
             continue
         period = (entry["period"]["start"], entry["period"]["end"])
         used = usage(account, invoice["customer"], price, *period)
+        used = max(used - account_billing(account).billed(details["subscription_item"], period[0]), Decimal(0))
         item = {"id": details["subscription_item"], "price": price}
         recounted = line(account, subscription, item, used, period, invoice_id=invoice["id"], id_prefix="il")
         account.update(entry, {**recounted, "id": entry["id"]})
@@ -419,10 +447,12 @@ def preview(account: Account, subscription: Obj, customer: Obj, *, new: bool, no
         lines = next_lines(account, subscription, invoice_id=invoice_id, id_prefix="il_tmp")
         period = _current_window(subscription)
         created = period[1]
-    return build_invoice(
+    invoice = build_invoice(
         invoice_id, subscription, lines,
         billing_reason=PREVIEW_BILLING_REASON, created=created, period=period, customer=customer,
     )
+    credits.preview(account, invoice, lines, now)
+    return invoice
 
 
 def _current_window(subscription: Obj) -> tuple[int, int]:

@@ -14,14 +14,16 @@ kept as strings, and only for the day during which they must stay unique.
 from __future__ import annotations
 
 import re
+import time
 from array import array
 from collections import deque
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any, NamedTuple, Sequence
+from typing import TYPE_CHECKING, Any, Callable, NamedTuple, Sequence
 
 from ..billing.aggregation import UsageLog
 from ..wire.errors import StripeError, invalid
 from ..wire.ids import random_tail
+from .thin_events import ErrorReports
 
 if TYPE_CHECKING:
     from ..store import Account
@@ -39,6 +41,9 @@ MAX_DIGITS = 15
 MAX_DROPPED = 1000
 # What each of them keeps of its payload, so that large payloads sent to no meter cost no memory.
 MAX_DROPPED_PAYLOAD_BYTES = 2048
+
+# Told that a customer's usage of a meter changed: (account, meter, customer id).
+UsageWatcher = Callable[["Account", Obj, str], None]
 
 _NUMBER = re.compile(r"-?(\d+)(?:\.(\d+))?")
 _NO_METER = -1
@@ -67,6 +72,8 @@ class Metering:
     def __init__(self) -> None:
         # event_name -> the active meter for it; Stripe allows one active meter per event name.
         self._active: dict[str, Obj] = {}
+        # event_name -> the meter last activated for it, active or not.
+        self._latest: dict[str, Obj] = {}
         # Each meter that has events has a slot: its index in `_meters` and `_logs`.
         self._slots: dict[str, int] = {}
         self._meters: list[Obj] = []
@@ -74,6 +81,11 @@ class Metering:
         self._identifiers = _Identifiers()
         # Newest first, as `/_mock/meter_event_errors` lists them.
         self.dropped: deque[Obj] = deque(maxlen=MAX_DROPPED)
+        # Meter id -> who watches its usage (its active billing alerts, subscriptions with usage
+        # thresholds). Only watched meters cost anything more per event.
+        self.watchers: dict[str, list[UsageWatcher]] = {}
+        # Dropped events not yet reported as thin events, per meter.
+        self.error_reports = ErrorReports()
 
     # Meters
 
@@ -90,6 +102,7 @@ class Metering:
 
     def activate(self, meter: Obj) -> None:
         self._active[meter["event_name"]] = meter
+        self._latest[meter["event_name"]] = meter
 
     def deactivate(self, meter: Obj) -> None:
         if self._active.get(meter["event_name"]) is meter:
@@ -117,7 +130,11 @@ class Metering:
             self._identifiers.check_unused(identifier, now)
         if problem is not None and strict:
             raise problem
-        return self._store(event, meter, value, problem, now)
+        identifier = self._store(event, meter, value, problem, now)
+        if problem is None and self.watchers:
+            assert meter is not None
+            self._tell_watchers(account, {(meter["id"], event.payload[meter["customer_mapping"]["event_payload_key"]])})
+        return identifier
 
     def record_stream(self, account: Account, events: Sequence[MeterEvent], strict: bool) -> None:
         """Store a batch of streamed events (v2): every event is assessed before any is stored.
@@ -143,6 +160,49 @@ class Metering:
             assessed.append((event, meter, value, problem))
         for event, meter, value, problem in assessed:
             self._store(event, meter, value, problem, now)
+        if self.watchers:
+            self._tell_watchers(account, self._touched(assessed))
+
+    def _touched(
+        self, assessed: list[tuple[MeterEvent, Obj | None, str | None, StripeError | None]]
+    ) -> set[tuple[str, str]]:
+        """The (watched meter, customer) pairs whose usage the counted events changed. A batch
+        usually holds one meter's events: its mapping is looked up once per run of them."""
+        touched: dict[str, set[str]] = {}
+        last: Obj | None = None
+        customers: set[str] | None = None
+        key = ""
+        for event, meter, _, problem in assessed:
+            if problem is not None:
+                continue
+            if meter is not last:
+                last = meter
+                assert meter is not None
+                watched = meter["id"] in self.watchers
+                customers = touched.setdefault(meter["id"], set()) if watched else None
+                key = meter["customer_mapping"]["event_payload_key"]
+            if customers is not None:
+                customers.add(event.payload[key])
+        return {(meter_id, customer) for meter_id, found in touched.items() for customer in found}
+
+    def _tell_watchers(self, account: Account, touched: set[tuple[str, str]]) -> None:
+        """Tell each watched meter's watcher about the customers whose usage of it changed."""
+        for meter_id, customer_id in sorted(touched):
+            for watcher in list(self.watchers.get(meter_id, ())):
+                watcher(account, self._meters[self._slots[meter_id]], customer_id)
+
+    def watch(self, meter_id: str, watcher: UsageWatcher) -> None:
+        """Tell `watcher` whenever a customer's usage of the meter changes."""
+        watchers = self.watchers.setdefault(meter_id, [])
+        if watcher not in watchers:
+            watchers.append(watcher)
+
+    def unwatch(self, meter_id: str, watcher: UsageWatcher) -> None:
+        watchers = self.watchers.get(meter_id, [])
+        if watcher in watchers:
+            watchers.remove(watcher)
+        if not watchers:
+            self.watchers.pop(meter_id, None)
 
     def _assess(
         self, account: Account, event: MeterEvent
@@ -185,6 +245,8 @@ class Metering:
             handle = self._logs[slot].add(customer, event.timestamp, value if value is not None else 0)
             return self._identifiers.add(event.identifier, now, slot, handle)
         identifier = self._identifiers.add(event.identifier, now, _NO_METER, 0)
+        meter_id = meter["id"] if meter is not None else self._inactive_meter_id(event.event_name)
+        self.error_reports.add(meter_id, problem.code or "", problem.message, identifier, time.monotonic(), now)
         self.dropped.appendleft(
             {
                 "object": "mock.meter_event_error",
@@ -198,6 +260,11 @@ class Metering:
             }
         )
         return identifier
+
+    def _inactive_meter_id(self, event_name: str) -> str | None:
+        """The meter last active for `event_name`, if any: its dropped events are reported under it."""
+        latest = self._latest.get(event_name)
+        return None if latest is None else latest["id"]
 
     def _why_dropped(
         self,
@@ -242,7 +309,7 @@ class Metering:
             )
         return None
 
-    def cancel(self, event_name: str, identifier: str, now: int) -> None:
+    def cancel(self, account: Account, event_name: str, identifier: str, now: int) -> None:
         """Take the event out of every aggregate; only events received in the last day qualify."""
         row = self._identifiers.find(identifier, now)
         slot = _NO_METER if row is None else self._identifiers.meters[row]
@@ -254,7 +321,11 @@ class Metering:
                 param="cancel[identifier]",
             )
         if slot != _NO_METER:  # a dropped event counts nowhere already
-            self._logs[slot].cancel(self._identifiers.handles[row])
+            log, handle = self._logs[slot], self._identifiers.handles[row]
+            log.cancel(handle)
+            meter_id = self._meters[slot]["id"]
+            if meter_id in self.watchers:  # cancelling a negative event raises usage
+                self._tell_watchers(account, {(meter_id, log.customer_of(handle))})
 
     # Aggregates
 

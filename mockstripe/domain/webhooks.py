@@ -9,13 +9,13 @@ decides and keeps the books: `pending_webhooks`, the account's failed events and
 from __future__ import annotations
 
 import hashlib
-import hmac
+import itertools
 from collections import deque
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from ..store import Account, Store
-from ..wire.ids import new_id, random_tail
+from ..wire.ids import random_tail
 from .events import EventLog
 
 Obj = dict[str, Any]
@@ -30,23 +30,42 @@ def new_secret() -> str:
     return SECRET_PREFIX + random_tail(32)
 
 
-def sign(secret: str, timestamp: int, body: bytes) -> str:
-    """The `Stripe-Signature` header: HMAC-SHA256 keyed with the whole secret string, over
-    `"{timestamp}.{body}"`."""
-    digest = hmac.new(secret.encode(), b"%d.%s" % (timestamp, body), hashlib.sha256).hexdigest()
-    return f"t={timestamp},v1={digest}"
+class Signer:
+    """Signs webhook bodies with one secret: the `Stripe-Signature` header is HMAC-SHA256 keyed
+    with the whole secret string, over `"{timestamp}.{body}"`. The keyed inner and outer hash
+    states are computed once, which makes each signature about twice as cheap as `hmac.digest`."""
+
+    def __init__(self, secret: str) -> None:
+        key = secret.encode()
+        if len(key) > _SHA256_BLOCK:
+            key = hashlib.sha256(key).digest()
+        key = key.ljust(_SHA256_BLOCK, b"\0")
+        self.inner = hashlib.sha256(key.translate(_IPAD))
+        self.outer = hashlib.sha256(key.translate(_OPAD))
+
+    def header(self, timestamp: int, body: bytes) -> str:
+        inner = self.inner.copy()
+        inner.update(b"%d." % timestamp)
+        inner.update(body)
+        outer = self.outer.copy()
+        outer.update(inner.digest())
+        return f"t={timestamp},v1={outer.hexdigest()}"
+
+
+_SHA256_BLOCK = 64
+_IPAD = bytes(byte ^ 0x36 for byte in range(256))
+_OPAD = bytes(byte ^ 0x5C for byte in range(256))
 
 
 @dataclass(frozen=True, slots=True)
 class Forwarding:
-    """The server's `--forward-to` URL and the secret it signs with, for every account."""
+    """The server's `--forward-to` URL and the signer of its secret, for every account."""
 
     url: str
-    secret: str
+    signer: Signer
 
 
-@dataclass(frozen=True, slots=True)
-class Target:
+class Target(NamedTuple):
     """Where one account's events go: one of its webhook endpoints (`endpoint_id`), or the
     forwarding URL (`endpoint_id` None). `key` names the target across accounts; deliveries to one
     key go out in event order."""
@@ -71,18 +90,18 @@ def targets(account: Account, event_type: str, forwarding: Forwarding | None) ->
     return found
 
 
-def destination(store: Store, target: Target, forwarding: Forwarding | None) -> tuple[str, str] | None:
-    """The URL and secret to deliver to now, or None when the target no longer takes deliveries
-    (its endpoint was deleted or disabled, or its account was reset)."""
+def destination(store: Store, target: Target, forwarding: Forwarding | None) -> tuple[str, Signer] | None:
+    """The URL to deliver to now and how to sign for it, or None when the target no longer takes
+    deliveries (its endpoint was deleted or disabled, or its account was reset)."""
     account = target.account
     if not store.holds(account):
         return None
     if target.endpoint_id is None:
-        return None if forwarding is None else (forwarding.url, forwarding.secret)
+        return None if forwarding is None else (forwarding.url, forwarding.signer)
     endpoint = account.find("webhook_endpoint", target.endpoint_id)
     if endpoint is None or endpoint["status"] != "enabled":
         return None
-    return endpoint["url"], account.collection("webhook_endpoint").private[endpoint["id"]]["secret"]
+    return endpoint["url"], account.collection("webhook_endpoint").private[endpoint["id"]]["signer"]
 
 
 def pending(event: Obj) -> None:
@@ -91,8 +110,7 @@ def pending(event: Obj) -> None:
     event["pending_webhooks"] += 1
 
 
-@dataclass(frozen=True, slots=True)
-class Outcome:
+class Outcome(NamedTuple):
     """What one attempt came to: an HTTP status, or why there was none."""
 
     status: int | None
@@ -111,6 +129,8 @@ class DeliveryLog:
     def __init__(self) -> None:
         self.attempts: deque[Obj] = deque(maxlen=MAX_ATTEMPTS_KEPT)
         self.failing: dict[str, set[str]] = {}
+        # Attempt ids count up: unique, and cheaper than random ones on this hot path.
+        self.numbers = itertools.count(1)
 
     def record(
         self, target: Target, event: Obj, url: str, attempt: int, outcome: Outcome, attempted_at: int,
@@ -121,7 +141,7 @@ class DeliveryLog:
         event_id = event["id"]
         self.attempts.appendleft(
             {
-                "id": new_id("whdel"),
+                "id": f"whdel_{next(self.numbers):024d}",
                 "object": "webhook_delivery",
                 "attempt": attempt,
                 "attempted_at": attempted_at,
@@ -135,7 +155,6 @@ class DeliveryLog:
                 "webhook_endpoint": target.endpoint_id,
             }
         )
-        failed = account.service(EventLog).failed
         failing = self.failing.get(event_id)
         if outcome.succeeded:
             event["pending_webhooks"] -= 1
@@ -143,9 +162,9 @@ class DeliveryLog:
                 failing.discard(target.key)
                 if not failing:
                     del self.failing[event_id]
-                    failed.discard(event_id)
+                    account.service(EventLog).failed.discard(event_id)
         else:
             if failing is None:
                 failing = self.failing[event_id] = set()
             failing.add(target.key)
-            failed.add(event_id)
+            account.service(EventLog).failed.add(event_id)

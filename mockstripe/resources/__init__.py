@@ -2,7 +2,10 @@
 
 from . import (
     accounts,
+    alerts,
+    credits,
     customers,
+    event_destinations,
     events,
     invoices,
     meter_event_summaries,
@@ -31,6 +34,9 @@ AREAS = (
     invoices.AREA,
     test_clocks.AREA,
     events.AREA,
+    alerts.AREA,
+    event_destinations.AREA,
+    credits.AREA,
     webhook_endpoints.AREA,
     accounts.AREA,
     plans.AREA,

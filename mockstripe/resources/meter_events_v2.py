@@ -171,7 +171,7 @@ def create(call: Call) -> dict[str, Any]:
 def adjust(call: Call) -> dict[str, Any]:
     params = call.params
     identifier = params["cancel"]["identifier"]
-    call.account.service(Metering).cancel(params["event_name"], identifier, call.now())
+    call.account.service(Metering).cancel(call.account, params["event_name"], identifier, call.now())
     return {
         "id": new_id("mtr_event_adj"),
         "object": "v2.billing.meter_event_adjustment",

@@ -20,6 +20,7 @@ from ..domain.subscriptions import (
     natural_period_end,
     price_change,
 )
+from ..domain.thresholds import Thresholds
 from ..routing import Area, Call, Endpoint
 from ..wire.errors import StripeError, invalid, no_such
 from ..wire.lists import PAGE_EXCLUSIVE, PAGE_PARAMS, in_range
@@ -83,6 +84,14 @@ NEW_ITEM = Hash(
         **ITEM_UNSUPPORTED,
     }
 )
+# UNSURE: Stripe's wording; thresholds are a classic billing mode feature.
+THRESHOLDS_NEED_CLASSIC = (
+    "Billing thresholds are not supported with billing_mode[type]=flexible. Use billing_mode[type]=classic."
+)
+# Items' usage thresholds are set when a subscription is created (classic billing mode only).
+ITEM_THRESHOLDS = Hash(fields={"usage_gte": Integer(required=True, minimum=1)})
+THRESHOLDS = Hash(fields={"amount_gte": Integer(minimum=1), "reset_billing_cycle_anchor": Boolean()}, nullable=True)
+CREATED_ITEM = Hash(fields={**NEW_ITEM.fields, "billing_thresholds": ITEM_THRESHOLDS})
 CHANGED_ITEM = Hash(
     fields={
         "id": Ref(object_type="subscription_item", noun="subscription item"),
@@ -128,7 +137,7 @@ WRITABLE_ON_BOTH = dict(
 )
 CREATE = endpoint(
     customer=Ref(object_type="customer", noun="customer", required=True),
-    items=List(item=NEW_ITEM, max_items=MAX_ITEMS, required=True),
+    items=List(item=CREATED_ITEM, max_items=MAX_ITEMS, required=True),
     billing_mode=Hash(
         fields={
             "type": Enum("classic", "flexible", required=True),
@@ -142,7 +151,7 @@ CREATE = endpoint(
     billing_cycle_anchor_config=Unsupported(),
     customer_account=Unsupported(),
     trial_period_days=Unsupported(),
-    **UNSUPPORTED_ON_BOTH,
+    **{**UNSUPPORTED_ON_BOTH, "billing_thresholds": THRESHOLDS},
     checks=(_check_days_until_due,),
 )
 UPDATE = endpoint(
@@ -152,7 +161,7 @@ UPDATE = endpoint(
     proration_date=TIMESTAMP,
     billing_cycle_anchor=Unsupported(),
     pause_collection=Unsupported(),
-    **UNSUPPORTED_ON_BOTH,
+    **{**UNSUPPORTED_ON_BOTH, "billing_thresholds": THRESHOLDS},
 )
 CANCEL = endpoint(cancellation_details=CANCELLATION_DETAILS, invoice_now=Unsupported(), prorate=Unsupported())
 LIST = endpoint(
@@ -239,6 +248,7 @@ def create(call: Call) -> Obj:
         cancel_at_period_end=bool(params.get("cancel_at_period_end")),
     )
     items = [build_item(subscription, request, now) for request in requests]
+    watched = _set_thresholds(params, subscription, items)
     subscription["items"]["data"].extend(items)
     draft = invoicing.first_invoice(
         account, subscription, customer, now, prorate=params.get("proration_behavior") != "none"
@@ -250,7 +260,47 @@ def create(call: Call) -> Obj:
         account.create(item)
     if draft is not None:
         invoicing.issue(account, draft, customer, now)
+    if watched:
+        account.service(Thresholds).watch(account, subscription)
     return subscription
+
+
+def _set_thresholds(params: Obj, subscription: Obj, items: list[Obj]) -> bool:
+    """Put the requested usage thresholds on a subscription and its items, not stored yet; whether
+    there are any."""
+    thresholds = params.get("billing_thresholds")
+    given = [(i, item["billing_thresholds"]) for i, item in enumerate(params["items"]) if item.get("billing_thresholds")]
+    if thresholds is None and not given:
+        return False
+    if subscription["billing_mode"]["type"] != "classic":
+        raise invalid(
+            THRESHOLDS_NEED_CLASSIC,
+            param="billing_thresholds" if thresholds is not None else f"items[{given[0][0]}][billing_thresholds]",
+        )
+    if thresholds is not None:
+        subscription["billing_thresholds"] = _subscription_thresholds(thresholds, subscription)
+    for index, item_thresholds in given:
+        if not is_metered(items[index]["price"]):
+            # UNSURE: Stripe's wording for a usage threshold on a licensed price.
+            raise invalid(
+                "Usage thresholds can only be set on items of metered prices.",
+                param=f"items[{index}][billing_thresholds][usage_gte]",
+            )
+        items[index]["billing_thresholds"] = {"usage_gte": item_thresholds["usage_gte"]}
+    return True
+
+
+def _subscription_thresholds(thresholds: Obj, subscription: Obj) -> Obj:
+    """A subscription's `billing_thresholds` as asked for, once checked."""
+    if subscription["billing_mode"]["type"] != "classic":
+        raise invalid(THRESHOLDS_NEED_CLASSIC, param="billing_thresholds")
+    if thresholds.get("reset_billing_cycle_anchor"):
+        raise invalid(
+            "billing_thresholds[reset_billing_cycle_anchor]=true is not supported by mockstripe. Leave it out, "
+            "or see the README for what is implemented.",
+            param="billing_thresholds[reset_billing_cycle_anchor]",
+        )
+    return {"amount_gte": thresholds.get("amount_gte"), "reset_billing_cycle_anchor": False}
 
 
 def retrieve(call: Call) -> Obj:
@@ -306,6 +356,7 @@ def update(call: Call) -> Obj:
     elif days is None:
         raise missing("days_until_due")
     plan = _plan_item_changes(call, subscription)
+    thresholds = _subscription_thresholds(params["billing_thresholds"], subscription) if params.get("billing_thresholds") else None
 
     items = ItemChanges(account, subscription)
     for action, change, item in plan:
@@ -333,7 +384,12 @@ def update(call: Call) -> Obj:
         changes["metadata"] = merge_metadata(subscription["metadata"], params["metadata"])
     if params.get("cancellation_details"):
         changes["cancellation_details"] = {**subscription["cancellation_details"], **params["cancellation_details"]}
-    return items.tell(**changes)
+    if "billing_thresholds" in params:  # "" removes them
+        changes["billing_thresholds"] = thresholds
+    updated = items.tell(**changes)
+    if thresholds is not None:
+        account.service(Thresholds).watch(account, subscription)
+    return updated
 
 
 def cancel(call: Call) -> Obj:

@@ -7,7 +7,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from ..domain.event_types import EVENT_TYPES
-from ..domain.webhooks import ALL_EVENTS, new_secret
+from ..domain.webhooks import ALL_EVENTS, Signer, new_secret
 from ..routing import Area, Call, Endpoint
 from ..store import Account
 from ..wire.ids import new_id
@@ -95,7 +95,7 @@ def create(call: Call) -> Obj:
         "url": params["url"],
     }
     secret = new_secret()
-    call.account.create(endpoint_obj, secret=secret)
+    call.account.create(endpoint_obj, secret=secret, signer=Signer(secret))
     # The secret is shown once, in the answer to create; retrieves and lists leave it out.
     return {**endpoint_obj, "secret": secret}
 

@@ -42,8 +42,13 @@ _FORMATS: dict[str, tuple[str, int]] = {
     "mtr_event_adj": ("61", 30),
     "req": ("", 14),
     "fault": ("", 14),
+    "alrt": ("61", 30),
+    "evt_test": ("65", 40),
+    "ed_test": ("61", 40),
+    "whsec": ("", 32),
+    "credgr_test": ("61", 30),
+    "cbtxn_test": ("61", 30),
     "we": ("1", 23),
-    "whdel": ("", 24),
 }
 
 # n -> n random bytes.

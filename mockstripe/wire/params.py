@@ -272,6 +272,9 @@ class Map(Param):
                     f"Invalid {path}: keys must be at most {self.max_key_length} characters (got {key!r})",
                     param=join(path, key),
                 )
+            if item is None and not self.strings_only:  # JSON null unsets a key, as "" does
+                result[key] = None
+                continue
             if isinstance(item, (dict, list)) or (self.strings_only and not isinstance(item, str)):
                 raise invalid(f"Invalid val: {key} must be a string", param=join(path, key))
             text = _scalar_text(item)

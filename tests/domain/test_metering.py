@@ -134,13 +134,13 @@ def test_cancel_within_a_day_only(account: Account) -> None:
     metering = account.service(Metering)
     kept = record(account, "1")
     gone = record(account, "10", identifier="gone")
-    metering.cancel("tokens", gone, T0 + DAY - 1)
+    metering.cancel(account, "tokens", gone, T0 + DAY - 1)
     assert total(account, m) == 1
     with pytest.raises(StripeError) as caught:
-        metering.cancel("tokens", kept, T0 + DAY)
+        metering.cancel(account, "tokens", kept, T0 + DAY)
     assert caught.value.param == "cancel[identifier]"
     with pytest.raises(StripeError):
-        metering.cancel("other", kept, T0)
+        metering.cancel(account, "other", kept, T0)
     assert total(account, m) == 1
 
 
