@@ -27,6 +27,7 @@ from .devtools import endpoints as devtools
 from .devtools.faults import AFTER, BEFORE, ConnectionDropped, Fault, Faults, fault_error
 from .devtools.requestlog import DROPPED, request_log
 from .idempotency import IdempotencyRecords, Outcome, Recorded, mismatch
+from .persistence import open_journal
 from .resources import AREAS, generic
 from .routing import Area, Call, Download, Endpoint, ServerState, is_v2
 from .store import BY_THE_SERVER, Account, Cause, own_account_id
@@ -66,11 +67,15 @@ def create_app(config: Config | None = None, areas: tuple[Area, ...] | None = No
         # by hand; in strict mode only their object types stay, for what `expand[]` accepts.
         areas = (*built, generic.area(built, with_endpoints=not config.strict_endpoints))
     state = ServerState(config=config, areas=areas)
+    if config.data_dir is not None:
+        state.journal = open_journal(config.data_dir, state.store, config.snapshot_after_bytes)
     app = web.Application(client_max_size=MAX_BODY_BYTES)
     app[STATE] = state
     app[DELIVERIES] = Deliveries(state.events, state.store, state.config)
     app.on_startup.append(_start_deliveries)
     app.on_cleanup.append(_stop_deliveries)
+    if state.journal is not None:
+        app.on_cleanup.append(_close_journal)
     endpoints = [endpoint for area in state.areas for endpoint in area.endpoints]
     # aiohttp tries routes in the order they were added: a fixed segment (`/v1/customers/search`)
     # goes before a parameter in its place (`/v1/customers/{id}`); otherwise hand-built first.
@@ -111,6 +116,12 @@ async def _stop_deliveries(app: web.Application) -> None:
     await app[DELIVERIES].stop()
 
 
+async def _close_journal(app: web.Application) -> None:
+    journal = app[STATE].journal
+    assert journal is not None
+    journal.close()
+
+
 def _specificity(endpoint: Endpoint) -> tuple[bool, ...]:
     return tuple(segment.startswith("{") for segment in endpoint.path.split("/"))
 
@@ -119,6 +130,7 @@ def _handler(state: ServerState, endpoint: Endpoint) -> Callable[[web.Request], 
     # The server's own endpoints (`/_mock/...`) are never logged, faulted or throttled.
     tooling = endpoint.path.startswith("/_mock/")
     logged = not tooling and state.config.request_log_size > 0
+    journal = state.journal
 
     async def handle(request: web.Request) -> web.Response:
         started = time.perf_counter()
@@ -145,6 +157,8 @@ def _handler(state: ServerState, endpoint: Endpoint) -> Callable[[web.Request], 
             )
         except Exception:
             response = _error_response(_crashed(request), request, state)
+        if journal is not None:
+            journal.flush(request.get(ACCOUNT))  # before the answer: what it acknowledges is kept
         if logged:
             account = request.get(ACCOUNT)
             if account is not None:
@@ -348,7 +362,10 @@ async def _run_once(
             records.abandon(key)  # nothing ran: the key is free for a corrected request
         raise
     outcome = _execute(request, state, endpoint, account, params, Cause(rid, key))
-    records.finish(key, Recorded(fingerprint, outcome, account.now(), request.content_length or 0))
+    record = Recorded(fingerprint, outcome, account.now(), request.content_length or 0)
+    records.finish(key, record)
+    if account.journal is not None:
+        account.journal.idempotent(account, key, record)
     return outcome
 
 

@@ -252,6 +252,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "answering generically; env MOCKSTRIPE_STRICT_ENDPOINTS=1",
     )
     parser.add_argument(
+        "--data-dir",
+        metavar="PATH",
+        default=env("MOCKSTRIPE_DATA_DIR") or None,
+        help="keep the state in PATH (created if missing), so that it survives a restart; "
+        "env MOCKSTRIPE_DATA_DIR (default: in memory only)",
+    )
+    parser.add_argument(
         "--endpoints",
         nargs="?",
         const="-",
@@ -288,6 +295,7 @@ def main(argv: list[str] | None = None) -> int:
         freeze_time=args.freeze_time,
         rate_limit=args.rate_limit,
         strict_endpoints=args.strict_endpoints,
+        data_dir=args.data_dir,
     )
     return asyncio.run(serve(config))
 
@@ -305,7 +313,10 @@ async def serve(config: Config) -> int:
     try:
         runner, port = await start(config)
     except OSError as error:
-        print(f"mockstripe: cannot listen on {config.host}:{config.port}: {_reason(error)}", file=sys.stderr)
+        if error.filename is not None:  # the data directory
+            print(f"mockstripe: cannot use {error.filename}: {_reason(error)}", file=sys.stderr)
+        else:
+            print(f"mockstripe: cannot listen on {config.host}:{config.port}: {_reason(error)}", file=sys.stderr)
         return 1
     # This process is the server's own: keep the collector off the store.
     collector = Collector(lambda: runner.server.requests_count if runner.server else 0)

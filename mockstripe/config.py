@@ -16,6 +16,10 @@ DEFAULT_REQUEST_LOG_SIZE = 1000
 # cancels and waits again), so SIGTERM exits well within 2 s.
 SHUTDOWN_GRACE_SECONDS = 0.5
 
+# A new snapshot of a persisted state (`--data-dir`) once its journal holds this much: replaying
+# it on a restart then takes about a second.
+SNAPSHOT_AFTER_BYTES = 64 * 1024 * 1024
+
 # UNSURE: Stripe's sandbox retries a failed webhook 3 times over a few hours; a local server keeps
 # that shape on a compressed schedule: seconds after each failed attempt before the next one.
 DEFAULT_WEBHOOK_RETRY_SCHEDULE: tuple[float, ...] = (1.0, 2.0, 4.0)
@@ -54,3 +58,8 @@ class Config:
     # Answer only the hand-built endpoints: the spec's other operations 404 instead of answering
     # generically, so a suite cannot pass by accident on a plausible answer.
     strict_endpoints: bool = False
+    # Keep the state in this directory across restarts (`mockstripe/persistence.py`); None: in
+    # memory only, nothing touches the disk.
+    data_dir: str | None = None
+    # A new snapshot once the journal holds this many bytes.
+    snapshot_after_bytes: int = SNAPSHOT_AFTER_BYTES

@@ -30,7 +30,18 @@ import orjson
 
 from .config import Config
 from .domain.events import Events
-from .domain.webhooks import DeliveryLog, Forwarding, Outcome, Signer, Target, destination, pending, targets
+from .domain.webhooks import (
+    DeliveryLog,
+    Forwarding,
+    Outcome,
+    Signer,
+    Target,
+    Undelivered,
+    destination,
+    pending,
+    target,
+    targets,
+)
 from .store import Account, Store
 
 log = logging.getLogger("mockstripe.webhooks")
@@ -169,6 +180,27 @@ class Deliveries:
     async def start(self) -> None:
         self.loop = asyncio.get_running_loop()
         self.events.listeners.append(self.on_event)
+        if self.store.journal is not None:
+            self._resume()
+
+    def _resume(self) -> None:
+        """Queue again the deliveries a restart interrupted (the server persists its state)."""
+        for account in list(self.store.accounts.values()):
+            undelivered = account.services.get(Undelivered)
+            if undelivered is None:
+                continue
+            events = account.collection("event").objects
+            for event_id, endpoint_id in list(undelivered.pending):
+                event = events.get(event_id)
+                if event is None or (endpoint_id is None and self.forwarding is None):
+                    self._settled(account, event_id, endpoint_id)
+                else:
+                    self._queue(Delivery(target(account, endpoint_id), event))
+
+    def _settled(self, account: Account, event_id: str, endpoint_id: str | None) -> None:
+        journal = self.store.journal
+        if journal is not None:
+            journal.delivery_settled(account, event_id, endpoint_id)
 
     async def stop(self) -> None:
         if self.on_event in self.events.listeners:
@@ -187,9 +219,12 @@ class Deliveries:
 
     def on_event(self, account: Account, event: Obj) -> None:
         """Queue the event for each of its targets (called while the event is recorded)."""
-        for target in targets(account, event["type"], self.forwarding):
+        journal = self.store.journal
+        for found in targets(account, event["type"], self.forwarding):
             pending(event)
-            self._queue(Delivery(target, event))
+            self._queue(Delivery(found, event))
+            if journal is not None:
+                journal.delivery_pending(account, event["id"], found.endpoint_id)
 
     def _queue(self, delivery: Delivery) -> None:
         key = delivery.target.key
@@ -229,6 +264,8 @@ class Deliveries:
         found = destination(self.store, queue[0].target, self.forwarding)
         if found is None:
             # The endpoint went away or was disabled: nothing left to deliver to, or to keep open.
+            for delivery in queue:
+                self._settled(delivery.target.account, delivery.event["id"], delivery.target.endpoint_id)
             queue.clear()
             self._drop_connection(key)
             return
@@ -332,3 +369,5 @@ class Deliveries:
         )
         if retry_in is not None:
             self._retry_later(Delivery(delivery.target, delivery.event, delivery.attempt + 1), retry_in)
+        else:
+            self._settled(account, delivery.event["id"], delivery.target.endpoint_id)

@@ -14,6 +14,7 @@ from .courier import Courier
 from .devtools.throttle import Throttle
 from .domain.event_types import EVENT_TYPES
 from .domain.events import Events
+from .persistence import Journal
 from .store import Account, Store
 from .wire.errors import no_such
 from .wire.ids import ByteSource, seeded_source
@@ -132,6 +133,8 @@ class ServerState:
     request_ids: ByteSource = field(init=False)
     # Stripe's test-mode rate limits, when enforced (`--rate-limit`).
     throttle: Throttle | None = field(init=False)
+    # Where changes are written, when the state persists (`--data-dir`).
+    journal: Journal | None = None
 
     def __post_init__(self) -> None:
         config = self.config

@@ -15,7 +15,7 @@ import contextlib
 import hashlib
 import logging
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterator, NamedTuple, TypeVar
+from typing import Any, Callable, Iterator, NamedTuple, Protocol, TypeVar
 
 from .clock import Clock, SystemClock, TestClockTime
 
@@ -53,6 +53,36 @@ class Change(NamedTuple):
 
 
 Recorder = Callable[[Change], None]
+
+
+class Journal(Protocol):
+    """What persistence (`mockstripe/persistence.py`) is told as state changes; None without it."""
+
+    def touch(self, account: Account, object_type: str, object_id: str) -> None: ...
+
+    def service(self, account: Account | None, kind: Any) -> None: ...
+
+    def account_made(self, account: Account, ordinal: int) -> None: ...
+
+    def account_forgotten(self, key: str, connected: str | None) -> None: ...
+
+    def reset(self, key: str | None) -> None: ...
+
+    def event_recorded(self, account: Account, event: Obj, at: int) -> None: ...
+
+    def idempotent(self, account: Account, key: str, record: Any) -> None: ...
+
+    def metered(
+        self, account: Account, metering: Any, event: Any, meter: Obj | None, value: str | None, problem: Any, now: int
+    ) -> None: ...
+
+    def meter_event_cancelled(self, account: Account, identifier: str, now: int) -> None: ...
+
+    def delivery_pending(self, account: Account, event_id: str, endpoint_id: str | None) -> None: ...
+
+    def delivery_settled(self, account: Account, event_id: str, endpoint_id: str | None) -> None: ...
+
+    def delivery_attempted(self, account: Account, attempt: Obj, target_key: str, succeeded: bool) -> None: ...
 
 
 def _ignore(change: Change) -> None:
@@ -121,12 +151,16 @@ class Account:
     cause: Cause = BY_THE_SERVER
     # Where this account's ids come from on a seeded server; None: the OS's randomness.
     ids: ByteSource | None = None
+    # Told of every change when the server persists its state (`--data-dir`).
+    journal: Journal | None = None
 
     # Changes
 
     def create(self, obj: Obj, *, action: str = "created", **private: Any) -> Obj:
         """Store a new object (its type is its `object` field)."""
         self.collection(obj["object"]).add(obj, **private)
+        if self.journal is not None:
+            self.journal.touch(self, obj["object"], obj["id"])
         self.recorder(Change(self, obj["object"], action, obj, None, self.cause))
         return obj
 
@@ -138,6 +172,8 @@ class Account:
         if previous:
             changed.update(previous)
         obj.update(changes)
+        if self.journal is not None:
+            self.journal.touch(self, obj["object"], obj["id"])
         if changed or action != "updated":
             self.recorder(Change(self, obj["object"], action, obj, changed, self.cause))
         return obj
@@ -147,6 +183,8 @@ class Account:
         object_type = obj["object"]
         stub = {"id": obj["id"], "object": object_type, "deleted": True}
         self.collection(object_type).objects[obj["id"]] = stub
+        if self.journal is not None:
+            self.journal.touch(self, object_type, obj["id"])
         self.recorder(Change(self, object_type, action, obj, None, self.cause))
         return stub
 
@@ -192,6 +230,8 @@ class Account:
         state = self.services.get(kind)
         if state is None:
             state = self.services[kind] = kind()
+        if self.journal is not None:
+            self.journal.service(self, kind)
         return state
 
     def now(self) -> int:
@@ -231,12 +271,15 @@ class Store:
         self.new_ids = new_ids
         self.accounts_made = 0
         self.max_accounts = max_accounts
+        self.journal: Journal | None = None
 
     def service(self, kind: Callable[[], T]) -> T:
         """Server-wide state of one service (created on first use), keyed by its class."""
         state = self.services.get(kind)
         if state is None:
             state = self.services[kind] = kind()
+        if self.journal is not None:
+            self.journal.service(None, kind)
         return state
 
     def account(self, key: str, connected: str | None = None) -> Account:
@@ -251,7 +294,10 @@ class Store:
                 clock=self.new_clock(),
                 recorder=self.recorder,
                 ids=self.new_ids(self.accounts_made),
+                journal=self.journal,
             )
+            if self.journal is not None:
+                self.journal.account_made(found, self.accounts_made)
             self.accounts_made += 1
         elif self.max_accounts is not None:
             # Most recently used last (re-inserting is the cheapest reordering a dict has).
@@ -262,6 +308,8 @@ class Store:
     def _forget_least_recently_used(self) -> None:
         (key, connected), account = next(iter(self.accounts.items()))
         del self.accounts[(key, connected)]
+        if self.journal is not None:
+            self.journal.account_forgotten(key, connected)
         objects = sum(len(collection) for collection in account.collections.values())
         log.info(
             "forgot the least recently used account (key ...%s%s, objects: %d): at most %d accounts are kept",
@@ -288,4 +336,6 @@ class Store:
         doomed = [k for k in self.accounts if key is None or k[0] == key]
         for k in doomed:
             del self.accounts[k]
+        if self.journal is not None:
+            self.journal.reset(key)
         return len(doomed)

@@ -228,5 +228,7 @@ class Events:
             account.collection("event").add(event)
             log.recorded_at.append(now)
             log.recorded_ids.append(event["id"])
+            if account.journal is not None:
+                account.journal.event_recorded(account, event, now)
             for listener in self.listeners:
                 listener(account, event)

@@ -131,6 +131,8 @@ class Metering:
         if problem is not None and strict:
             raise problem
         identifier = self._store(event, meter, value, problem, now)
+        if account.journal is not None:
+            account.journal.metered(account, self, event, meter, value, problem, now)
         if problem is None and self.watchers:
             assert meter is not None
             self._tell_watchers(account, {(meter["id"], event.payload[meter["customer_mapping"]["event_payload_key"]])})
@@ -158,8 +160,11 @@ class Metering:
             if problem is not None and strict:
                 raise _within(problem, f"events[{index}]")
             assessed.append((event, meter, value, problem))
+        journal = account.journal
         for event, meter, value, problem in assessed:
             self._store(event, meter, value, problem, now)
+            if journal is not None:
+                journal.metered(account, self, event, meter, value, problem, now)
         if self.watchers:
             self._tell_watchers(account, self._touched(assessed))
 
@@ -231,9 +236,11 @@ class Metering:
         return account.clock_for(_customer(account, self._active.get(event_name), payload)).now()
 
     def _store(
-        self, event: MeterEvent, meter: Obj | None, value: str | None, problem: StripeError | None, now: int
+        self, event: MeterEvent, meter: Obj | None, value: str | None, problem: StripeError | None, now: int,
+        report: bool = True,
     ) -> str:
-        """Count an assessed event, or record why it is dropped; returns its identifier."""
+        """Count an assessed event, or record why it is dropped (and, when `report`, report it);
+        returns its identifier."""
         if problem is None:
             assert meter is not None and event.timestamp is not None  # both filled in by `_assess`
             customer = event.payload[meter["customer_mapping"]["event_payload_key"]]
@@ -246,7 +253,8 @@ class Metering:
             return self._identifiers.add(event.identifier, now, slot, handle)
         identifier = self._identifiers.add(event.identifier, now, _NO_METER, 0)
         meter_id = meter["id"] if meter is not None else self._inactive_meter_id(event.event_name)
-        self.error_reports.add(meter_id, problem.code or "", problem.message, identifier, time.monotonic(), now)
+        if report:
+            self.error_reports.add(meter_id, problem.code or "", problem.message, identifier, time.monotonic(), now)
         self.dropped.appendleft(
             {
                 "object": "mock.meter_event_error",
@@ -320,12 +328,42 @@ class Metering:
                 "in the last 24 hours. Only events received in the last 24 hours can be cancelled.",
                 param="cancel[identifier]",
             )
+        if account.journal is not None:
+            account.journal.meter_event_cancelled(account, identifier, now)
         if slot != _NO_METER:  # a dropped event counts nowhere already
             log, handle = self._logs[slot], self._identifiers.handles[row]
             log.cancel(handle)
             meter_id = self._meters[slot]["id"]
             if meter_id in self.watchers:  # cancelling a negative event raises usage
                 self._tell_watchers(account, {(meter_id, log.customer_of(handle))})
+
+    # Persistence (`mockstripe/persistence.py`)
+
+    @property
+    def identifier_prefix(self) -> str:
+        return self._identifiers.prefix
+
+    def replay(
+        self, prefix: str, event: tuple[Any, ...], meter: Obj | None, value: str | None, problem: StripeError | None,
+        now: int,
+    ) -> None:
+        """Store an event again as it was stored before a restart (its error, if any, was reported then)."""
+        self._identifiers.prefix = prefix
+        self._store(MeterEvent(*event), meter, value, problem, now, report=False)
+
+    def cancel_identified(self, identifier: str, now: int) -> None:
+        """Cancel again an event cancelled before a restart."""
+        row = self._identifiers.find(identifier, now)
+        if row is not None and self._identifiers.meters[row] != _NO_METER:
+            self._logs[self._identifiers.meters[row]].cancel(self._identifiers.handles[row])
+
+    def settle(self, meters: list[Obj]) -> None:
+        """Give each event name to its active meter, after a restart (`meters` oldest first)."""
+        self._active = {}
+        for meter in meters:
+            if meter.get("status") == "active":
+                self._active[meter["event_name"]] = meter
+                self._latest[meter["event_name"]] = meter
 
     # Aggregates
 
@@ -429,7 +467,7 @@ class _Identifiers:
     """
 
     def __init__(self) -> None:
-        self._prefix = f"{random_tail(20)}-"
+        self.prefix = f"{random_tail(20)}-"
         self.received = array("q")
         self.meters = array("i")
         self.handles = array("q")
@@ -461,11 +499,11 @@ class _Identifiers:
         if self._rotated_at is None or now - self._rotated_at >= IDENTIFIER_WINDOW:
             self._older, self._recent, self._rotated_at = self._recent, {}, now
         if identifier is None:
-            identifier = self._prefix + str(len(self.received))
+            identifier = self.prefix + str(len(self.received))
             while identifier in self._recent or identifier in self._older:
                 # A client sent this generated-looking identifier first: skip its row number.
                 self._append(0, _NO_METER, 0)
-                identifier = self._prefix + str(len(self.received))
+                identifier = self.prefix + str(len(self.received))
         else:
             self._recent[identifier] = len(self.received)
         self._append(now, meter, handle)
@@ -477,9 +515,9 @@ class _Identifiers:
         self.handles.append(handle)
 
     def _generated_row(self, identifier: str) -> int | None:
-        if not identifier.startswith(self._prefix):
+        if not identifier.startswith(self.prefix):
             return None
-        digits = identifier[len(self._prefix) :]
+        digits = identifier[len(self.prefix) :]
         if not (digits.isascii() and digits.isdigit()) or (digits[0] == "0" and digits != "0"):
             return None
         row = int(digits)

@@ -36,12 +36,16 @@ class Signer:
     states are computed once, which makes each signature about twice as cheap as `hmac.digest`."""
 
     def __init__(self, secret: str) -> None:
+        self.secret = secret
         key = secret.encode()
         if len(key) > _SHA256_BLOCK:
             key = hashlib.sha256(key).digest()
         key = key.ljust(_SHA256_BLOCK, b"\0")
         self.inner = hashlib.sha256(key.translate(_IPAD))
         self.outer = hashlib.sha256(key.translate(_OPAD))
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (Signer, (self.secret,))  # hash states do not pickle
 
     def header(self, timestamp: int, body: bytes) -> str:
         inner = self.inner.copy()
@@ -86,8 +90,13 @@ def targets(account: Account, event_type: str, forwarding: Forwarding | None) ->
             ):
                 found.append(Target(account, endpoint["id"], endpoint["id"]))
     if forwarding is not None:
-        found.append(Target(account, None, f"forward {account.key} {account.connected}"))
+        found.append(target(account, None))
     return found
+
+
+def target(account: Account, endpoint_id: str | None) -> Target:
+    """The target of one of the account's webhook endpoints, or (None) of the forwarding URL."""
+    return Target(account, endpoint_id, endpoint_id or f"forward {account.key} {account.connected}")
 
 
 def destination(store: Store, target: Target, forwarding: Forwarding | None) -> tuple[str, Signer] | None:
@@ -137,29 +146,36 @@ class DeliveryLog:
         next_retry_at: int | None,
     ) -> None:
         """Keep the attempt, and settle the event's `pending_webhooks` and failed state."""
-        account = target.account
-        event_id = event["id"]
-        self.attempts.appendleft(
-            {
-                "id": f"whdel_{next(self.numbers):024d}",
-                "object": "webhook_delivery",
-                "attempt": attempt,
-                "attempted_at": attempted_at,
-                "duration_ms": round(outcome.duration_ms, 3),
-                "error": outcome.error,
-                "event": event_id,
-                "event_type": event["type"],
-                "next_retry_at": next_retry_at,
-                "status": outcome.status,
-                "url": url,
-                "webhook_endpoint": target.endpoint_id,
-            }
-        )
-        failing = self.failing.get(event_id)
+        kept = {
+            "id": f"whdel_{next(self.numbers):024d}",
+            "object": "webhook_delivery",
+            "attempt": attempt,
+            "attempted_at": attempted_at,
+            "duration_ms": round(outcome.duration_ms, 3),
+            "error": outcome.error,
+            "event": event["id"],
+            "event_type": event["type"],
+            "next_retry_at": next_retry_at,
+            "status": outcome.status,
+            "url": url,
+            "webhook_endpoint": target.endpoint_id,
+        }
         if outcome.succeeded:
             event["pending_webhooks"] -= 1
+        account = target.account
+        self.keep(account, kept, target.key, outcome.succeeded)
+        if account.journal is not None:
+            account.journal.delivery_attempted(account, kept, target.key, outcome.succeeded)
+            account.journal.touch(account, "event", event["id"])  # its `pending_webhooks`
+
+    def keep(self, account: Account, attempt: Obj, target_key: str, succeeded: bool) -> None:
+        """Keep one attempt and the event's failed state (also when replayed after a restart)."""
+        self.attempts.appendleft(attempt)
+        event_id = attempt["event"]
+        failing = self.failing.get(event_id)
+        if succeeded:
             if failing is not None:
-                failing.discard(target.key)
+                failing.discard(target_key)
                 if not failing:
                     del self.failing[event_id]
                     account.service(EventLog).failed.discard(event_id)
@@ -168,10 +184,18 @@ class DeliveryLog:
                 if len(self.failing) >= MAX_EVENTS_KEPT:
                     self._forget_gone(account)
                 failing = self.failing[event_id] = set()
-            failing.add(target.key)
+            failing.add(target_key)
             account.service(EventLog).failed.add(event_id)
 
     def _forget_gone(self, account: Account) -> None:
         """Stop tracking events the account no longer keeps (past their retention)."""
         events = account.collection("event").objects
         self.failing = {event_id: keys for event_id, keys in self.failing.items() if event_id in events}
+
+
+class Undelivered:
+    """One account's deliveries not yet settled, as (event id, endpoint id or None for the
+    forwarding URL): kept only when the server persists its state, so that a restart sends them."""
+
+    def __init__(self) -> None:
+        self.pending: dict[tuple[str, str | None], None] = {}
