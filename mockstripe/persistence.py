@@ -134,6 +134,8 @@ class Journal:
         self.services: dict[tuple[int, Any], Account | None] = {}
         self.whole: dict[Any, bool] = {}  # kind -> whether it is journaled whole
         self.metered_accounts: dict[int, Account] = {}
+        # The clock and id source last written of each account that has them, by its id.
+        self.headers: dict[int, Record] = {}
         self.scheduled = False
 
     def _open(self, sequence: int) -> int:
@@ -221,12 +223,13 @@ class Journal:
         """Append what changed since the last flush as one frame (`account`: the request's, whose
         clock and id source are kept too when they have state)."""
         self.scheduled = False
-        if not (self.records or self.objects or self.services):
+        header = None if account is None else self._changed_header(account)
+        if not (self.records or self.objects or self.services or header):
             return
         records = self.records
         self.records = []
         holds = self.store.holds
-        accounts: dict[int, Account] = {} if account is None else {id(account): account}
+        accounts: dict[int, Account] = {}
         for (key, connected, object_type, object_id), owner in self.objects.items():
             if not holds(owner):
                 continue  # reset or forgotten since
@@ -256,9 +259,11 @@ class Journal:
                 records.append(self._whole_service(user, kind))
         self.services.clear()
         for owner in accounts.values():
-            header = _account_header(owner)
-            if header is not None:
-                records.append(header)
+            changed = self._changed_header(owner)
+            if changed is not None:
+                records.append(changed)
+        if header is not None:
+            records.append(header)
         payload = _dumps(records)
         frame = _FRAME.pack(len(payload), zlib.crc32(payload)) + payload
         os.write(self.fd, frame)
@@ -267,6 +272,19 @@ class Journal:
             self._reap(block=False)
         elif self.size >= self.snapshot_after_bytes:
             self.snapshot()
+
+    def _changed_header(self, account: Account) -> Record | None:
+        """The account's frozen time and seeded id source, if it has them and they changed since
+        they were last written."""
+        frozen = account.clock.frozen_time if isinstance(account.clock, FrozenClock) else None
+        ids = getattr(account.ids, "__self__", None)
+        if frozen is None and ids is None:
+            return None
+        header = ("account", account.key, account.connected, frozen, None if ids is None else ids.getstate())
+        if self.headers.get(id(account)) == header:
+            return None
+        self.headers[id(account)] = header
+        return header
 
     def _whole_service(self, account: Account, kind: Any) -> Record:
         metering = account.services.get(Metering)
@@ -317,15 +335,6 @@ class Journal:
         os.close(self.fd)
         if self.child is not None:
             self._reap(block=True)
-
-
-def _account_header(account: Account) -> Record | None:
-    """An account's frozen time and seeded id source, when it has them."""
-    frozen = account.clock.frozen_time if isinstance(account.clock, FrozenClock) else None
-    ids = getattr(account.ids, "__self__", None)
-    if frozen is None and ids is None:
-        return None
-    return ("account", account.key, account.connected, frozen, None if ids is None else ids.getstate())
 
 
 def _files(directory: Path) -> Iterator[tuple[str, int, Path]]:
