@@ -128,6 +128,17 @@ def targets(results: Results) -> list[dict[str, Any]]:
     add("cold start to healthy < 1 s", med, None if med is None else med < 1.0,
         f"{med:.2f} s" if med is not None else _na(cold))
 
+    kept = results.get("persistence", {})
+    r = _ratio(kept.get("on"), kept.get("off")) if isinstance(kept, Mapping) else None
+    add("POST /v1/customers with --data-dir ≥ 0.7× without (req/s)", r, None if r is None else r >= 0.7,
+        _x(r) if r is not None else _na(kept))
+    restarted = kept.get("restart", {}) if isinstance(kept, Mapping) else {}
+    took = restarted.get("restart_s") if isinstance(restarted, Mapping) else None
+    objects = restarted.get("objects", 0) if isinstance(restarted, Mapping) else 0
+    add(f"restart with {objects:,} stored objects < 10 s" if took is not None else "restart with 10^6 stored objects < 10 s",
+        took, None if took is None else took < 10 and objects >= 10**6 and objects == restarted["objects_before_kill"],
+        f"{took:.1f} s" if took is not None else _na(restarted or kept))
+
     hooks = results.get("webhooks", {})
     r = _capacity_ratio(hooks, "no_events", "plain")
     add("POST /v1/customers recording events ≥ 0.9× with recording off (by server CPU per request)", r,
@@ -278,6 +289,23 @@ def render(results: Results) -> str:
     parts.append(_table(["webhooks", "mockstripe"], hook_rows, left=2))
 
     parts.append("")
+    kept = results.get("persistence", {})
+    kept_rows = []
+    for name, label in (("off", "POST /v1/customers, in memory only"), ("on", "POST /v1/customers, --data-dir")):
+        cell = kept.get(name) if isinstance(kept, Mapping) else None
+        kept_rows.append([label, f"{_latencies(cell)}, {cell['cpu_us_per_request']:.0f} µs server cpu per request"
+                          if _measured(cell) else _na(kept)])
+    restarted = kept.get("restart") if isinstance(kept, Mapping) else None
+    if isinstance(restarted, Mapping) and "restart_s" in restarted:
+        kept_rows.append([f"restart after SIGKILL, {restarted['objects']:,} objects",
+                          f"{restarted['restart_s']:.1f} s to healthy (snapshot {restarted['snapshot_bytes'] / 2**20:,.0f} MiB "
+                          f"+ journal {restarted['journal_bytes'] / 2**20:,.0f} MiB; load average "
+                          f"{restarted['load_average']:.1f}; {restarted['objects_before_kill']:,} before the kill)"])
+    else:
+        kept_rows.append(["restart with 10^6 stored objects", _na(restarted or kept)])
+    parts.append(_table(["persistence", "mockstripe"], kept_rows, left=2))
+
+    parts.append("")
     runs = []
     for key, label in ROWS:
         for server, cell in tp.get(key, {}).items():
@@ -334,7 +362,8 @@ def _notes(results: Results) -> list[str]:
     for key, _ in ROWS:
         for server, cell in results.get("throughput", {}).get(key, {}).items():
             found.append((server, key, cell))
-    for key in ("stream", "stream_alerts", "preview_latency", "memory", "full_store", "soak", "cold_start", "webhooks", "delivery"):
+    for key in ("stream", "stream_alerts", "preview_latency", "memory", "full_store", "soak", "cold_start", "webhooks",
+                "delivery", "persistence"):
         found.append((MOCK, key, results.get(key)))
     found += [(MOCK, f"preview @ {lv['events']:,}", lv) for lv in _levels(results)]
     by_reason: dict[str, dict[str, list[str]]] = {}

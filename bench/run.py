@@ -39,6 +39,9 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     p.add_argument("--soak", type=float, default=0, metavar="MINUTES",
                    help="also run the soak (mixed v1/v2 load over 10,000 keys, RSS sampled) this long; "
                         "the target is measured over 10")
+    p.add_argument("--only", action="append", metavar="SECTION",
+                   choices=["throughput", "webhooks", "delivery", "scaling", "full_store", "persistence", "cold_start"],
+                   help="run only this section (repeatable); the others show as not measured")
     p.add_argument("--output", type=Path, default=BENCH / "results.json", help="where to write the JSON results")
     return p.parse_args(argv)
 

@@ -640,6 +640,98 @@ def full_store(bench: Bench, results: Result) -> None:
         mock.stop()
 
 
+def persistence(bench: Bench, results: Result) -> None:
+    """`POST /v1/customers` on a mockstripe with `--data-dir`, round by round against one without;
+    then the restart of a data directory holding `stored_customers` customers (and their events)
+    plus a journal of `RESTART_JOURNALED` more, killed with SIGKILL: from spawn to healthy."""
+    s = bench.settings
+    wrk = Wrk(bench.scratch, s.connections, s.duration_s, s.warmup_s)
+    data = bench.scratch / "data"
+    servers = {"off": start(bench.mockstripe()), "on": start(bench.mockstripe("--data-dir", str(data)))}
+    try:
+        down = [srv for srv in servers.values() if not isinstance(srv, Server)]
+        if down:
+            results["persistence"] = na(str(down[0]))
+            return
+        live = [srv for srv in servers.values() if isinstance(srv, Server)]
+        req = create_customer(FixedFixtures())
+        runs: dict[str, list[WrkResult]] = {name: [] for name in servers}
+        cpu_us: dict[str, list[float]] = {name: [] for name in servers}
+        for i in range(s.rounds):
+            for name, server in servers.items():
+                assert isinstance(server, Server)
+                progress(f"POST /v1/customers, persistence {name}" + (f" (round {i + 1}/{s.rounds})" if s.rounds > 1 else ""))
+                settle(live, timeout=10.0)
+                cpu0 = server.cpu_seconds()
+                run = wrk.run(server, req, warmup=i == 0)
+                runs[name].append(run)
+                cpu_us[name].append((server.cpu_seconds() - cpu0) / run.requests * 1e6)
+        results["persistence"] = {
+            name: summarise(r) | {"cpu_us_per_request": statistics.median(cpu_us[name])} for name, r in runs.items()
+        }
+    except (RuntimeError, OSError) as e:
+        results["persistence"] = na(f"error: {e}")
+        return
+    finally:
+        for srv in servers.values():
+            if isinstance(srv, Server):
+                srv.stop()
+    results["persistence"]["restart"] = restart(bench, wrk)  # type: ignore[index]  # a dict when measured
+
+
+RESTART_JOURNALED = 40_000  # about 45 MB of journal: below the size that starts a new snapshot
+
+
+def restart(bench: Bench, wrk: Wrk) -> Result:
+    s = bench.settings
+    data = bench.scratch / "restart-data"
+    progress(f"filling a data directory with {s.stored_customers:,} customers")
+    script = Path(__file__).resolve().parent / "persisted_store.py"
+    python = str(bench.venv / "bin" / "python")
+    done = subprocess.run([python, str(script), str(data), str(s.stored_customers)], capture_output=True, text=True)
+    if done.returncode != 0:
+        return na(f"error: persisted_store.py: {done.stderr.strip()[-300:]}")
+    mock = start(bench.mockstripe("--data-dir", str(data)))
+    if not isinstance(mock, Server):
+        return na(mock)
+    try:
+        progress(f"journaling {RESTART_JOURNALED:,} more, then SIGKILL")
+        stored = wrk.send_exactly(mock, create_customer(FixedFixtures()), RESTART_JOURNALED, 120.0, s.connections)
+        before = http_json(mock.port, "/_mock/health")["objects"]
+        mock.proc.kill()  # type: ignore[union-attr]  # started
+        mock.proc.wait()  # type: ignore[union-attr]
+        journal_bytes = sum(p.stat().st_size for p in data.glob("journal.*"))
+        snapshot_bytes = sum(p.stat().st_size for p in data.glob("snapshot.*"))
+        progress("restarting")
+        again = bench.mockstripe("--data-dir", str(data))
+        again.port = mock.port
+        t0 = again.spawn()
+        try:
+            again.wait_healthy(timeout=120.0, poll=0.01)
+            restart_s = time.monotonic() - t0
+            after = http_json(again.port, "/_mock/health")
+            return {
+                "objects": after["objects"], "objects_before_kill": before, "journaled": stored,
+                "restart_s": restart_s, "rss_after": after.get("rss_bytes"),
+                "journal_bytes": journal_bytes, "snapshot_bytes": snapshot_bytes, "load_average": os.getloadavg()[0],
+            }
+        finally:
+            again.stop()
+    except (RequestFailed, RuntimeError, OSError, ServerUnavailable) as e:
+        return na(f"error: {e}")
+    finally:
+        mock.stop()
+        shutil.rmtree(data, ignore_errors=True)
+
+
+def http_json(port: int, path: str) -> dict[str, object]:
+    client = Client(port)
+    try:
+        return client.send("GET", path, None, {}).body  # type: ignore[return-value]
+    finally:
+        client.close()
+
+
 def cold_start(bench: Bench, results: Result) -> None:
     """Row 5: spawn of the console script until /_mock/health answers 200."""
     times: list[float] = []
@@ -809,16 +901,23 @@ def run_suite(args: argparse.Namespace, repo: Path, venv: Path) -> None:
     started = time.monotonic()
     failed = True
     try:
-        throughput(bench, results)
-        webhook_overhead(bench, results)
-        delivery_drain(bench, results)
-        scaling(bench, results)
-        full_store(bench, results)
+        sections: dict[str, Callable[[Bench, Result], None]] = {
+            "throughput": throughput,
+            "webhooks": webhook_overhead,
+            "delivery": delivery_drain,
+            "scaling": scaling,
+            "full_store": full_store,
+            "persistence": persistence,
+        }
+        for name, section in sections.items():
+            if not args.only or name in args.only:
+                section(bench, results)
         if args.soak:
             progress(f"soak for {args.soak:g} minutes")
             results["soak"] = soak(bench.venv / "bin" / "mockstripe", scratch, args.soak, settings.connections)
-        progress("cold start")
-        cold_start(bench, results)
+        if not args.only or "cold_start" in args.only:
+            progress("cold start")
+            cold_start(bench, results)
         failed = False
     finally:
         results["meta"]["elapsed_s"] = round(time.monotonic() - started, 1)  # type: ignore[index]  # "meta" is a dict

@@ -68,7 +68,10 @@ def create_app(config: Config | None = None, areas: tuple[Area, ...] | None = No
         areas = (*built, generic.area(built, with_endpoints=not config.strict_endpoints))
     state = ServerState(config=config, areas=areas)
     if config.data_dir is not None:
-        state.journal = open_journal(config.data_dir, state.store, config.snapshot_after_bytes)
+        state.journal = open_journal(
+            config.data_dir, state.store, config.snapshot_after_bytes,
+            account_state=config.seed is not None or config.freeze_time is not None,
+        )
     app = web.Application(client_max_size=MAX_BODY_BYTES)
     app[STATE] = state
     app[DELIVERIES] = Deliveries(state.events, state.store, state.config)
@@ -136,6 +139,8 @@ def _handler(state: ServerState, endpoint: Endpoint) -> Callable[[web.Request], 
         started = time.perf_counter()
         rid = request[REQUEST_ID] = request_id(state.request_ids)
         dropped = False
+        if journal is not None:
+            journal.handling()
         try:
             response = await _dispatch(request, state, endpoint, rid, tooling)
         except StripeError as error:
@@ -158,7 +163,11 @@ def _handler(state: ServerState, endpoint: Endpoint) -> Callable[[web.Request], 
         except Exception:
             response = _error_response(_crashed(request), request, state)
         if journal is not None:
-            journal.flush(request.get(ACCOUNT))  # before the answer: what it acknowledges is kept
+            try:
+                journal.flush(request.get(ACCOUNT))  # before the answer: what it acknowledges is kept
+            except OSError:
+                log.exception("writing the journal failed")
+                response = _error_response(internal_error(), request, state)
         if logged:
             account = request.get(ACCOUNT)
             if account is not None:

@@ -63,14 +63,6 @@ def _ephemeral(kind: Any) -> bool:
     return getattr(kind, "__module__", "").startswith("mockstripe.devtools")
 
 
-def _dumps(value: Any) -> bytes:
-    buffer = io.BytesIO()
-    pickler = pickle.Pickler(buffer, protocol=5)
-    pickler.dispatch_table = _DISPATCH
-    pickler.dump(value)
-    return buffer.getvalue()
-
-
 class _ServicePickler(pickle.Pickler):
     """Pickles one service, naming the stored objects and accounts it refers to rather than
     copying them, so that they are the same objects again once it is loaded."""
@@ -116,8 +108,12 @@ def _pickle_service(state: Any, account: Account | None) -> bytes:
 class Journal:
     """Gathers one request's changes and appends them to the journal file (see the module's doc)."""
 
-    def __init__(self, directory: Path, store: Store, sequence: int, snapshot_after_bytes: int) -> None:
+    def __init__(
+        self, directory: Path, store: Store, sequence: int, snapshot_after_bytes: int, account_state: bool = False
+    ) -> None:
         self.directory = directory
+        # Whether accounts have a frozen clock or a seeded id source to keep.
+        self.account_state = account_state
         self.store = store
         self.snapshot_after_bytes = snapshot_after_bytes
         self.sequence = sequence
@@ -134,12 +130,16 @@ class Journal:
         self.services: dict[tuple[int, Any], Account | None] = {}
         self.whole: dict[Any, bool] = {}  # kind -> whether it is journaled whole
         self.metered_accounts: dict[int, Account] = {}
-        # The clock and id source last written of each account that has them, by its id.
-        self.headers: dict[int, Record] = {}
+        # The clock and id source last written of each account that has them.
+        self.headers: dict[tuple[str, str | None], Record] = {}
         self.scheduled = False
 
     def _open(self, sequence: int) -> int:
         return os.open(self.directory / f"journal.{sequence}", os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+
+    def handling(self) -> None:
+        """A request is being handled: it writes its changes itself when it ends."""
+        self.scheduled = True
 
     def _schedule(self) -> None:
         """Write what changed outside a request (webhook deliveries, hosted pages) soon."""
@@ -174,9 +174,11 @@ class Journal:
         self._step(("new", account.key, account.connected, ordinal))
 
     def account_forgotten(self, key: str, connected: str | None) -> None:
+        self.headers.pop((key, connected), None)
         self._step(("forget", key, connected))
 
     def reset(self, key: str | None) -> None:
+        self.headers = {name: header for name, header in self.headers.items() if key is not None and name[0] != key}
         self._step(("reset", key))
 
     def event_recorded(self, account: Account, event: dict[str, Any], at: int) -> None:
@@ -223,7 +225,7 @@ class Journal:
         """Append what changed since the last flush as one frame (`account`: the request's, whose
         clock and id source are kept too when they have state)."""
         self.scheduled = False
-        header = None if account is None else self._changed_header(account)
+        header = None if account is None or not self.account_state else self._changed_header(account)
         if not (self.records or self.objects or self.services or header):
             return
         records = self.records
@@ -233,11 +235,17 @@ class Journal:
         for (key, connected, object_type, object_id), owner in self.objects.items():
             if not holds(owner):
                 continue  # reset or forgotten since
-            accounts[id(owner)] = owner
+            if self.account_state:
+                accounts[id(owner)] = owner
             collection = owner.collections.get(object_type)
             obj = None if collection is None else collection.objects.get(object_id)
-            if object_type == "event" and object_id in self.recorded_at and obj is not None:
-                records.append(("event", key, connected, obj, self.recorded_at[object_id]))
+            if object_type == "event" and obj is not None:
+                # As JSON: an event's `data` and `request` are encoded already (orjson fragments).
+                encoded = orjson.dumps(obj)
+                if object_id in self.recorded_at:
+                    records.append(("event", key, connected, encoded, self.recorded_at[object_id]))
+                else:
+                    records.append(("event_update", key, connected, encoded))
             else:
                 private = None if obj is None or collection is None else collection.private.get(object_id)
                 records.append(("object", key, connected, object_type, object_id, obj, private))
@@ -264,10 +272,12 @@ class Journal:
                 records.append(changed)
         if header is not None:
             records.append(header)
-        payload = _dumps(records)
+        payload = pickle.dumps(records, protocol=5)
         frame = _FRAME.pack(len(payload), zlib.crc32(payload)) + payload
-        os.write(self.fd, frame)
         self.size += len(frame)
+        written = os.write(self.fd, frame)
+        while written < len(frame):  # rare on a file: only when interrupted or out of space
+            written += os.write(self.fd, frame[written:])
         if self.child is not None:
             self._reap(block=False)
         elif self.size >= self.snapshot_after_bytes:
@@ -281,9 +291,9 @@ class Journal:
         if frozen is None and ids is None:
             return None
         header = ("account", account.key, account.connected, frozen, None if ids is None else ids.getstate())
-        if self.headers.get(id(account)) == header:
+        if self.headers.get((account.key, account.connected)) == header:
             return None
-        self.headers[id(account)] = header
+        self.headers[(account.key, account.connected)] = header
         return header
 
     def _whole_service(self, account: Account, kind: Any) -> Record:
@@ -380,18 +390,24 @@ def write_snapshot(directory: Path, sequence: int, store: Store) -> None:
 # Restoring
 
 
-def open_journal(directory: str | Path, store: Store, snapshot_after_bytes: int = SNAPSHOT_AFTER_BYTES) -> Journal:
-    """Restore the store from `directory` (created if missing) and journal its changes from now on."""
+def open_journal(
+    directory: str | Path, store: Store, snapshot_after_bytes: int = SNAPSHOT_AFTER_BYTES, account_state: bool = False
+) -> Journal:
+    """Restore the store from `directory` (created if missing) and journal its changes from now on;
+    `account_state`: accounts have a frozen clock or a seeded id source (`--freeze-time`, `--seed`)."""
     path = Path(directory)
     path.mkdir(parents=True, exist_ok=True)
     collecting = gc.isenabled()
     gc.disable()  # loading makes millions of objects, none of them garbage
     try:
         sequence = restore(path, store)
+        # Out of the collector's sight, as `collector.py` keeps the store: else the first
+        # collections after the restart would walk every object loaded, a pause of seconds.
+        gc.freeze()
     finally:
         if collecting:
             gc.enable()
-    journal = Journal(path, store, sequence, snapshot_after_bytes)
+    journal = Journal(path, store, sequence, snapshot_after_bytes, account_state)
     store.journal = journal
     for account in store.accounts.values():
         account.journal = journal
@@ -484,14 +500,29 @@ def _replay_object(
             kept.update(private)
 
 
-def _replay_event(store: Store, key: str, connected: str | None, event: dict[str, Any], at: int) -> None:
+def _event(encoded: bytes) -> dict[str, Any]:
+    """An event as the server keeps it: its `data` and `request` encoded (see `domain/events.py`)."""
+    event: dict[str, Any] = orjson.loads(encoded)
+    event["data"] = orjson.Fragment(orjson.dumps(event["data"]))
+    event["request"] = orjson.Fragment(orjson.dumps(event["request"]))
+    return event
+
+
+def _replay_event(store: Store, key: str, connected: str | None, encoded: bytes, at: int) -> None:
     account = store.account(key, connected)
+    event = _event(encoded)
     account.collection("event").add(event)
     events = account.service(EventLog)
     events.recorded_at.append(at)
     events.recorded_ids.append(event["id"])
     if events.expired(at):
         events.forget_expired(account, at)
+
+
+def _replay_event_update(store: Store, key: str, connected: str | None, encoded: bytes) -> None:
+    existing = store.account(key, connected).collection("event").objects.get(orjson.loads(encoded)["id"])
+    if existing is not None:
+        existing.update(_event(encoded))
 
 
 def _replay_service(
@@ -575,6 +606,7 @@ _REPLAY: dict[str, Callable[..., None]] = {
     "reset": _replay_reset,
     "object": _replay_object,
     "event": _replay_event,
+    "event_update": _replay_event_update,
     "service": _replay_service,
     "store_service": _replay_store_service,
     "idem": _replay_idempotent,

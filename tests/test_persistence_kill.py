@@ -1,10 +1,13 @@
-"""`--data-dir` under `kill -9`: every write answered 200 is there after a restart."""
+"""`--data-dir` under `kill -9` and SIGTERM: every write answered 200 is there after a restart, and
+every webhook not yet delivered is sent then."""
 
 from __future__ import annotations
 
 import http.client
+import http.server
 import json
 import random
+import signal
 import sys
 import threading
 import time
@@ -12,6 +15,7 @@ from typing import Any
 
 WRITERS = 6
 ROUNDS = 4
+SHUTDOWN_LIMIT_SECONDS = 2.0
 KEY = "sk_test_kill"
 HEADERS = {"Authorization": f"Bearer {KEY}", "Content-Type": "application/x-www-form-urlencoded"}
 
@@ -90,3 +94,69 @@ def test_kill_9_at_random_moments_under_load_loses_no_acknowledged_write(spawn_s
         response = connection.getresponse()
         assert (response.status, json.loads(response.read())) == (200, customer)
         assert response.headers["Idempotent-Replayed"] == "true"
+
+
+class HoldingReceiver:
+    """A webhook receiver that leaves every delivery unanswered until released, then counts the
+    customers of the `customer.created` events it is sent."""
+
+    def __init__(self) -> None:
+        self.released = threading.Event()
+        self.customers: set[str] = set()
+        receiver = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                if not receiver.released.is_set():
+                    receiver.released.wait(30)
+                    return  # its sender has gone meanwhile
+                receiver.customers.add(json.loads(body)["data"]["object"]["id"])
+                self.send_response(200)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, format: str, *args: object) -> None:
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hooks"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+
+def test_sigterm_under_load_keeps_every_write_and_every_webhook_not_yet_delivered(spawn_server, tmp_path):
+    receiver = HoldingReceiver()
+    command = [sys.executable, "-m", "mockstripe", "--port", "0", "--log-level", "warning", "--data-dir", str(tmp_path)]
+    try:
+        server = spawn_server(command)
+        connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=10)
+        connection.request(
+            "POST", "/v1/webhook_endpoints", body=f"url={receiver.url}&enabled_events[]=customer.created", headers=HEADERS
+        )
+        assert connection.getresponse().status == 200
+        acknowledged: dict[str, Any] = {}
+        writers = [
+            threading.Thread(target=_write_until_killed, args=(server.port, n, 0, acknowledged, {})) for n in range(WRITERS)
+        ]
+        for writer in writers:
+            writer.start()
+        time.sleep(0.8)
+        started = time.monotonic()
+        code, _, err = server.stop(signal.SIGTERM)
+        assert (code, "Traceback" in err) == (0, False), err
+        assert time.monotonic() - started < SHUTDOWN_LIMIT_SECONDS
+        for writer in writers:
+            writer.join(timeout=10)
+        assert acknowledged
+
+        receiver.released.set()
+        server = spawn_server(command)
+        stored = _all_customers(server.port)
+        assert {i: stored.get(i) for i in acknowledged} == acknowledged
+        deadline = time.monotonic() + 20
+        while not receiver.customers >= set(acknowledged) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert set(acknowledged) - receiver.customers == set()
+    finally:
+        receiver.server.shutdown()
