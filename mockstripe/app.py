@@ -166,7 +166,6 @@ def _handler(state: ServerState, endpoint: Endpoint) -> Callable[[web.Request], 
             try:
                 journal.flush(request.get(ACCOUNT))  # before the answer: what it acknowledges is kept
             except OSError:
-                log.exception("writing the journal failed")
                 response = _error_response(internal_error(), request, state)
         if logged:
             account = request.get(ACCOUNT)

@@ -6,9 +6,10 @@ newest snapshot and replays the journals from its number on.
 
 Changes are gathered while a request runs (`Journal` is the store's `store.Journal`: told of every
 object touched, and of the services' own books) and written at its end, before its answer is sent,
-as one frame (`length, crc32, pickled records`) in one `write()`. Only the operating system's page
-cache holds it then, which a killed process does not lose; there is no fsync per request (a power
-cut may lose the last writes). A frame cut short by a kill is ignored on replay.
+as one frame (`length, crc32, pickled records`) copied into the journal file mapped in memory. Only
+the operating system's page cache holds it then, which a killed process does not lose; there is no
+fsync per request (a power cut may lose the last writes). A frame cut short by a kill is ignored on
+replay, and overwritten by the next.
 
 Objects are journaled as they are at the end of the request, once each however often it changed.
 Services that keep large books journal each step instead (meter events, idempotency records,
@@ -16,7 +17,8 @@ webhook deliveries); the small ones are journaled whole whenever a request used 
 log, injected faults and rate-limit buckets (`devtools`) are not kept.
 
 Once the journal passes `snapshot_after_bytes`, a forked child writes a new snapshot from its
-copy-on-write view of the store while the server goes on serving (and writing a new journal).
+copy-on-write view of the store while the server goes on serving (and writing a new journal); the
+files it makes useless go once it is done.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ import gc
 import io
 import itertools
 import logging
+import mmap
 import os
 import pickle
 import re
@@ -49,6 +52,7 @@ log = logging.getLogger("mockstripe")
 
 
 _FRAME = struct.Struct("<II")  # payload length, its crc32
+_MAX_CLEARED = 1024 * 1024
 _NAME = re.compile(r"(snapshot|journal)\.([0-9]+)")
 # Services journaled step by step (by the calls below), not whole.
 _STEPWISE: frozenset[Any] = frozenset({Metering, IdempotencyRecords, EventLog, DeliveryLog, Undelivered})
@@ -105,11 +109,52 @@ def _pickle_service(state: Any, account: Account | None) -> bytes:
     return buffer.getvalue()
 
 
+class _Segment:
+    """One journal file, mapped into memory: appending a frame is a copy into the operating
+    system's page cache, with no system call (a write() call now and then waits milliseconds for
+    the file system's own journal). Its space is allocated up front, so that a full disk is an
+    error here rather than a crash later; the zeros after the last frame end the replay. Frames
+    go on from `end` (where the valid ones end), over whatever a kill cut short there."""
+
+    def __init__(self, path: Path, size: int, end: int) -> None:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            used = os.fstat(fd).st_size
+            size = max(size, used)
+            if hasattr(os, "posix_fallocate"):
+                os.posix_fallocate(fd, 0, size)
+            else:  # macOS: sparse, the space taken as it is written
+                os.ftruncate(fd, size)
+            self.map = mmap.mmap(fd, size)
+        finally:
+            os.close(fd)
+        self.path = path
+        self.position = end
+        if used >= end + _FRAME.size:
+            # A frame a kill cut short: cleared, so that no remnant of it follows the next frames.
+            torn = min(used, end + _FRAME.size + _FRAME.unpack_from(self.map, end)[0], end + _MAX_CLEARED)
+            self.map[end:torn] = bytes(torn - end)
+
+    def room(self) -> int:
+        return len(self.map) - self.position
+
+    def append(self, frame: bytes) -> None:
+        end = self.position + len(frame)
+        self.map[self.position : end] = frame
+        self.position = end
+
+    def close(self) -> None:
+        """Unmap, and give back the space after the last frame."""
+        self.map.close()
+        os.truncate(self.path, self.position)
+
+
 class Journal:
     """Gathers one request's changes and appends them to the journal file (see the module's doc)."""
 
     def __init__(
-        self, directory: Path, store: Store, sequence: int, snapshot_after_bytes: int, account_state: bool = False
+        self, directory: Path, store: Store, sequence: int, end: int, snapshot_after_bytes: int,
+        account_state: bool = False,
     ) -> None:
         self.directory = directory
         # Whether accounts have a frozen clock or a seeded id source to keep.
@@ -117,9 +162,12 @@ class Journal:
         self.store = store
         self.snapshot_after_bytes = snapshot_after_bytes
         self.sequence = sequence
-        self.fd = self._open(sequence)
-        self.size = 0
+        # Sized so that a snapshot starts before it is full (and while one is being written, the
+        # journal goes on in it).
+        self.segment = _Segment(directory / f"journal.{sequence}", 2 * snapshot_after_bytes, end)
+        self.closed = False
         self.child: int | None = None  # the process writing a snapshot, if any
+        self.child_sequence = 0  # the number of the snapshot it writes
         # Steps recorded as they happen, in order.
         self.records: list[Record] = []
         # Objects changed since the last write: (key, connected, type, id) -> their account.
@@ -133,9 +181,6 @@ class Journal:
         # The clock and id source last written of each account that has them.
         self.headers: dict[tuple[str, str | None], Record] = {}
         self.scheduled = False
-
-    def _open(self, sequence: int) -> int:
-        return os.open(self.directory / f"journal.{sequence}", os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
 
     def handling(self) -> None:
         """A request is being handled: it writes its changes itself when it ends."""
@@ -222,12 +267,32 @@ class Journal:
     # Writing
 
     def flush(self, account: Account | None = None) -> None:
-        """Append what changed since the last flush as one frame (`account`: the request's, whose
-        clock and id source are kept too when they have state)."""
+        """Write what changed since the last flush as one frame. `account`: the request's, whose
+        clock and id source are kept too when they have state."""
+        if self.closed:
+            return
+        frame = self._frame(account)
+        if frame is None:
+            return
+        if len(frame) > self.segment.room():
+            self._next_segment(len(frame))
+        self.segment.append(frame)
+        if self.child is not None:
+            self._reap(block=False)
+        elif self.segment.position >= self.snapshot_after_bytes:
+            self.snapshot()
+
+    def _next_segment(self, room: int) -> None:
+        self.segment.close()
+        self.sequence += 1
+        self.segment = _Segment(self.directory / f"journal.{self.sequence}", max(room, 2 * self.snapshot_after_bytes), 0)
+
+    def _frame(self, account: Account | None) -> bytes | None:
+        """What changed since the last frame, as one frame (None if nothing did)."""
         self.scheduled = False
         header = None if account is None or not self.account_state else self._changed_header(account)
         if not (self.records or self.objects or self.services or header):
-            return
+            return None
         records = self.records
         self.records = []
         holds = self.store.holds
@@ -273,15 +338,7 @@ class Journal:
         if header is not None:
             records.append(header)
         payload = pickle.dumps(records, protocol=5)
-        frame = _FRAME.pack(len(payload), zlib.crc32(payload)) + payload
-        self.size += len(frame)
-        written = os.write(self.fd, frame)
-        while written < len(frame):  # rare on a file: only when interrupted or out of space
-            written += os.write(self.fd, frame[written:])
-        if self.child is not None:
-            self._reap(block=False)
-        elif self.size >= self.snapshot_after_bytes:
-            self.snapshot()
+        return _FRAME.pack(len(payload), zlib.crc32(payload)) + payload
 
     def _changed_header(self, account: Account) -> Record | None:
         """The account's frozen time and seeded id source, if it has them and they changed since
@@ -312,12 +369,10 @@ class Journal:
     # Snapshots
 
     def snapshot(self) -> None:
-        """Start a new journal and write the state as of now to a snapshot, from a forked child."""
-        self.flush()
-        os.close(self.fd)
-        self.sequence += 1
-        self.fd = self._open(self.sequence)
-        self.size = 0
+        """Start a new journal and write the state as of now (all the journals before it hold) to
+        a snapshot, from a forked child."""
+        self._next_segment(0)
+        self.child_sequence = self.sequence
         pid = os.fork()
         if pid == 0:  # the child: write, and leave without running anything of the parent's
             code = 1
@@ -336,13 +391,17 @@ class Journal:
             return
         self.child = None
         if os.waitstatus_to_exitcode(status) == 0:
-            _remove_older(self.directory, self.sequence)
+            _remove_older(self.directory, self.child_sequence)
         else:
             log.warning("writing a snapshot failed (exit status %d): the journal keeps everything", status)
 
     def close(self) -> None:
+        """Write what is left, and wait for it and for a snapshot being written."""
+        if self.closed:
+            return
         self.flush()
-        os.close(self.fd)
+        self.closed = True
+        self.segment.close()
         if self.child is not None:
             self._reap(block=True)
 
@@ -400,22 +459,23 @@ def open_journal(
     collecting = gc.isenabled()
     gc.disable()  # loading makes millions of objects, none of them garbage
     try:
-        sequence = restore(path, store)
+        sequence, end = restore(path, store)
         # Out of the collector's sight, as `collector.py` keeps the store: else the first
         # collections after the restart would walk every object loaded, a pause of seconds.
         gc.freeze()
     finally:
         if collecting:
             gc.enable()
-    journal = Journal(path, store, sequence, snapshot_after_bytes, account_state)
+    journal = Journal(path, store, sequence, end, snapshot_after_bytes, account_state)
     store.journal = journal
     for account in store.accounts.values():
         account.journal = journal
     return journal
 
 
-def restore(directory: Path, store: Store) -> int:
-    """Load the newest snapshot and replay the journals after it; returns the next journal's number."""
+def restore(directory: Path, store: Store) -> tuple[int, int]:
+    """Load the newest snapshot and replay the journals after it; returns the number of the
+    journal to go on writing, and where its frames end."""
     for path in directory.glob("snapshot.*.tmp"):
         path.unlink()  # a snapshot whose writer died
     files = list(_files(directory))
@@ -426,15 +486,16 @@ def restore(directory: Path, store: Store) -> int:
             _load_snapshot(pickle.load(file), store)
     journals = sorted(number for kind, number, _ in files if kind == "journal" and number >= start)
     limit, store.max_accounts = store.max_accounts, None  # forgetting is replayed as it happened
+    end = 0
     try:
         for number in journals:
-            replay(directory / f"journal.{number}", store)
+            end = replay(directory / f"journal.{number}", store)
     finally:
         store.max_accounts = limit
     for account in store.accounts.values():
         _settle_meters(account)
     _remove_older(directory, start)
-    return max([start, *journals]) + 1
+    return (journals[-1], end) if journals else (max(start, 1), 0)
 
 
 def _load_snapshot(state: dict[str, Any], store: Store) -> None:
@@ -445,23 +506,28 @@ def _load_snapshot(state: dict[str, Any], store: Store) -> None:
     store.accounts_made = state["accounts_made"]
 
 
-def frames(data: bytes) -> Iterator[list[Record]]:
-    """The journal's frames, up to the first one cut short or damaged."""
+def frames(data: bytes) -> Iterator[tuple[list[Record], int]]:
+    """The journal's frames, each with where it ends, up to the first one cut short or damaged
+    (or the zeros after the last one)."""
     position = 0
     while position + _FRAME.size <= len(data):
         length, crc = _FRAME.unpack_from(data, position)
         start = position + _FRAME.size
         payload = data[start : start + length]
-        if len(payload) < length or zlib.crc32(payload) != crc:
+        if length == 0 or len(payload) < length or zlib.crc32(payload) != crc:
             return
-        yield pickle.loads(payload)
         position = start + length
+        yield pickle.loads(payload), position
 
 
-def replay(path: Path, store: Store) -> None:
-    for records in frames(path.read_bytes()):
+def replay(path: Path, store: Store) -> int:
+    """Apply one journal's frames; returns where they end."""
+    end = 0
+    for records, position in frames(path.read_bytes()):
         for record in records:
             _REPLAY[record[0]](store, *record[1:])
+        end = position
+    return end
 
 
 def _replay_new(store: Store, key: str, connected: str | None, ordinal: int) -> None:
