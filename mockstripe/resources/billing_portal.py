@@ -7,7 +7,7 @@ from typing import Any
 
 from ..routing import Area, Call, Endpoint
 from ..store import Account
-from ..wire.errors import invalid
+from ..wire.errors import invalid, no_such
 from ..wire.ids import new_id, random_tail
 from ..wire.lists import PAGE_EXCLUSIVE, PAGE_PARAMS
 from ..wire.objects import ListOf, ObjectType
@@ -339,6 +339,10 @@ def _flow(account: Account, customer: Obj, configuration: Obj, given: Obj | None
     elif kind == "subscription_update":
         flow[kind] = {"subscription": subscription["id"]}
     else:
+        own = {item["id"] for item in subscription["items"]["data"]}
+        for index, item in enumerate(details["items"]):
+            if item["id"] not in own:
+                raise no_such("subscription item", item["id"], f"flow_data[{kind}][items][{index}][id]")
         flow[kind] = {
             "discounts": [],
             "items": [{"id": i["id"], "price": i.get("price"), "quantity": i.get("quantity")} for i in details["items"]],

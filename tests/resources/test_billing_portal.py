@@ -360,3 +360,22 @@ def test_a_redirect_after_completion_needs_its_return_url(stripe_client, catalog
     with pytest.raises(stripe.InvalidRequestError) as caught:
         flow_session(stripe_client, customer, {"type": "payment_method_update", "after_completion": {"type": "redirect"}})
     assert (caught.value.param, caught.value.code) == ("flow_data[after_completion][redirect][return_url]", "parameter_missing")
+
+
+def test_an_update_confirm_flow_names_items_of_its_subscription(stripe_client, catalog) -> None:
+    customer, _, pro, configuration, seats = plans(stripe_client, catalog)
+    other = catalog.subscribe(customer, catalog.metered_price())
+    with pytest.raises(stripe.InvalidRequestError) as caught:
+        flow_session(
+            stripe_client, customer,
+            {
+                "type": "subscription_update_confirm",
+                "subscription_update_confirm": {
+                    "subscription": seats.id, "items": [{"id": other["items"].data[0].id, "price": pro.id}],
+                },
+            },
+            configuration=configuration.id,
+        )
+    assert (caught.value.param, caught.value.code) == (
+        "flow_data[subscription_update_confirm][items][0][id]", "resource_missing",
+    )
