@@ -19,10 +19,19 @@ from urllib.parse import urlencode, urlsplit
 import pytest
 import stripe
 
-import mockstripe
-from conformance.recording import ShapeCheckedAsyncClient, ShapeCheckedClient, Violations, session_checker
-from mockstripe.app import STATE, create_app
-from mockstripe.store import Account
+# The guide's promises are asserted in the conformance suite: rewritten before anything imports them.
+pytest.register_assert_rewrite("conformance.promises")
+
+import mockstripe  # noqa: E402
+from conformance.guide_params import Subscribed, meter_event_params, subscribe  # noqa: E402
+from conformance.recording import (  # noqa: E402
+    ShapeCheckedAsyncClient,
+    ShapeCheckedClient,
+    Violations,
+    session_checker,
+)
+from mockstripe.app import STATE, create_app  # noqa: E402
+from mockstripe.store import Account  # noqa: E402
 
 
 @dataclass
@@ -105,6 +114,14 @@ def stripe_client(request: pytest.FixtureRequest, mockstripe_url: str, stripe_ap
         http_client=http_client,
     )
     fail_on_shape_violations(http_client.violations)
+
+
+@pytest.fixture
+def guide(stripe_client: stripe.StripeClient) -> Subscribed:
+    """The usage-based billing guide on a test clock frozen at 2026-01-01, with its 25 tokens of usage."""
+    subscribed = subscribe(stripe_client, 1_767_225_600, email="john@example.com")
+    stripe_client.v1.billing.meter_events.create(meter_event_params(subscribed.customer.id))
+    return subscribed
 
 
 @pytest.fixture
