@@ -24,6 +24,7 @@ files it makes useless go once it is done.
 from __future__ import annotations
 
 import asyncio
+import fcntl
 import gc
 import io
 import itertools
@@ -166,6 +167,7 @@ class Journal:
         # journal goes on in it).
         self.segment = _Segment(directory / f"journal.{sequence}", 2 * snapshot_after_bytes, end)
         self.closed = False
+        self.lock: int | None = None  # the file whose lock claims the directory (`_lock`)
         self.child: int | None = None  # the process writing a snapshot, if any
         self.child_sequence = 0  # the number of the snapshot it writes
         # Steps recorded as they happen, in order.
@@ -404,6 +406,8 @@ class Journal:
         self.segment.close()
         if self.child is not None:
             self._reap(block=True)
+        if self.lock is not None:
+            os.close(self.lock)
 
 
 def _files(directory: Path) -> Iterator[tuple[str, int, Path]]:
@@ -456,6 +460,7 @@ def open_journal(
     `account_state`: accounts have a frozen clock or a seeded id source (`--freeze-time`, `--seed`)."""
     path = Path(directory)
     path.mkdir(parents=True, exist_ok=True)
+    lock = _lock(path)
     collecting = gc.isenabled()
     gc.disable()  # loading makes millions of objects, none of them garbage
     try:
@@ -467,10 +472,24 @@ def open_journal(
         if collecting:
             gc.enable()
     journal = Journal(path, store, sequence, end, snapshot_after_bytes, account_state)
+    journal.lock = lock
     store.journal = journal
     for account in store.accounts.values():
         account.journal = journal
     return journal
+
+
+def _lock(directory: Path) -> int:
+    """Claim the directory for this process: two servers writing one journal would garble it. A
+    POSIX lock: the kernel drops it when the process dies, however, and a forked child holds none."""
+    path = directory / "lock"
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fcntl.lockf(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError as error:
+        os.close(fd)
+        raise OSError(None, "in use by another mockstripe", str(directory)) from error
+    return fd
 
 
 def restore(directory: Path, store: Store) -> tuple[int, int]:

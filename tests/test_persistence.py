@@ -293,7 +293,7 @@ def test_a_snapshot_replaces_the_files_before_it(request, tmp_path):
     restarts = Restarts(request, tmp_path, snapshot_after_bytes=4096)
     with restarts.serving() as client:
         created = [client.v1.customers.create({"name": f"Customer {n}"}).id for n in range(40)]
-    names = sorted(path.name for path in tmp_path.iterdir())
+    names = sorted(path.name for path in tmp_path.iterdir() if path.name != "lock")
     snapshots = [name for name in names if name.startswith("snapshot.")]
     assert len(snapshots) == 1
     newest = int(snapshots[0].split(".")[1])
@@ -380,3 +380,12 @@ async def test_every_operation_s_changes_come_back_from_the_journal_and_from_a_s
     assert {kind for a in loaded.accounts.values() for kind in a.services} == {
         kind for a in state.store.accounts.values() for kind in a.services if not kind.__module__.startswith("mockstripe.devtools")
     }
+
+
+def test_a_data_dir_in_use_by_another_server_is_refused(spawn_server, source_env, tmp_path):
+    spawn_server([sys.executable, "-m", "mockstripe", "--port", "0", "--data-dir", str(tmp_path)])
+    done = subprocess.run(
+        [sys.executable, "-m", "mockstripe", "--port", "0", "--data-dir", str(tmp_path)],
+        env=source_env, capture_output=True, text=True, timeout=30,
+    )
+    assert (done.returncode, done.stderr) == (1, f"mockstripe: cannot use {tmp_path}: in use by another mockstripe\n")
