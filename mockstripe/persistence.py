@@ -42,6 +42,7 @@ import orjson
 
 from .clock import FrozenClock
 from .config import SNAPSHOT_AFTER_BYTES
+from .domain.collection import InvoicePayments
 from .domain.events import EventLog
 from .domain.metering import Metering
 from .domain.webhooks import DeliveryLog, Undelivered
@@ -55,8 +56,9 @@ log = logging.getLogger("mockstripe")
 _FRAME = struct.Struct("<II")  # payload length, its crc32
 _MAX_CLEARED = 1024 * 1024
 _NAME = re.compile(r"(snapshot|journal)\.([0-9]+)")
-# Services journaled step by step (by the calls below), not whole.
-_STEPWISE: frozenset[Any] = frozenset({Metering, IdempotencyRecords, EventLog, DeliveryLog, Undelivered})
+# Services journaled step by step (by the calls below), or made again from the objects after a
+# restart (`_derive`), rather than journaled whole.
+_STEPWISE: frozenset[Any] = frozenset({Metering, IdempotencyRecords, EventLog, DeliveryLog, Undelivered, InvoicePayments})
 # orjson fragments (an event's encoded `data`) pickle as their bytes.
 _DISPATCH: dict[type, Callable[[Any], Any]] = {orjson.Fragment: lambda f: (orjson.Fragment, (orjson.dumps(f),))}
 
@@ -512,7 +514,7 @@ def restore(directory: Path, store: Store) -> tuple[int, int]:
     finally:
         store.max_accounts = limit
     for account in store.accounts.values():
-        _settle_meters(account)
+        _derive(account)
     _remove_older(directory, start)
     return (journals[-1], end) if journals else (max(start, 1), 0)
 
@@ -704,8 +706,12 @@ _REPLAY: dict[str, Callable[..., None]] = {
 }
 
 
-def _settle_meters(account: Account) -> None:
-    """Which meter takes each event name follows from the meters' statuses."""
+def _derive(account: Account) -> None:
+    """What follows from the objects: which meter takes each event name (the meters' statuses),
+    the index of invoice payments."""
     meters = account.collections.get("billing.meter")
     if meters is not None:
         account.service(Metering).settle(list(meters.objects.values()))
+    payments = account.collections.get("invoice_payment")
+    if payments is not None:
+        account.services[InvoicePayments] = InvoicePayments.of(payments.objects.values())

@@ -168,6 +168,19 @@ def test_a_test_clock_goes_on_billing_after_a_restart(restarts):
         assert billed.amount_due > 0
 
 
+def test_invoice_payments_are_found_by_invoice_after_a_restart(restarts):
+    with restarts.serving() as client:
+        catalog = Catalog(client)
+        subscription = catalog.subscribe(catalog.customer(), catalog.licensed_price())
+        invoice = subscription.latest_invoice
+        payments = listed(client, client.v1.invoice_payments, invoice=invoice)
+        assert [(p["status"], p["amount_paid"]) for p in payments] == [("paid", 1000)]
+    with restarts.serving() as client:
+        assert listed(client, client.v1.invoice_payments, invoice=invoice) == payments
+        again = Catalog(client).subscribe(Catalog(client).customer(), Catalog(client).licensed_price())
+        assert client.v1.invoices.retrieve(again.latest_invoice).status == "paid"
+
+
 def test_an_alert_triggers_once_across_restarts(restarts):
     with restarts.serving() as client:
         catalog = Catalog(client)

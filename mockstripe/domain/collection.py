@@ -10,7 +10,7 @@ set by the account's retry schedule (`DunningSettings`); the subscription then f
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Iterable, Literal
 
 from ..store import Account
 from ..wire.ids import new_id
@@ -80,6 +80,16 @@ class InvoicePayments:
     def __init__(self) -> None:
         self.by_invoice: dict[str, list[Obj]] = {}
         self.by_intent: dict[str, Obj] = {}
+
+    @classmethod
+    def of(cls, payments: Iterable[Obj]) -> InvoicePayments:
+        """The index of an account's invoice payments (oldest first), made again after a restart."""
+        index = cls()
+        for payment in payments:
+            if not payment.get("deleted"):
+                index.by_invoice.setdefault(payment["invoice"], []).append(payment)
+                index.by_intent[payment["payment"]["payment_intent"]] = payment
+        return index
 
 
 def _open_payment(account: Account, invoice: Obj) -> Obj | None:
