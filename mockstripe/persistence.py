@@ -282,7 +282,7 @@ class Journal:
             self._next_segment(len(frame))
         self.segment.append(frame)
         if self.child is not None:
-            self._reap(block=False)
+            self._reap()
         elif self.segment.position >= self.snapshot_after_bytes:
             self.snapshot()
 
@@ -388,9 +388,10 @@ class Journal:
                 os._exit(code)
         self.child = pid
 
-    def _reap(self, block: bool) -> None:
+    def _reap(self) -> None:
+        """Settle the snapshot's child if it is done."""
         assert self.child is not None
-        pid, status = os.waitpid(self.child, 0 if block else os.WNOHANG)
+        pid, status = os.waitpid(self.child, os.WNOHANG)
         if pid == 0:
             return
         self.child = None
@@ -400,14 +401,16 @@ class Journal:
             log.warning("writing a snapshot failed (exit status %d): the journal keeps everything", status)
 
     def close(self) -> None:
-        """Write what is left, and wait for it and for a snapshot being written."""
+        """Write what is left. A snapshot still being written is not waited for (it may take
+        seconds, and a stop must be quick): it completes on its own, and the next start uses it or
+        the journals it would have replaced."""
         if self.closed:
             return
         self.flush()
         self.closed = True
         self.segment.close()
         if self.child is not None:
-            self._reap(block=True)
+            self._reap()
         if self.lock is not None:
             os.close(self.lock)
 
