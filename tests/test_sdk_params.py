@@ -46,6 +46,8 @@ SDK_PARAMS: dict[tuple[str, str], str | None] = {
     ("POST", "/v1/subscriptions/{id}"): "SubscriptionUpdateParams",
     ("DELETE", "/v1/subscriptions/{id}"): "SubscriptionCancelParams",
     ("POST", "/v1/subscriptions/{id}/resume"): "SubscriptionResumeParams",
+    ("DELETE", "/v1/subscriptions/{id}/discount"): "SubscriptionDeleteDiscountParams",
+    ("DELETE", "/v1/customers/{customer}/discount"): "CustomerDeleteDiscountParams",
     ("POST", "/v1/subscription_items"): "SubscriptionItemCreateParams",
     ("GET", "/v1/subscription_items"): "SubscriptionItemListParams",
     ("GET", "/v1/subscription_items/{id}"): "SubscriptionItemRetrieveParams",

@@ -116,6 +116,15 @@ EMITS: dict[tuple[str, str], tuple[str, ...]] = {
     ("coupon", "deleted"): ("coupon.deleted",),
     # A coupon's `valid` turning false as its `redeem_by` passes is not news on Stripe.
     ("coupon", "validity"): (),
+    # UNSURE: Stripe sends no `coupon.updated` or `promotion_code.updated` when one is redeemed.
+    ("coupon", "redeemed"): (),
+    ("promotion_code", "redeemed"): (),
+    # A customer's or a subscription's discount is news (`domain/discounts.NEWS`); those of invoices,
+    # invoice items, subscription items and Checkout Sessions are attached and removed quietly.
+    ("discount", "created"): ("customer.discount.created",),
+    ("discount", "deleted"): ("customer.discount.deleted",),
+    ("discount", "attached"): (),
+    ("discount", "removed"): (),
     ("promotion_code", "created"): ("promotion_code.created",),
     ("promotion_code", "updated"): ("promotion_code.updated",),
     ("tax_rate", "created"): ("tax_rate.created",),

@@ -192,6 +192,7 @@ def invoice_now(
     invoice_id = new_id("in")
     lines = [invoicing.item_line(item, invoice_id) for item in pending]
     invoice = invoicing.build_invoice(
+        account,
         invoice_id,
         subscription,
         lines,

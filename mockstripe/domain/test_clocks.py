@@ -14,6 +14,7 @@ from typing import Any, Iterator
 from ..billing.periods import boundary
 from ..store import BY_THE_SERVER, Account
 from . import collection, trials
+from . import discounts as discounting
 from . import invoices as invoicing
 from .subscriptions import ItemChanges, end_subscription, following_period
 
@@ -58,6 +59,7 @@ def advance(account: Account, test_clock: Obj, target: int) -> None:
                 _resume_collection(account, subscription, moment)
                 trials.announce_end(account, subscription, moment)
                 _announce_renewal(account, subscription, moment)
+                discounting.expire(account, subscription, moment)
                 _cycle(account, subscription, moment)
         account.update(test_clock, {"frozen_time": target, "status": "ready", "status_details": {}}, action="ready")
 
@@ -69,6 +71,7 @@ def _next_moment(account: Account, clock_id: str, target: int) -> int | None:
         for subscription in _live_subscriptions(account, clock_id)
         for item in subscription["items"]["data"]
     ]
+    moments += [end for subscription in _live_subscriptions(account, clock_id) for end in discounting.ends(account, subscription)]
     moments += [invoice["automatically_finalizes_at"] for invoice in _drafts(account, clock_id)]
     moments += [invoice["next_payment_attempt"] for invoice in _retried(account, clock_id)]
     moments += [_expiry(subscription) for subscription in _incomplete(account, clock_id)]

@@ -71,6 +71,7 @@ def _invoice_if_reached(account: Account, subscription: Obj) -> None:
     if not (amount_reached or reasons):
         return
     invoice = invoicing.build_invoice(
+        account,
         invoice_id, subscription, lines,
         billing_reason="subscription_threshold", created=now,
         period=(min(entry["period"]["start"] for entry in lines), now), customer=customer,

@@ -50,7 +50,9 @@ LIST = endpoint(
     exclusive=PAGE_EXCLUSIVE,
 )
 
-SUBSCRIPTION_ITEM = ObjectType(name="subscription_item", noun="subscription item", nested={"price": "price"})
+SUBSCRIPTION_ITEM = ObjectType(
+    name="subscription_item", noun="subscription item", expandable={"discounts": "discount"}, nested={"price": "price"}
+)
 
 
 def _live_subscription(call: Call, subscription_id: str) -> Obj:

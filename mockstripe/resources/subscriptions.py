@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Any
 
 from ..domain import cards, collection, payments, prorations, trials
+from ..domain import discounts as discounting
 from ..domain import invoices as invoicing
 from ..domain.prorations import Proration
 from ..domain.subscriptions import (
@@ -31,6 +33,7 @@ from ..wire.lists import PAGE_EXCLUSIVE, PAGE_PARAMS, in_range
 from ..wire.objects import ListOf, ObjectType
 from ..wire.params import (
     CREATED_FILTER,
+    DISCOUNTS,
     MAX_DAYS_UNTIL_DUE,
     QUANTITY,
     TIMESTAMP,
@@ -91,6 +94,7 @@ NEW_ITEM = Hash(
         "quantity": QUANTITY,
         "metadata": Map(),
         **ITEM_UNSUPPORTED,
+        "discounts": DISCOUNTS,
     }
 )
 # UNSURE: Stripe's wording; thresholds are a classic billing mode feature.
@@ -127,7 +131,7 @@ UNSUPPORTED_ON_BOTH = {
     k: Unsupported()
     for k in (
         "add_invoice_items", "application_fee_percent", "automatic_tax", "billing_schedules", "billing_thresholds",
-        "cancel_at", "default_source", "discounts",
+        "cancel_at", "default_source",
         "invoice_settings", "on_behalf_of", "payment_settings", "pending_invoice_item_interval",
         "transfer_data",
     )
@@ -162,6 +166,7 @@ CREATE = endpoint(
     billing_cycle_anchor=TIMESTAMP,
     currency=Currency(),
     **WRITABLE_ON_BOTH,
+    discounts=DISCOUNTS,
     default_tax_rates=List(item=Ref(object_type="tax_rate", noun="tax rate"), nullable=True),
     backdate_start_date=Unsupported(),
     billing_cycle_anchor_config=Unsupported(),
@@ -185,6 +190,7 @@ UPDATE = endpoint(
     cancellation_details=CANCELLATION_DETAILS,
     **WRITABLE_ON_BOTH,
     proration_date=TIMESTAMP,
+    discounts=DISCOUNTS,
     billing_cycle_anchor=Unsupported(),
     default_tax_rates=Unsupported(),
     trial_end=AnyOf(TIMESTAMP, Literal(word="now")),
@@ -244,6 +250,7 @@ SUBSCRIPTION = ObjectType(
         "on_behalf_of": "account",
         "pending_setup_intent": "setup_intent",
         "schedule": "subscription_schedule",
+        "discounts": "discount",
     },
     nested={"items": ListOf("subscription_item")},
 )
@@ -314,9 +321,16 @@ def create(call: Call) -> Obj:
     items = [build_item(subscription, request, now) for request in requests]
     watched = _set_thresholds(params, subscription, items)
     subscription["items"]["data"].extend(items)
+    discounts = _new_discounts(account, params, subscription, customer, now)
+    own = discounting.discounts_of(discounts.own)
+    subscription["discounts"] = [discount["id"] for discount in own]
     draft = invoicing.first_invoice(
-        account, subscription, customer, now, prorate=params.get("proration_behavior") != "none"
+        account, subscription, customer, now, prorate=params.get("proration_behavior") != "none",
+        discounts=own or discounting.invoice_discounts(account, None, customer, now),
+        unstored=discounting.discounts_of(discounts.items),
     )
+    if draft is not None:
+        discounts.check_minimums(sum(entry["amount"] for entry in draft[1]))
     subscription["latest_invoice"] = draft[0]["id"] if draft is not None else None
     subscription["default_payment_method"] = default
     behavior = params.get("payment_behavior") or DEFAULT_PAYMENT_BEHAVIOR
@@ -330,11 +344,53 @@ def create(call: Call) -> Obj:
     account.create(subscription)
     for item in items:
         account.create(item)
+    discounting.redeem(account, [*discounts.own, *discounts.items], now)
     if draft is not None:
         invoicing.issue(account, draft, customer, now, charge=charge, off_session=off_session)
     if watched:
         account.service(Thresholds).watch(account, subscription)
     return subscription
+
+
+@dataclass
+class NewDiscounts:
+    """The discounts a request gives a subscription (`own`) and its items, checked and built, not
+    stored yet; what each request asked for, by where it sat, for the minimum amounts."""
+
+    currency: str
+    own: list[discounting.Prepared] = field(default_factory=list)
+    items: list[discounting.Prepared] = field(default_factory=list)
+    asked: dict[str, list[discounting.Redemption]] = field(default_factory=dict)
+
+    def check_minimums(self, amount: int) -> None:
+        for path, redemptions in self.asked.items():
+            discounting.check_minimum(redemptions, path, self.currency, amount)
+
+
+def _new_discounts(
+    account: Account, params: Obj, subscription: Obj, customer: Obj, now: int, current: list[str] | None = None
+) -> NewDiscounts:
+    """The `discounts` of a subscription's params and of its items' (`items[i][discounts]`, for the
+    subscription's items in the same order), checked and built; the items' are set on the items (not
+    stored yet). On update, `current` are the discounts that may be kept."""
+    purchase = discounting.Purchase(customer, subscription["currency"], "subscription")
+    found = NewDiscounts(subscription["currency"])
+    owner = {"customer": customer["id"], "subscription": subscription["id"]}
+    if params.get("discounts"):
+        redemptions = discounting.check(account, params["discounts"], "discounts", purchase, now, current or ())
+        found.asked["discounts"] = redemptions
+        found.own = discounting.prepare(redemptions, now, belongs_to=owner)
+    # On create, `items[i]` made the subscription's i-th item; on update items take no discounts.
+    for i, (request, item) in enumerate(zip(params.get("items") or [], subscription["items"]["data"], strict=False)):
+        if not request.get("discounts"):
+            continue
+        path = f"items[{i}][discounts]"
+        redemptions = discounting.check(account, request["discounts"], path, purchase, now)
+        found.asked[path] = redemptions
+        prepared = discounting.prepare(redemptions, now, belongs_to={**owner, "subscription_item": item["id"]})
+        item["discounts"] = [entry.discount["id"] for entry in prepared]
+        found.items += prepared
+    return found
 
 
 def _set_thresholds(params: Obj, subscription: Obj, items: list[Obj]) -> bool:
@@ -479,6 +535,8 @@ def update(call: Call) -> Obj:
             account, subscription["customer"], default, "default_payment_method"
         )["id"]
     thresholds = _subscription_thresholds(params["billing_thresholds"], subscription) if params.get("billing_thresholds") else None
+    discounts = _new_discounts(account, {"discounts": params.get("discounts")}, subscription, customer, now, subscription["discounts"])
+    discounts.check_minimums(_licensed_amount(subscription))
 
     items = ItemChanges(account, subscription)
     apply_item_plan(account, subscription, plan, items, now)
@@ -497,6 +555,9 @@ def update(call: Call) -> Obj:
         changes["billing_thresholds"] = thresholds
     if "pause_collection" in params:
         changes["pause_collection"] = pause
+    if "discounts" in params and (params["discounts"] is None or params["discounts"]):  # [] keeps them
+        changes["discounts"] = discounting.redeem(account, discounts.own, now)
+        discounting.remove(account, [d for d in subscription["discounts"] if d not in changes["discounts"]])
     changes.update(proration.settle(items.listed))
     draft = _change_trial(account, subscription, customer, items, trial_end, changes, now)
     updated = items.tell(**changes)
@@ -508,6 +569,16 @@ def update(call: Call) -> Obj:
         if outcome is not None:
             collection.settle_subscription(account, invoice, outcome, now)
     return updated
+
+
+def _licensed_amount(subscription: Obj) -> int:
+    """What a subscription's licensed items cost a period, before discounts: what a promotion code's
+    minimum amount is compared with when it is added to the subscription. UNSURE: Stripe's measure."""
+    return sum(
+        (item["price"]["unit_amount"] or 0) * (item["quantity"] or 0)
+        for item in subscription["items"]["data"]
+        if not is_metered(item["price"])
+    )
 
 
 def _trial_change(subscription: Obj, trial_end: int | str | None, now: int) -> int | None:

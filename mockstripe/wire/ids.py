@@ -60,6 +60,7 @@ _FORMATS: dict[str, tuple[str, int]] = {
     "bpc": ("1", 23),
     "bps": ("1", 23),
     "promo": ("1", 23),
+    "di": ("1", 23),
     "txr": ("1", 23),
 }
 
