@@ -46,7 +46,7 @@ NO_DISCOUNT = "No active discount for {}: {}"
 
 # UNSURE: Stripe sends `customer.discount.*` for the discounts of a customer and of a subscription;
 # discounts of an invoice, an invoice item, a subscription item or a Checkout Session are not news.
-NEWS = frozenset({"customer", "subscription"})
+QUIET = ("checkout_session", "invoice", "invoice_item", "subscription_item")
 
 
 @dataclass(frozen=True)
@@ -81,6 +81,15 @@ def refresh_validity(account: Account, coupon: Obj) -> Obj:
     if coupon["valid"] != valid:
         account.update(coupon, {"valid": valid}, action="validity")
     return coupon
+
+
+def active_with_code(account: Account, code: str) -> Obj | None:
+    """The active promotion code spelled `code` (in any case), if there is one."""
+    wanted = code.casefold()
+    return next(
+        (p for p in account.collection("promotion_code").newest_first() if p["active"] and p["code"].casefold() == wanted),
+        None,
+    )
 
 
 def check(
@@ -230,8 +239,9 @@ def _end(coupon: Obj, start: int) -> int | None:
 
 
 def _is_news(discount: Obj) -> bool:
-    """Whether the discount is a customer's or a subscription's (not one of its items')."""
-    return discount["subscription_item"] is None and any(discount[owner] is not None for owner in NEWS)
+    """Whether the discount is a customer's or a subscription's (not one of its items', nor an
+    invoice's, an invoice item's or a Checkout Session's)."""
+    return all(discount[part] is None for part in QUIET)
 
 
 def remove(account: Account, discount_ids: Iterable[str]) -> None:
@@ -259,8 +269,9 @@ def detach(account: Account, subscription: Obj, ending: set[str]) -> None:
 
 
 def use_up(account: Account, subscription: Obj, invoice: Obj) -> None:
-    """After an invoice of the subscription took them, its `once` discounts are spent."""
-    taken = {entry["discount"] for entry in invoice["total_discount_amounts"]} | set(invoice["discounts"])
+    """After an invoice of the subscription took something off with them, its `once` discounts are
+    spent. UNSURE: a trial's free first invoice leaves them for the first paid one."""
+    taken = {entry["discount"] for entry in invoice["total_discount_amounts"] if entry["amount"] > 0}
     spent = {d for d in owned_by(subscription) if d in taken and _coupon_duration(account, d) == "once"}
     detach(account, subscription, spent)
 
@@ -336,6 +347,15 @@ def price_lines(account: Account, lines: list[Obj], invoice_ids: list[str], unst
         taxes = line_taxes_of(left, [rate for rate in rates if rate is not None])
         changes.append({"discount_amounts": discount_amounts, "taxes": taxes})
     return changes
+
+
+def amounts_off(account: Account, coupon: Obj, lines: list[tuple[int, str | None]]) -> list[int]:
+    """What `coupon` takes off each of `lines` (amount, product), as on an invoice's lines."""
+    products = _products(account, coupon)
+    eligible = [products is None or product in products for _, product in lines]
+    percent = Decimal(str(coupon["percent_off"])) if coupon["percent_off"] is not None else None
+    off = Off(eligible, percent_off=percent, amount_off=coupon["amount_off"])
+    return [taken[0] for taken in line_discounts([amount for amount, _ in lines], [off])]
 
 
 def _products(account: Account, coupon: Obj) -> frozenset[str] | None:

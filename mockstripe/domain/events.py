@@ -63,6 +63,8 @@ EMITS: dict[tuple[str, str], tuple[str, ...]] = {
     ("line_item", "created"): (),
     # Stripe sends no event when a Checkout Session is created; its end is news.
     ("checkout.session", "created"): (),
+    # A code the customer applies on the page changes the session's totals: Stripe has no event for it.
+    ("checkout.session", "updated"): (),
     ("checkout.session", "completed"): ("checkout.session.completed",),
     ("checkout.session", "expired"): ("checkout.session.expired",),
     ("billing_portal.configuration", "created"): ("billing_portal.configuration.created",),
@@ -119,7 +121,7 @@ EMITS: dict[tuple[str, str], tuple[str, ...]] = {
     # UNSURE: Stripe sends no `coupon.updated` or `promotion_code.updated` when one is redeemed.
     ("coupon", "redeemed"): (),
     ("promotion_code", "redeemed"): (),
-    # A customer's or a subscription's discount is news (`domain/discounts.NEWS`); those of invoices,
+    # A customer's or a subscription's discount is news (`domain/discounts.QUIET`); those of invoices,
     # invoice items, subscription items and Checkout Sessions are attached and removed quietly.
     ("discount", "created"): ("customer.discount.created",),
     ("discount", "deleted"): ("customer.discount.deleted",),

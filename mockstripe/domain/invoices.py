@@ -341,7 +341,7 @@ def item_line(item: Obj, invoice_id: str, *, id_prefix: str = "il") -> Obj:
         "description": item["description"],
         "discount_amounts": [],
         "discountable": item["discountable"],
-        "discounts": [],
+        "discounts": list(item["discounts"]),
         "invoice": invoice_id,
         "livemode": False,
         "metadata": dict(item["metadata"]),
@@ -399,22 +399,41 @@ def pending_items(account: Account, customer_id: str, currency: str | None) -> l
 
 
 def standalone(
-    account: Account, customer: Obj, now: int, *, terms: Obj, items: list[Obj], auto_advance: bool, fields: Obj
+    account: Account,
+    customer: Obj,
+    now: int,
+    *,
+    terms: Obj,
+    items: list[Obj],
+    auto_advance: bool,
+    fields: Obj,
+    redemptions: list[discounting.Redemption] | None = None,
 ) -> Obj:
     """Store a draft invoice of the customer alone (`POST /v1/invoices`), with `items` as its lines
-    and `fields` (description, metadata, ...) set."""
+    and `fields` (description, metadata, ...) set, discounted by the checked `redemptions` (None: the
+    customer's discount)."""
     invoice_id = new_id("in")
     lines = [item_line(item, invoice_id) for item in items]
+    if redemptions is None:
+        prepared: list[discounting.Prepared] = []
+        discounts = discounting.invoice_discounts(account, None, customer, now)
+    else:
+        owner = {"customer": customer["id"], "invoice": invoice_id}
+        prepared = discounting.prepare(redemptions, now, belongs_to=owner)
+        discounts = discounting.discounts_of(prepared)
     invoice = build_invoice(
         account,
-        invoice_id, None, lines, billing_reason="manual", created=now, period=(now, now), customer=customer, terms=terms
+        invoice_id, None, lines, billing_reason="manual", created=now, period=(now, now), customer=customer, terms=terms,
+        discounts=discounts,
     )
     invoice["auto_advance"] = auto_advance
     invoice["automatically_finalizes_at"] = now + FINALIZATION_DELAY if auto_advance else None
     if terms.get("due_date") is not None:
         invoice["due_date"] = terms["due_date"]
     invoice.update(fields)
-    return store(account, (invoice, lines))
+    stored = store(account, (invoice, lines))
+    discounting.redeem(account, prepared, now)
+    return stored
 
 
 def add_item(account: Account, invoice: Obj, item: Obj, customer: Obj) -> None:
@@ -701,11 +720,13 @@ def preview(
     prorations: Callable[[str], list[Obj]] | None = None,
     immediate: bool = False,
     discounts: Sequence[Obj] | None = None,
+    unstored: Sequence[Obj] = (),
 ) -> Obj:
     """The invoice a subscription will produce next, never stored: for a `new` one its first invoice,
     else the one at the end of the current period. `prorations(invoice_id)` gives the lines of a
     previewed change's prorations: on that invoice, or (`immediate`, under `always_invoice`) alone on
-    the invoice the change makes now. `discounts` replace those the subscription would take."""
+    the invoice the change makes now. `discounts` replace those the subscription would take; `unstored`
+    are its items' discounts not stored (a new subscription's)."""
     invoice_id = new_id("upcoming_in")
 
     def taken(at: int) -> Sequence[Obj]:
@@ -737,7 +758,7 @@ def preview(
         account,
         invoice_id, subscription, lines,
         billing_reason=PREVIEW_BILLING_REASON, created=created, period=period, customer=customer,
-        discounts=taken(created),
+        discounts=taken(created), unstored=unstored,
     )
     credits.preview(account, invoice, lines, now)
     return invoice

@@ -15,6 +15,7 @@ from typing import Any
 
 from ..store import BY_THE_SERVER, Account
 from ..wire.ids import new_id
+from . import discounts as discounting
 from . import invoices as invoicing
 from .metering import Metering
 from .subscriptions import is_metered
@@ -75,6 +76,7 @@ def _invoice_if_reached(account: Account, subscription: Obj) -> None:
         invoice_id, subscription, lines,
         billing_reason="subscription_threshold", created=now,
         period=(min(entry["period"]["start"] for entry in lines), now), customer=customer,
+        discounts=discounting.invoice_discounts(account, subscription, customer, now),
     )
     invoice["threshold_reason"] = {"amount_gte": amount_gte if amount_reached else None, "item_reasons": reasons}
     with account.caused_by(BY_THE_SERVER):

@@ -84,7 +84,8 @@ def _checkout_page(state: ServerState) -> Page:
 
 def _checkout_pay(state: ServerState) -> Page:
     """"Pay": the session is paid for through the API's own code, then the browser goes to its
-    `success_url`; a refused card shows Stripe's message on the page, and nothing was made."""
+    `success_url`; a refused card or promotion code shows Stripe's message on the page, and nothing
+    was made."""
 
     async def pay(request: web.Request) -> web.StreamResponse:
         found = find_session(state, request.match_info["id"])
@@ -93,9 +94,12 @@ def _checkout_pay(state: ServerState) -> Page:
         account, session = found
         form = {k: str(v).strip() for k, v in (await request.post()).items()}
         choice, number, email = form.get("payment_method") or None, form.get("card_number") or None, form.get("email")
+        code = form.get("promotion_code") or None
 
         def complete(call: Call) -> Obj:
-            return checkout_sessions.pay(call, session, payment_method=choice, card_number=number, email=email)
+            return checkout_sessions.pay(
+                call, session, payment_method=choice, card_number=number, email=email, promotion_code=code
+            )
 
         try:
             run(state, account, complete, {}, f"/v1/checkout/sessions/{session['id']}", {"id": session["id"]})
@@ -103,7 +107,7 @@ def _checkout_pay(state: ServerState) -> Page:
             if session["status"] != "open":
                 return _html(pages.closed(checkout.NOT_OPEN))
             items = checkout.items_of(account, session)
-            return _html(pages.checkout(session, items, error.message, email or ""), error.status)
+            return _html(pages.checkout(session, items, error.message, email or "", code or ""), error.status)
         target = checkout.success_url(session)
         if target is None:
             return _html(pages.thanks(session))
