@@ -259,7 +259,10 @@ def discount_requests(account: Account, session: Obj, code: str | None) -> list[
     """What the session is discounted by when paid: the promotion code the customer typed (`code`),
     where the session allows them, else the `discounts` it was created with; as `discounts[]`."""
     if not code:
-        return [{k: v for k, v in d.items() if v is not None} for d in session["discounts"]]
+        return [
+            {"promotion_code": d["promotion_code"]} if d["promotion_code"] else {"coupon": d["coupon"]}
+            for d in session["discounts"]
+        ]
     if not session["allow_promotion_codes"]:
         raise invalid(NO_PROMOTION_CODES, param="promotion_code")
     promotion_code = discounting.active_with_code(account, code)
@@ -309,6 +312,15 @@ def discounted(
         "total_details": {**session["total_details"], "amount_discount": sum(taken)},
     }
     return fields, items
+
+
+def apply_code(account: Account, session: Obj, code: str, now: int) -> None:
+    """Discount an open session by the promotion code the customer typed (the page's "Apply"), as
+    paying with it would be checked; the code stays applied until the session is paid."""
+    check_open(session, now)
+    customer = account.find("customer", session["customer"]) if session["customer"] else None
+    redemptions = check_discounts(account, discount_requests(account, session, code), session, customer, now)
+    apply_discounts(account, session, *discounted(account, session, items_of(account, session), redemptions))
 
 
 def apply_discounts(account: Account, session: Obj, fields: Obj, items: list[Obj]) -> None:

@@ -226,6 +226,16 @@ def redeem(account: Account, prepared: list[Prepared], now: int) -> list[str]:
     return [entry.discount["id"] for entry in prepared]
 
 
+def replace(
+    account: Account, current: list[str], redemptions: list[Redemption], now: int, *, belongs_to: Obj
+) -> list[str]:
+    """Something's discounts (`current`) become those of checked `redemptions` (kept ones stay, new
+    ones are made for `belongs_to`, the others end); returns the new ids."""
+    kept = redeem(account, prepare(redemptions, now, belongs_to=belongs_to), now)
+    remove(account, [d for d in current if d not in kept])
+    return kept
+
+
 def discounts_of(prepared: list[Prepared]) -> list[Obj]:
     return [entry.discount for entry in prepared]
 

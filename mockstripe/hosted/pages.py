@@ -83,6 +83,7 @@ def checkout(session: Obj, items: list[Obj], error: str | None = None, email: st
         + (
             '<label for=promotion_code>Promotion code</label>'
             f'<input id=promotion_code name=promotion_code autocomplete=off value="{esc(code)}">'
+            '<button type=submit id=apply name=apply value=1 formnovalidate>Apply</button>'
             if session["allow_promotion_codes"]
             else ""
         )

@@ -282,8 +282,7 @@ def _replace_discounts(call: Call, item: Obj, requests: list[Obj], amount: int, 
     redemptions = discounting.check(account, requests, "discounts", purchase, now, item["discounts"])
     discounting.check_minimum(redemptions, "discounts", item["currency"], amount)
     owner = {"customer": item["customer"], "invoice_item": item["id"]}
-    changes["discounts"] = discounting.redeem(account, discounting.prepare(redemptions, now, belongs_to=owner), now)
-    discounting.remove(account, [d for d in item["discounts"] if d not in changes["discounts"]])
+    changes["discounts"] = discounting.replace(account, item["discounts"], redemptions, now, belongs_to=owner)
 
 
 def delete(call: Call) -> Obj:

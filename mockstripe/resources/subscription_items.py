@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..domain import discounts as discounting
 from ..domain.prorations import Proration
 from ..domain.subscriptions import (
     METERED_QUANTITY,
@@ -19,7 +20,7 @@ from ..routing import Area, Call, Endpoint
 from ..wire.errors import invalid
 from ..wire.lists import PAGE_EXCLUSIVE, PAGE_PARAMS
 from ..wire.objects import ListOf, ObjectType
-from ..wire.params import QUANTITY, TIMESTAMP, Boolean, Map, Ref, endpoint, merge_metadata
+from ..wire.params import DISCOUNTS, QUANTITY, TIMESTAMP, Boolean, Map, Ref, endpoint, merge_metadata
 from .subscriptions import CANCELED_IS_FROZEN, ITEM_UNSUPPORTED, LAST_ITEM, PAYMENT_BEHAVIOR, PRORATION_BEHAVIOR
 
 Obj = dict[str, Any]
@@ -30,7 +31,7 @@ CHANGES = dict(
     proration_behavior=PRORATION_BEHAVIOR,
     proration_date=TIMESTAMP,
     quantity=QUANTITY,
-    **ITEM_UNSUPPORTED,
+    **{**ITEM_UNSUPPORTED, "discounts": DISCOUNTS},
 )
 CREATE = endpoint(
     subscription=Ref(object_type="subscription", noun="subscription", required=True),
@@ -79,10 +80,31 @@ def create(call: Call) -> Obj:
     check_items([request], subscription["currency"], _taken_prices(subscription))
     now = account.clock_for(subscription).now()
     proration = _proration(call, subscription, now)
+    redemptions = _checked_discounts(call, subscription, [], now)
     items = ItemChanges(account, subscription)
     item = items.add(build_item(subscription, request, now))
+    _give_discounts(call, subscription, item, items, redemptions, now)
     items.tell(**proration.settle(items.listed))
     return item
+
+
+def _checked_discounts(call: Call, subscription: Obj, current: list[str], now: int) -> list[discounting.Redemption] | None:
+    """The item's `discounts` asked for, checked (None when not asked about)."""
+    if "discounts" not in call.params:
+        return None
+    customer = call.account.find("customer", subscription["customer"])
+    purchase = discounting.Purchase(customer, subscription["currency"], "subscription item")
+    return discounting.check(call.account, call.params["discounts"] or [], "discounts", purchase, now, current)
+
+
+def _give_discounts(
+    call: Call, subscription: Obj, item: Obj, items: ItemChanges, redemptions: list[discounting.Redemption] | None, now: int
+) -> None:
+    """The item's discounts become those checked (those it drops end); None leaves them."""
+    if redemptions is None:
+        return
+    owner = {"customer": subscription["customer"], "subscription": subscription["id"], "subscription_item": item["id"]}
+    items.update(item, {"discounts": discounting.replace(call.account, item["discounts"], redemptions, now, belongs_to=owner)})
 
 
 def retrieve(call: Call) -> Obj:
@@ -101,6 +123,7 @@ def update(call: Call) -> Obj:
 
     now = account.clock_for(subscription).now()
     proration = _proration(call, subscription, now)
+    redemptions = _checked_discounts(call, subscription, item["discounts"], now)
     changes: Obj = {}
     if price is not item["price"]:
         changes.update(price_change(subscription, item, price, now))
@@ -110,6 +133,7 @@ def update(call: Call) -> Obj:
         changes["metadata"] = merge_metadata(item["metadata"], params["metadata"])
     items = ItemChanges(account, subscription)
     items.update(item, changes)
+    _give_discounts(call, subscription, item, items, redemptions, now)
     items.tell(**proration.settle(items.listed))
     return item
 

@@ -114,6 +114,7 @@ CHANGED_ITEM = Hash(
         "deleted": Boolean(),
         "clear_usage": Boolean(),
         **ITEM_UNSUPPORTED,
+        "discounts": DISCOUNTS,
     }
 )
 
@@ -537,9 +538,11 @@ def update(call: Call) -> Obj:
     thresholds = _subscription_thresholds(params["billing_thresholds"], subscription) if params.get("billing_thresholds") else None
     discounts = _new_discounts(account, {"discounts": params.get("discounts")}, subscription, customer, now, subscription["discounts"])
     discounts.check_minimums(_licensed_amount(subscription))
+    item_discounts = _checked_item_discounts(account, subscription, customer, plan, now)
 
     items = ItemChanges(account, subscription)
     apply_item_plan(account, subscription, plan, items, now)
+    _redeem_item_discounts(account, subscription, customer, items, item_discounts, now)
     changes: Obj = {"collection_method": collection_method, "days_until_due": days}
     if "default_payment_method" in params:
         changes["default_payment_method"] = default
@@ -569,6 +572,36 @@ def update(call: Call) -> Obj:
         if outcome is not None:
             collection.settle_subscription(account, invoice, outcome, now)
     return updated
+
+
+ItemDiscounts = list[tuple[str, list[discounting.Redemption]]]  # (price id, what its item asks for)
+
+
+def _checked_item_discounts(account: Account, subscription: Obj, customer: Obj, plan: ItemPlan, now: int) -> ItemDiscounts:
+    """The discounts `items[i][discounts]` of an update asks for, checked, by the price of the item
+    they go to (a subscription has one item per price)."""
+    purchase = discounting.Purchase(customer, subscription["currency"], "subscription")
+    asked: ItemDiscounts = []
+    for i, (action, change, item) in enumerate(plan):
+        if action == "delete" or "discounts" not in change:
+            continue
+        current = item["discounts"] if item is not None else []
+        path = f"items[{i}][discounts]"
+        redemptions = discounting.check(account, change["discounts"] or [], path, purchase, now, current)
+        price_id = change.get("price") or item["price"]["id"]  # type: ignore[index]  # a change without a price has its item
+        asked.append((price_id, redemptions))
+    return asked
+
+
+def _redeem_item_discounts(
+    account: Account, subscription: Obj, customer: Obj, items: ItemChanges, asked: ItemDiscounts, now: int
+) -> None:
+    """Give the items (changed or added) the discounts checked for them, ending those they drop."""
+    by_price = {item["price"]["id"]: item for item in items.listed}
+    for price_id, redemptions in asked:
+        item = by_price[price_id]
+        owner = {"customer": customer["id"], "subscription": subscription["id"], "subscription_item": item["id"]}
+        items.update(item, {"discounts": discounting.replace(account, item["discounts"], redemptions, now, belongs_to=owner)})
 
 
 def _licensed_amount(subscription: Obj) -> int:

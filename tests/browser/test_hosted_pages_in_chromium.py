@@ -172,8 +172,13 @@ def test_pay_with_a_promotion_code_on_the_checkout_page(page, shop, stripe_clien
     expect(page.get_by_label("Promotion code")).to_have_value("LAUNCH2O")
     assert stripe_client.v1.customers.list().data == [] and shop == []
 
-    page.get_by_label("Card number").fill("4242 4242 4242 4242")
+    # "Apply" shows the discount before paying.
     page.get_by_label("Promotion code").fill("launch20")
+    page.get_by_role("button", name="Apply").click()
+    expect(page.locator("tr.discount")).to_contain_text("6.00 USD")
+    expect(page.locator("tr.total")).to_contain_text("24.00 USD")
+    expect(page.get_by_role("alert")).to_have_count(0)
+    page.get_by_label("Card number").fill("4242 4242 4242 4242")
     page.get_by_role("button", name="Subscribe").click()
     expect(page.get_by_role("heading")).to_have_text(f"Shop: {SHOP}/welcome?session_id={session.id}")
     done = stripe_client.v1.checkout.sessions.retrieve(session.id)

@@ -122,7 +122,12 @@ def test_the_hosted_page_takes_a_promotion_code(stripe_client: stripe.StripeClie
     assert "name=promotion_code" in page.body and "Promotion code" in page.body
     refused = raw.post(path, {"email": "jenny@example.com", "payment_method": "pm_card_visa", "promotion_code": "HALFX"})
     assert refused.status == 400 and "This code is invalid." in refused.body and 'value="HALFX"' in refused.body
-    paid = raw.post(path, {"email": "jenny@example.com", "payment_method": "pm_card_visa", "promotion_code": "HALF"})
+    applied = raw.post(path, {"promotion_code": "HALF", "apply": "1"})
+    assert applied.status == 200 and 'id=discount>−10.00 USD' in applied.body, applied.body
+    shown = stripe_client.v1.checkout.sessions.retrieve(session.id)
+    assert (shown.status, shown.total_details.amount_discount, shown.amount_total) == ("open", 1000, 1000)
+    # Paid with the field left empty: the applied code stays.
+    paid = raw.post(path, {"email": "jenny@example.com", "payment_method": "pm_card_visa", "promotion_code": ""})
     assert paid.status == 200, paid.body
     assert "Thanks for your order" in paid.body
     done = stripe_client.v1.checkout.sessions.retrieve(session.id)

@@ -495,3 +495,48 @@ def test_a_once_coupon_waits_through_a_trial_for_the_first_paid_invoice(
         ("subscription_cycle", 2000, 2000),
     ]
     assert flow.refreshed().discounts == []
+
+
+def test_items_take_discounts_on_update_and_through_their_own_endpoint(
+    stripe_client: stripe.StripeClient, catalog: Any, events: Any
+) -> None:
+    tenth = stripe_client.v1.coupons.create({"percent_off": 10, "duration": "forever"})
+    off = stripe_client.v1.coupons.create({"amount_off": 200, "currency": "usd", "duration": "forever"})
+    seats, support = catalog.licensed_price(1000), catalog.licensed_price(3000)
+    subscription = catalog.subscribe(catalog.customer(), seats)
+    [item] = subscription["items"].data
+    events.new()
+    updated = stripe_client.v1.subscriptions.update(
+        subscription.id,
+        {
+            "items": [{"id": item.id, "discounts": [{"coupon": tenth.id}]}, {"price": support.id, "discounts": [{"coupon": off.id}]}],
+            "proration_behavior": "none",
+        },
+    )
+    first, added = updated["items"].data
+    [seats_discount], [support_discount] = first.discounts, added.discounts
+    # Discounts of items are not news; the subscription's update carries them.
+    assert events.new() == ["customer.subscription.updated"]
+    preview = catalog.preview(subscription)
+    by_amount = {line.amount: line for line in preview.lines.data}
+    assert [d.to_dict() for d in by_amount[1000].discount_amounts] == [{"amount": 100, "discount": seats_discount}]
+    assert [d.to_dict() for d in by_amount[3000].discount_amounts] == [{"amount": 200, "discount": support_discount}]
+    assert (preview.subtotal, preview.total) == (3700, 3700)
+
+    # /v1/subscription_items: "" removes an item's discounts, a list replaces them.
+    cleared = stripe_client.v1.subscription_items.update(first.id, {"discounts": ""})
+    assert cleared.discounts == []
+    replaced = stripe_client.v1.subscription_items.update(
+        added.id, {"discounts": [{"discount": support_discount}, {"coupon": tenth.id}]}
+    )
+    assert replaced.discounts[0] == support_discount and len(replaced.discounts) == 2
+    # 2.00 off 30.00 first, then 10 % of the 28.00 left.
+    preview = catalog.preview(subscription)
+    assert [d.amount for d in {line.amount: line for line in preview.lines.data}[3000].discount_amounts] == [200, 280]
+    third = catalog.licensed_price(500)
+    made = stripe_client.v1.subscription_items.create(
+        {"subscription": subscription.id, "price": third.id, "discounts": [{"coupon": off.id}], "proration_behavior": "none"}
+    )
+    [made_discount] = made.discounts
+    assert stripe_client.v1.coupons.retrieve(off.id).times_redeemed == 2
+    assert made_discount.startswith("di_")
