@@ -326,8 +326,10 @@ def price_lines(account: Account, lines: list[Obj], invoice_ids: list[str], unst
     and its `taxes` on the amount left, as changes in line order (for lines not stored yet, apply
     them in place). `unstored` are discounts not stored yet; an ended discount still counts on the
     invoices that took it."""
-    coupons = {d["id"]: d["source"]["coupon"] for d in unstored}
     line_ids = list(dict.fromkeys(d for entry in lines for d in entry["discounts"] if d not in invoice_ids))
+    if not invoice_ids and not line_ids and not any(entry["discount_amounts"] for entry in lines):
+        return [{} for _ in lines]  # nothing to take off, nor to put back: the lines stand as built
+    coupons = {d["id"]: d["source"]["coupon"] for d in unstored}
     offs: list[Off] = []
     order: list[str] = []
     for discount_id in [*line_ids, *invoice_ids]:
@@ -353,6 +355,9 @@ def price_lines(account: Account, lines: list[Obj], invoice_ids: list[str], unst
             {"amount": taken[k], "discount": discount_id} for k, discount_id in enumerate(order) if offs[k].eligible[index]
         ]
         left = entry["amount"] - sum(taken)
+        if left == entry["amount"] and not entry["discount_amounts"]:
+            changes.append({"discount_amounts": discount_amounts})  # taxed as built
+            continue
         rates = (account.find_including_deleted("tax_rate", tax["tax_rate_details"]["tax_rate"]) for tax in entry["taxes"])
         taxes = line_taxes_of(left, [rate for rate in rates if rate is not None])
         changes.append({"discount_amounts": discount_amounts, "taxes": taxes})

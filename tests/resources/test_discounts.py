@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from datetime import datetime, timezone
 from typing import Any
 
@@ -540,3 +541,52 @@ def test_items_take_discounts_on_update_and_through_their_own_endpoint(
     [made_discount] = made.discounts
     assert stripe_client.v1.coupons.retrieve(off.id).times_redeemed == 2
     assert made_discount.startswith("di_")
+
+
+def test_a_coupon_past_redeem_by_and_a_promotion_code_past_expires_at_are_refused(
+    stripe_client: stripe.StripeClient, catalog: Any
+) -> None:
+    # A clock a year ahead of the account's time.
+    clock = stripe_client.v1.test_helpers.test_clocks.create({"frozen_time": int(time.time()) + 365 * 86_400})
+    customer = catalog.customer(test_clock=clock.id)
+    created = stripe_client.v1.customers.retrieve(customer.id).created
+    # Both still valid by the account's own time, but past on the customer's clock once it moves.
+    coupon = stripe_client.v1.coupons.create({"percent_off": 10, "redeem_by": created + 86_400})
+    code = stripe_client.v1.promotion_codes.create(
+        {"promotion": {"type": "coupon", "coupon": stripe_client.v1.coupons.create({"percent_off": 10}).id},
+         "expires_at": created + 86_400}
+    )
+    stripe_client.v1.test_helpers.test_clocks.advance(clock.id, {"frozen_time": created + 2 * 86_400})
+    price = catalog.licensed_price(1000)
+    with pytest.raises(stripe.InvalidRequestError) as late_coupon:
+        catalog.subscribe(customer, price, discounts=[{"coupon": coupon.id}])
+    assert (error_of(late_coupon)["code"], error_of(late_coupon)["message"]) == ("coupon_expired", f"Coupon expired: {coupon.id}")
+    with pytest.raises(stripe.InvalidRequestError) as late_code:
+        catalog.subscribe(customer, price, discounts=[{"promotion_code": code.id}])
+    assert error_of(late_code) == {
+        "type": "invalid_request_error",
+        "code": "coupon_expired",
+        "param": "discounts[0][promotion_code]",
+        "message": "This promotion code cannot be redeemed because it has expired.",
+    }
+    assert stripe_client.v1.subscriptions.list({"customer": customer.id}).data == []
+
+
+def test_an_amount_off_in_another_currency_and_a_coupon_given_twice_are_refused(
+    stripe_client: stripe.StripeClient, catalog: Any
+) -> None:
+    euros = stripe_client.v1.coupons.create({"amount_off": 100, "currency": "eur"})
+    tenth = stripe_client.v1.coupons.create({"percent_off": 10})
+    customer, price = catalog.customer(), catalog.licensed_price(1000)
+    with pytest.raises(stripe.InvalidRequestError) as other_currency:
+        catalog.subscribe(customer, price, discounts=[{"coupon": euros.id}])
+    assert error_of(other_currency)["param"] == "discounts[0][coupon]"
+    assert error_of(other_currency)["message"] == "This coupon's currency (eur) does not match the currency of this subscription (usd)."
+    with pytest.raises(stripe.InvalidRequestError) as twice:
+        catalog.subscribe(customer, price, discounts=[{"coupon": tenth.id}, {"coupon": tenth.id}])
+    assert error_of(twice)["param"] == "discounts[1][coupon]"
+    with pytest.raises(stripe.InvalidRequestError) as both:
+        catalog.subscribe(customer, price, discounts=[{"coupon": tenth.id, "promotion_code": "promo_x"}])
+    assert error_of(both)["message"] == "You may only specify one of these parameters: coupon, promotion_code."
+    assert stripe_client.v1.coupons.retrieve(tenth.id).times_redeemed == 0
+    assert stripe_client.v1.subscriptions.list({"customer": customer.id}).data == []
