@@ -216,8 +216,10 @@ def redeem(account: Account, prepared: list[Prepared], now: int) -> list[str]:
         if entry.redemption.kept is not None:
             continue
         discount, coupon, promotion_code = entry.discount, entry.redemption.coupon, entry.redemption.promotion_code
-        # The coupon is kept aside too: invoices that took the discount still price it once it ended.
-        account.create(discount, action="created" if _is_news(discount) else "attached", coupon=coupon["id"])
+        # The coupon's terms are kept with it: a discount outlives its coupon's deletion, and the
+        # invoices that took it still price it once it ended.
+        action = "created" if _is_news(discount) else "attached"
+        account.create(discount, action=action, terms=_Terms.of(account, coupon))
         times = coupon["times_redeemed"] + 1
         valid = coupon_still_valid({**coupon, "times_redeemed": times}, now)
         account.update(coupon, {"times_redeemed": times, "valid": valid}, action="redeemed")
@@ -298,10 +300,35 @@ def ends(account: Account, subscription: Obj) -> list[int]:
     return [d["end"] for d in found if d is not None and d["end"] is not None]
 
 
+@dataclass(frozen=True)
+class _Terms:
+    """What a discount takes off: its coupon's terms when it was redeemed."""
+
+    percent_off: Decimal | None
+    amount_off: int | None
+    duration: str
+    products: frozenset[str] | None  # `applies_to.products`, None for all
+
+    @classmethod
+    def of(cls, account: Account, coupon: Obj) -> _Terms:
+        percent = coupon["percent_off"]
+        return cls(
+            percent_off=Decimal(str(percent)) if percent is not None else None,
+            amount_off=coupon["amount_off"],
+            duration=coupon["duration"],
+            products=_products(account, coupon),
+        )
+
+
+def _terms(account: Account, discount_id: str) -> _Terms | None:
+    """The terms of a stored discount, ended or not."""
+    terms: _Terms | None = account.collection("discount").private.get(discount_id, {}).get("terms")
+    return terms
+
+
 def _coupon_duration(account: Account, discount_id: str) -> str | None:
-    coupon_id = account.collection("discount").private.get(discount_id, {}).get("coupon")
-    coupon = account.find_including_deleted("coupon", coupon_id) if coupon_id is not None else None
-    return coupon.get("duration") if coupon is not None else None
+    terms = _terms(account, discount_id)
+    return terms.duration if terms is not None else None
 
 
 def active(account: Account, discount_ids: Iterable[str], now: int) -> list[Obj]:
@@ -329,24 +356,23 @@ def price_lines(account: Account, lines: list[Obj], invoice_ids: list[str], unst
     line_ids = list(dict.fromkeys(d for entry in lines for d in entry["discounts"] if d not in invoice_ids))
     if not invoice_ids and not line_ids and not any(entry["discount_amounts"] for entry in lines):
         return [{} for _ in lines]  # nothing to take off, nor to put back: the lines stand as built
-    coupons = {d["id"]: d["source"]["coupon"] for d in unstored}
+    # Discounts not stored yet are of coupons just checked.
+    new = {d["id"]: account.find("coupon", d["source"]["coupon"]) for d in unstored}
     offs: list[Off] = []
     order: list[str] = []
     for discount_id in [*line_ids, *invoice_ids]:
-        coupon_id = coupons.get(discount_id) or account.collection("discount").private.get(discount_id, {}).get("coupon")
-        coupon = account.find_including_deleted("coupon", coupon_id) if coupon_id is not None else None
-        if coupon is None:
+        coupon = new.get(discount_id)
+        terms = _Terms.of(account, coupon) if coupon is not None else _terms(account, discount_id)
+        if terms is None:
             continue
-        products = _products(account, coupon)
         invoice_wide = discount_id in invoice_ids
         eligible = [
             entry["discountable"]
             and (invoice_wide or discount_id in entry["discounts"])
-            and (products is None or _product(entry) in products)
+            and (terms.products is None or _product(entry) in terms.products)
             for entry in lines
         ]
-        percent = Decimal(str(coupon["percent_off"])) if coupon["percent_off"] is not None else None
-        offs.append(Off(eligible, percent_off=percent, amount_off=coupon["amount_off"]))
+        offs.append(Off(eligible, percent_off=terms.percent_off, amount_off=terms.amount_off))
         order.append(discount_id)
     amounts = line_discounts([entry["amount"] for entry in lines], offs)
     changes = []
@@ -366,10 +392,9 @@ def price_lines(account: Account, lines: list[Obj], invoice_ids: list[str], unst
 
 def amounts_off(account: Account, coupon: Obj, lines: list[tuple[int, str | None]]) -> list[int]:
     """What `coupon` takes off each of `lines` (amount, product), as on an invoice's lines."""
-    products = _products(account, coupon)
-    eligible = [products is None or product in products for _, product in lines]
-    percent = Decimal(str(coupon["percent_off"])) if coupon["percent_off"] is not None else None
-    off = Off(eligible, percent_off=percent, amount_off=coupon["amount_off"])
+    terms = _Terms.of(account, coupon)
+    eligible = [terms.products is None or product in terms.products for _, product in lines]
+    off = Off(eligible, percent_off=terms.percent_off, amount_off=terms.amount_off)
     return [taken[0] for taken in line_discounts([amount for amount, _ in lines], [off])]
 
 

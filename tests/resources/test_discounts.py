@@ -106,7 +106,7 @@ def test_a_repeating_coupon_discounts_three_months_then_ends(
         ("subscription_cycle", 2000, 1500),
         ("subscription_cycle", 2000, 1500),
     ]
-    events.new()
+    assert not [t for t in events.new() if t.startswith("customer.discount.")]
 
     flow.advance_to_month(5)
     # The discount ended on April 1st, as April's invoice was made: April and May are full price.
@@ -148,9 +148,11 @@ def test_a_once_coupon_discounts_only_the_first_invoice(
     assert [d.to_dict() for d in first.total_discount_amounts] == [{"amount": 750, "discount": discount_id}]
 
 
-def test_a_forever_coupon_discounts_every_invoice(stripe_client: stripe.StripeClient, catalog: Any) -> None:
+def test_a_forever_coupon_discounts_every_invoice_even_once_deleted(stripe_client: stripe.StripeClient, catalog: Any) -> None:
     coupon = stripe_client.v1.coupons.create({"percent_off": 12.5, "duration": "forever"})
     flow = Clocked(stripe_client, catalog, discounts=[{"coupon": coupon.id}])
+    # Deleting the coupon keeps the discounts made of it.
+    stripe_client.v1.coupons.delete(coupon.id)
     flow.advance_to_month(3)
     # 12.5 % of 20.00 = 2.50.
     assert [total for _, _, total in flow.totals()] == [1750, 1750, 1750]
