@@ -132,3 +132,26 @@ def test_the_hosted_page_takes_a_promotion_code(stripe_client: stripe.StripeClie
     assert "Thanks for your order" in paid.body
     done = stripe_client.v1.checkout.sessions.retrieve(session.id)
     assert (done.status, done.amount_total) == ("complete", 1000)
+
+
+def test_a_session_s_discounts_are_checked_when_it_is_created(stripe_client: stripe.StripeClient, catalog: Any, raw: Any) -> None:
+    code = promotion(stripe_client, "BIGSPEND", percent_off=10)
+    stripe_client.v1.promotion_codes.update(code.id, {"active": False})
+    shirt = stripe_client.v1.prices.create({"currency": "usd", "unit_amount": 2500, "product_data": {"name": "T-shirt"}})
+    inactive = raw.post(
+        "/v1/checkout/sessions",
+        f"mode=payment&line_items[0][price]={shirt.id}&line_items[0][quantity]=1&discounts[0][promotion_code]={code.id}",
+    )
+    assert (inactive.status, inactive.error["param"], inactive.error["message"]) == (
+        400, "discounts[0][promotion_code]", "This promotion code cannot be redeemed because it is inactive.",
+    )
+    coupon = stripe_client.v1.coupons.create({"percent_off": 10})
+    setup = raw.post("/v1/checkout/sessions", f"mode=setup&currency=usd&discounts[0][coupon]={coupon.id}")
+    assert (setup.status, setup.error["message"]) == (400, "You cannot pass `discounts` in `setup` mode.")
+    two = raw.post(
+        "/v1/checkout/sessions",
+        f"mode=payment&line_items[0][price]={shirt.id}&line_items[0][quantity]=1"
+        f"&discounts[0][coupon]={coupon.id}&discounts[1][coupon]={coupon.id}",
+    )
+    assert (two.status, two.error["param"]) == (400, "discounts")
+    assert stripe_client.v1.checkout.sessions.list().data == []
