@@ -16,12 +16,22 @@ from ..domain.subscriptions import (
     lookup_price,
     price_change,
 )
+from ..domain.thresholds import Thresholds
 from ..routing import Area, Call, Endpoint
 from ..wire.errors import invalid
 from ..wire.lists import PAGE_EXCLUSIVE, PAGE_PARAMS
 from ..wire.objects import ListOf, ObjectType
 from ..wire.params import DISCOUNTS, QUANTITY, TIMESTAMP, Boolean, Map, Ref, endpoint, merge_metadata
-from .subscriptions import CANCELED_IS_FROZEN, ITEM_UNSUPPORTED, LAST_ITEM, PAYMENT_BEHAVIOR, PRORATION_BEHAVIOR
+from .subscriptions import (
+    CANCELED_IS_FROZEN,
+    ITEM_THRESHOLDS,
+    ITEM_UNSUPPORTED,
+    LAST_ITEM,
+    PAYMENT_BEHAVIOR,
+    PRORATION_BEHAVIOR,
+    has_thresholds,
+    item_thresholds,
+)
 
 Obj = dict[str, Any]
 
@@ -31,7 +41,7 @@ CHANGES = dict(
     proration_behavior=PRORATION_BEHAVIOR,
     proration_date=TIMESTAMP,
     quantity=QUANTITY,
-    **{**ITEM_UNSUPPORTED, "discounts": DISCOUNTS},
+    **{**ITEM_UNSUPPORTED, "billing_thresholds": ITEM_THRESHOLDS, "discounts": DISCOUNTS},
 )
 CREATE = endpoint(
     subscription=Ref(object_type="subscription", noun="subscription", required=True),
@@ -78,13 +88,15 @@ def create(call: Call) -> Obj:
     subscription = _live_subscription(call, params["subscription"])
     request = ItemRequest("", lookup_price(account, params["price"]), params.get("quantity"), params.get("metadata"))
     check_items([request], subscription["currency"], _taken_prices(subscription))
+    thresholds = item_thresholds(subscription, request.price, params) if params.get("billing_thresholds") else None
     now = account.clock_for(subscription).now()
     proration = _proration(call, subscription, now)
     redemptions = _checked_discounts(call, subscription, [], now)
     items = ItemChanges(account, subscription)
-    item = items.add(build_item(subscription, request, now))
+    item = items.add({**build_item(subscription, request, now), "billing_thresholds": thresholds})
     _give_discounts(call, subscription, item, items, redemptions, now)
     items.tell(**proration.settle(items.listed))
+    _watch_thresholds(call, subscription)
     return item
 
 
@@ -107,6 +119,11 @@ def _give_discounts(
     items.update(item, {"discounts": discounting.replace(call.account, item["discounts"], redemptions, now, belongs_to=owner)})
 
 
+def _watch_thresholds(call: Call, subscription: Obj) -> None:
+    if has_thresholds(subscription, subscription["items"]["data"]):
+        call.account.service(Thresholds).watch(call.account, subscription)
+
+
 def retrieve(call: Call) -> Obj:
     return call.path_object("subscription_item")
 
@@ -120,6 +137,7 @@ def update(call: Call) -> Obj:
         check_items([ItemRequest("", price, None)], subscription["currency"], _taken_prices(subscription, but=item))
     if is_metered(price) and params.get("quantity") is not None:
         raise invalid(METERED_QUANTITY, param="quantity")
+    thresholds = item_thresholds(subscription, price, params) if "billing_thresholds" in params else None
 
     now = account.clock_for(subscription).now()
     proration = _proration(call, subscription, now)
@@ -131,10 +149,13 @@ def update(call: Call) -> Obj:
         changes["quantity"] = params["quantity"]
     if "metadata" in params:
         changes["metadata"] = merge_metadata(item["metadata"], params["metadata"])
+    if "billing_thresholds" in params:  # "" removes them
+        changes["billing_thresholds"] = thresholds
     items = ItemChanges(account, subscription)
     items.update(item, changes)
     _give_discounts(call, subscription, item, items, redemptions, now)
     items.tell(**proration.settle(items.listed))
+    _watch_thresholds(call, subscription)
     return item
 
 
