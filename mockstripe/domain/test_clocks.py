@@ -46,6 +46,9 @@ def advance(account: Account, test_clock: Obj, target: int) -> None:
     advancing = {"advancing": {"target_frozen_time": target}}
     account.update(test_clock, {"status": "advancing", "status_details": advancing}, action="advancing")
     with account.caused_by(BY_THE_SERVER):
+        # Discounts that ended while their subscription did not bill (paused) end before time moves.
+        for subscription in list(_live_subscriptions(account, clock_id)):
+            discounting.expire(account, subscription, test_clock["frozen_time"])
         while (moment := _next_moment(account, clock_id, target)) is not None:
             account.update(test_clock, {"frozen_time": moment}, action="moved")
             # A draft that fell due goes before a new period's invoice, which may need its balance.

@@ -609,3 +609,33 @@ def test_an_amount_off_in_another_currency_and_a_coupon_given_twice_are_refused(
     assert error_of(both)["message"] == "You may only specify one of these parameters: coupon, promotion_code."
     assert stripe_client.v1.coupons.retrieve(tenth.id).times_redeemed == 0
     assert stripe_client.v1.subscriptions.list({"customer": customer.id}).data == []
+
+
+def test_a_discount_that_ended_while_paused_ends_when_the_clock_next_moves(
+    stripe_client: stripe.StripeClient, catalog: Any
+) -> None:
+    clocks = stripe_client.v1.test_helpers.test_clocks
+    clock = clocks.create({"frozen_time": at(2026, 1)})
+    customer = stripe_client.v1.customers.create({"test_clock": clock.id})  # no card: the trial ends paused
+    coupon = stripe_client.v1.coupons.create({"percent_off": 50, "duration": "repeating", "duration_in_months": 1})
+    subscription = stripe_client.v1.subscriptions.create(
+        {
+            "customer": customer.id,
+            "items": [{"price": catalog.licensed_price(2000).id}],
+            "trial_period_days": 7,
+            "trial_settings": {"end_behavior": {"missing_payment_method": "pause"}},
+            "discounts": [{"coupon": coupon.id}],
+        }
+    )
+    clocks.advance(clock.id, {"frozen_time": at(2026, 2, 15)})
+    paused = stripe_client.v1.subscriptions.retrieve(subscription.id)
+    # Paused since January 8th: its discount, past its end (February 1st), is still on it.
+    assert (paused.status, len(paused.discounts)) == ("paused", 1)
+    stripe_client.v1.payment_methods.attach("pm_card_visa", {"customer": customer.id})
+    resumed = stripe_client.v1.subscriptions.resume(subscription.id, {"expand": ["latest_invoice"]})
+    assert resumed.latest_invoice.total == 2000  # the ended discount takes nothing off
+    clocks.advance(clock.id, {"frozen_time": at(2026, 2, 16)})
+    assert stripe_client.v1.subscriptions.retrieve(subscription.id).discounts == []
+    [ended] = stripe_client.v1.events.list({"type": "customer.discount.deleted"}).data
+    assert ended.created == at(2026, 2, 15)
+    assert clocks.retrieve(clock.id).frozen_time == at(2026, 2, 16)
