@@ -316,7 +316,9 @@ def expire(account: Account, subscription: Obj, now: int) -> None:
     invoice = account.find("invoice", subscription["latest_invoice"]) if subscription["latest_invoice"] else None
     if invoice is not None and invoice["status"] == "open":
         void(account, invoice, now)
-    account.update(subscription, {"status": "incomplete_expired", "ended_at": now}, action="expired")
+    account.update(
+        subscription, {"status": "incomplete_expired", "canceled_at": now, "ended_at": now}, action="expired"
+    )
 
 
 ENDED = ("canceled", "incomplete_expired")

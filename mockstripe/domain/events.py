@@ -53,9 +53,9 @@ EMITS: dict[tuple[str, str], tuple[str, ...]] = {
     ("subscription", "paused"): ("customer.subscription.updated", "customer.subscription.paused"),
     ("subscription", "resumed"): ("customer.subscription.updated", "customer.subscription.resumed"),
     ("subscription", "deleted"): ("customer.subscription.deleted",),
-    # A subscription whose first payment never came ends as `incomplete_expired`. UNSURE: Stripe may
-    # send `customer.subscription.updated` for it instead.
-    ("subscription", "expired"): ("customer.subscription.deleted",),
+    # A subscription whose first payment never came ends as `incomplete_expired`: Stripe tells it as an
+    # update (its payloads show the status change in `customer.subscription.updated`).
+    ("subscription", "expired"): ("customer.subscription.updated",),
     # Items are news of their subscription: its `customer.subscription.updated` carries them.
     ("subscription_item", "created"): (),
     ("subscription_item", "updated"): (),
