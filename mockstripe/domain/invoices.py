@@ -21,7 +21,7 @@ from ..wire.lists import list_object
 from . import collection, credits, payments, trials
 from .metering import Metering
 from .prices import price_tiers
-from .subscriptions import following_period, is_metered
+from .subscriptions import ends_with_period, following_period, is_metered, tax_rates_of
 from .taxes import line_taxes_of, taxed_totals
 
 Obj = dict[str, Any]
@@ -136,7 +136,7 @@ def line(
         "quantity_decimal": _plain(quantity),
         "subscription": subscription["id"],
         "subtotal": amount,
-        "taxes": line_taxes_of(amount, subscription["default_tax_rates"]),
+        "taxes": line_taxes_of(amount, tax_rates_of(subscription, item)),
     }
 
 
@@ -202,7 +202,7 @@ def next_lines(
             # Usage a threshold invoice already billed is not billed again.
             used = max(used - account_billing(account).billed(item["id"], period[0]), Decimal(0))
             lines.append(line(account, subscription, item, used, period, invoice_id=invoice_id, id_prefix=id_prefix))
-        elif not subscription["cancel_at_period_end"]:
+        elif not ends_with_period(subscription, period[1]):
             upcoming = following_period(subscription, item["price"], period[1])
             lines.append(
                 line(account, subscription, item, item["quantity"], upcoming, invoice_id=invoice_id, id_prefix=id_prefix)
@@ -554,7 +554,7 @@ def cycle_invoice(account: Account, subscription: Obj, customer: Obj, items: lis
     # The customer's pending invoice items come along on its next subscription invoice.
     pending = pending_items(account, customer["id"], subscription["currency"])
     lines += [item_line(item, invoice_id) for item in pending]
-    cycling = not subscription["cancel_at_period_end"]
+    cycling = not ends_with_period(subscription, now)
     invoice = build_invoice(
         invoice_id, subscription, lines,
         billing_reason="subscription_cycle" if cycling else FINAL_USAGE_BILLING_REASON,
@@ -633,7 +633,8 @@ def finalize_when_due(account: Account, invoice: Obj, customer: Obj, now: int) -
         period = (entry["period"]["start"], entry["period"]["end"])
         used = usage(account, invoice["customer"], price, *period)
         used = max(used - account_billing(account).billed(details["subscription_item"], period[0]), Decimal(0))
-        item = {"id": details["subscription_item"], "price": price}
+        stored = account.find("subscription_item", details["subscription_item"])
+        item = {"id": details["subscription_item"], "price": price, "tax_rates": stored["tax_rates"] if stored else []}
         recounted = line(account, subscription, item, used, period, invoice_id=invoice["id"], id_prefix="il")
         account.update(entry, {**recounted, "id": entry["id"]})
     totals, total_taxes = taxed_totals(lines, customer["balance"])

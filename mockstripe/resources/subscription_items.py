@@ -20,7 +20,15 @@ from ..wire.errors import invalid
 from ..wire.lists import PAGE_EXCLUSIVE, PAGE_PARAMS
 from ..wire.objects import ListOf, ObjectType
 from ..wire.params import QUANTITY, TIMESTAMP, Boolean, Map, Ref, endpoint, merge_metadata
-from .subscriptions import CANCELED_IS_FROZEN, ITEM_UNSUPPORTED, LAST_ITEM, PAYMENT_BEHAVIOR, PRORATION_BEHAVIOR
+from .subscriptions import (
+    CANCELED_IS_FROZEN,
+    ITEM_UNSUPPORTED,
+    LAST_ITEM,
+    PAYMENT_BEHAVIOR,
+    PRORATION_BEHAVIOR,
+    TAX_RATES,
+    tax_rates,
+)
 
 Obj = dict[str, Any]
 
@@ -30,6 +38,7 @@ CHANGES = dict(
     proration_behavior=PRORATION_BEHAVIOR,
     proration_date=TIMESTAMP,
     quantity=QUANTITY,
+    tax_rates=TAX_RATES,
     **ITEM_UNSUPPORTED,
 )
 CREATE = endpoint(
@@ -73,7 +82,10 @@ def _taken_prices(subscription: Obj, but: Obj | None = None) -> set[str]:
 def create(call: Call) -> Obj:
     params, account = call.params, call.account
     subscription = _live_subscription(call, params["subscription"])
-    request = ItemRequest("", lookup_price(account, params["price"]), params.get("quantity"), params.get("metadata"))
+    request = ItemRequest(
+        "", lookup_price(account, params["price"]), params.get("quantity"), params.get("metadata"),
+        tax_rates(account, params.get("tax_rates")),
+    )
     check_items([request], subscription["currency"], _taken_prices(subscription))
     now = account.clock_for(subscription).now()
     proration = _proration(call, subscription, now)
@@ -106,6 +118,8 @@ def update(call: Call) -> Obj:
         changes["quantity"] = params["quantity"]
     if "metadata" in params:
         changes["metadata"] = merge_metadata(item["metadata"], params["metadata"])
+    if "tax_rates" in params:
+        changes["tax_rates"] = tax_rates(account, params["tax_rates"])
     items = ItemChanges(account, subscription)
     items.update(item, changes)
     items.tell(**proration.settle(items.listed))

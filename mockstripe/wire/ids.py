@@ -61,6 +61,7 @@ _FORMATS: dict[str, tuple[str, int]] = {
     "bps": ("1", 23),
     "promo": ("1", 23),
     "txr": ("1", 23),
+    "sub_sched": ("1", 23),
 }
 
 # n -> n random bytes.
