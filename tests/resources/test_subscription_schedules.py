@@ -400,3 +400,49 @@ def test_canceling_its_subscription_cancels_the_schedule(stripe_client, catalog,
     canceled = stripe_client.v1.subscription_schedules.retrieve(schedule.id)
     assert (canceled.status, canceled.canceled_at) == ("canceled", JAN_1)
     assert events.new() == ["customer.subscription.deleted", "subscription_schedule.canceled"]
+
+
+def test_a_subscription_canceled_after_failed_payments_aborts_its_schedule(stripe_client, catalog, events) -> None:
+    plan = Scheduled(stripe_client, catalog)
+    schedule = stripe_client.v1.subscription_schedules.create(
+        {"customer": plan.customer.id, "phases": [{"items": [{"price": plan.pro.id}], "iterations": 3}]}
+    )
+    failing = stripe_client.v1.payment_methods.attach("pm_card_chargeCustomerFail", {"customer": plan.customer.id})
+    stripe_client.v1.customers.update(plan.customer.id, {"invoice_settings": {"default_payment_method": failing.id}})
+    first_attempt = FEB_1 + HOUR
+    for retry_day in (0, 3, 8):
+        plan.advance(first_attempt + retry_day * 86_400)
+    assert stripe_client.v1.subscription_schedules.retrieve(schedule.id).status == "active"
+    events.new()
+
+    plan.advance(first_attempt + 15 * 86_400)
+
+    aborted = stripe_client.v1.subscription_schedules.retrieve(schedule.id)
+    assert (aborted.status, aborted.canceled_at) == ("canceled", first_attempt + 15 * 86_400)
+    assert plan.subscription(aborted).cancellation_details.reason == "payment_failed"
+    assert _schedule_events(events) == ["subscription_schedule.aborted"]
+
+
+def test_a_phase_trial_and_metadata_and_changing_the_end_behavior(stripe_client, catalog) -> None:
+    plan = Scheduled(stripe_client, catalog)
+    schedule = stripe_client.v1.subscription_schedules.create(
+        {
+            "customer": plan.customer.id,
+            "phases": [
+                {"items": [{"price": plan.pro.id}], "trial_end": JAN_11, "metadata": {"tier": "pro"}, "iterations": 2},
+            ],
+        }
+    )
+    assert schedule.phases[0].trial_end == JAN_11
+    subscription = plan.subscription(schedule)
+    assert (subscription.status, subscription.trial_end, subscription.metadata.to_dict()) == ("trialing", JAN_11, {"tier": "pro"})
+    assert plan.latest_invoice(subscription.id).amount_due == 0
+
+    updated = stripe_client.v1.subscription_schedules.update(schedule.id, {"end_behavior": "cancel"})
+
+    assert updated.end_behavior == "cancel"
+    last_end = updated.phases[-1].end_date
+    assert plan.subscription(updated).cancel_at == last_end
+    released = stripe_client.v1.subscription_schedules.release(schedule.id)
+    # Released, the subscription no longer cancels when the schedule would have ended.
+    assert plan.subscription(released).cancel_at is None
