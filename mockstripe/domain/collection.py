@@ -15,7 +15,7 @@ from typing import Any, Literal
 from ..store import Account
 from ..wire.ids import new_id
 from . import payments
-from .subscriptions import end_subscription
+from .subscriptions import end_schedule, end_subscription
 
 Obj = dict[str, Any]
 
@@ -319,6 +319,7 @@ def expire(account: Account, subscription: Obj, now: int) -> None:
     account.update(
         subscription, {"status": "incomplete_expired", "canceled_at": now, "ended_at": now}, action="expired"
     )
+    end_schedule(account, subscription, now, aborted=True)
 
 
 ENDED = ("canceled", "incomplete_expired")

@@ -384,6 +384,12 @@ def advance(account: Account, schedule: Obj, now: int) -> None:
     """Do what is due for the schedule at `now`: start it, enter its next phase, or complete it."""
     if schedule["status"] == "not_started":
         if schedule["phases"] and schedule["phases"][0]["start_date"] <= now:
+            customer = _found(account, "customer", schedule["customer"])
+            if customer["currency"] not in (None, schedule["phases"][0]["currency"]):
+                # UNSURE: what Stripe does with a schedule whose customer took up another currency
+                # before it started; it cannot start, so it ends here.
+                mark_canceled(account, schedule, now)
+                return
             start(account, schedule, now)
         return
     if schedule["status"] != "active":
@@ -442,13 +448,9 @@ def check_changeable(schedule: Obj, verb: str) -> None:
         raise invalid(NOT_CHANGEABLE.format(verb, schedule["status"]))
 
 
-def mark_canceled(account: Account, schedule: Obj, now: int, *, aborted: bool = False) -> None:
-    """The schedule ends with its subscription canceled (`aborted`: after its payments failed)."""
-    account.update(
-        schedule,
-        {"status": "canceled", "canceled_at": now, "current_phase": None},
-        action="aborted" if aborted else "canceled",
-    )
+def mark_canceled(account: Account, schedule: Obj, now: int) -> None:
+    """The schedule ends without a running subscription."""
+    account.update(schedule, {"status": "canceled", "canceled_at": now, "current_phase": None}, action="canceled")
 
 
 def refuse_if_managed(subscription: Obj) -> None:

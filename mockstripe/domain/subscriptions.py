@@ -121,13 +121,18 @@ def end_subscription(
         "cancellation_details": {**subscription["cancellation_details"], **(details or {}), "reason": reason},
     }
     account.update(subscription, changes, action="canceled")
-    # A schedule running the subscription ends with it (`aborted` when its payments failed).
+    end_schedule(account, subscription, now, aborted=reason == "payment_failed")
+
+
+def end_schedule(account: Account, subscription: Obj, now: int, *, aborted: bool) -> None:
+    """A schedule running a subscription that ended is canceled with it (`aborted` when the
+    subscription's payments failed)."""
     schedule = account.find("subscription_schedule", subscription["schedule"]) if subscription["schedule"] else None
     if schedule is not None and schedule["status"] in ("not_started", "active"):
         account.update(
             schedule,
             {"status": "canceled", "canceled_at": now, "current_phase": None},
-            action="aborted" if reason == "payment_failed" else "canceled",
+            action="aborted" if aborted else "canceled",
         )
 
 

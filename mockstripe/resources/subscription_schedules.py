@@ -208,6 +208,9 @@ def update(call: Call) -> Obj:
             raise invalid(schedules.NO_ANCHOR, param="phases")
         requests = schedules.phase_requests(account, phases)
         currency = schedules.check_phases(requests, schedule["phases"][0]["currency"] if schedule["phases"] else None)
+        customer = account.find("customer", schedule["customer"])
+        assert customer is not None
+        check_customer_currency(customer, currency)
         spans = schedules.timeline(requests, anchor)
         new_phases = [schedules.build_phase(r, span, currency) for r, span in zip(requests, spans, strict=True)]
         entered = _check_timing(schedule, new_phases, now)

@@ -446,3 +446,25 @@ def test_a_phase_trial_and_metadata_and_changing_the_end_behavior(stripe_client,
     released = stripe_client.v1.subscription_schedules.release(schedule.id)
     # Released, the subscription no longer cancels when the schedule would have ended.
     assert plan.subscription(released).cancel_at is None
+
+
+def test_a_first_payment_that_never_comes_leaves_the_subscription_incomplete_then_aborts_the_schedule(
+    stripe_client, catalog, events
+) -> None:
+    plan = Scheduled(stripe_client, catalog)
+    failing = stripe_client.v1.payment_methods.attach("pm_card_chargeCustomerFail", {"customer": plan.customer.id})
+    stripe_client.v1.customers.update(plan.customer.id, {"invoice_settings": {"default_payment_method": failing.id}})
+
+    schedule = plan.downgrade_schedule()
+
+    subscription = plan.subscription(schedule)
+    assert (schedule.status, subscription.status) == ("active", "incomplete")
+    assert plan.latest_invoice(subscription.id).status == "open"
+    events.new()
+
+    plan.advance(JAN_1 + 23 * HOUR)
+
+    assert plan.subscription(schedule).status == "incomplete_expired"
+    aborted = stripe_client.v1.subscription_schedules.retrieve(schedule.id)
+    assert (aborted.status, aborted.canceled_at) == ("canceled", JAN_1 + 23 * HOUR)
+    assert _schedule_events(events) == ["subscription_schedule.aborted"]
