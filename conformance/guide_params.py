@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NamedTuple
 
 import stripe
 
@@ -44,3 +44,24 @@ def raw(resource: stripe.StripeObject) -> dict[str, Any]:
     """The JSON the server sent for this SDK object."""
     assert resource.last_response is not None
     return resource.last_response.data
+
+
+class Subscribed(NamedTuple):
+    """The guide's objects, up to the subscription: a customer on a test clock, subscribed to the
+    metered price of its meter."""
+
+    clock: stripe.test_helpers.TestClock
+    meter: stripe.billing.Meter
+    price: stripe.Price
+    customer: stripe.Customer
+    subscription: stripe.Subscription
+
+
+def subscribe(client: stripe.StripeClient, frozen_time: int, **customer: Any) -> Subscribed:
+    """The guide's setup on a test clock frozen at `frozen_time` (usage is left to the caller)."""
+    clock = client.v1.test_helpers.test_clocks.create({"frozen_time": frozen_time, "name": "Guide"})
+    meter = client.v1.billing.meters.create(METER)
+    price = client.v1.prices.create(price_params(meter.id))
+    holder = client.v1.customers.create({"name": "John Doe", "test_clock": clock.id, **customer})
+    subscription = client.v1.subscriptions.create({"customer": holder.id, "items": [{"price": price.id}]})
+    return Subscribed(clock, meter, price, holder, subscription)

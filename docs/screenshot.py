@@ -2,7 +2,7 @@
 meter on a seeded server, shown in Debian's Chromium (needs playwright and chromium, as the
 browser tests do).
 
-    python docs/screenshot.py
+    python -m docs.screenshot   (from the repository root)
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from pathlib import Path
 import stripe
 from playwright.sync_api import sync_playwright
 
+from conformance.guide_params import subscribe
 from mockstripe.config import Config
 from mockstripe.dashboard import token
 from mockstripe.server import serve_in_thread
@@ -23,27 +24,9 @@ HOUR = 3600
 
 
 def guide(client: stripe.StripeClient) -> str:
-    clock = client.v1.test_helpers.test_clocks.create({"frozen_time": START, "name": "Guide"})
-    meter = client.v1.billing.meters.create(
-        {
-            "display_name": "Alpaca AI tokens",
-            "event_name": "alpaca_ai_tokens",
-            "default_aggregation": {"formula": "sum"},
-            "customer_mapping": {"event_payload_key": "stripe_customer_id", "type": "by_id"},
-            "value_settings": {"event_payload_key": "value"},
-        }
-    )
-    price = client.v1.prices.create(
-        {
-            "currency": "usd",
-            "unit_amount": 4,
-            "transform_quantity": {"divide_by": 100, "round": "up"},
-            "recurring": {"usage_type": "metered", "interval": "month", "meter": meter.id},
-            "product_data": {"name": "Alpaca AI tokens"},
-        }
-    )
-    customer = client.v1.customers.create({"name": "John Doe", "test_clock": clock.id})
-    client.v1.subscriptions.create({"customer": customer.id, "items": [{"price": price.id}]})
+    """The guide's meter with a day of hourly usage before START."""
+    subscribed = subscribe(client, START)
+    meter, customer = subscribed.meter, subscribed.customer
     for hour in range(24):
         value = 25 + (hour * 37) % 90
         client.v1.billing.meter_events.create(

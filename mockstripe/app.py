@@ -14,6 +14,7 @@ import hmac
 import logging
 import re
 import time
+from dataclasses import replace
 from typing import Any, Awaitable, Callable
 
 import orjson
@@ -36,6 +37,7 @@ from .wire.expand import check as check_expand
 from .wire.expand import expand
 from .wire.ids import drawing_from, request_id
 from .wire.params import validate
+from .wire.retained import retained
 
 log = logging.getLogger("mockstripe")
 
@@ -172,7 +174,7 @@ async def _record(
             request.raw_path,
             await request.read() if request.method == "POST" else b"",
             DROPPED if dropped else response.status,
-            b"" if dropped else response.body,
+            retained(response.body) if isinstance(response.body, bytes) and not dropped else b"",
             request.headers.get("Idempotency-Key"),
             rid,
             time.perf_counter() - started,
@@ -348,7 +350,8 @@ async def _run_once(
             records.abandon(key)  # nothing ran: the key is free for a corrected request
         raise
     outcome = _execute(request, state, endpoint, account, params, Cause(rid, key))
-    records.finish(key, Recorded(fingerprint, outcome, account.now(), request.content_length or 0))
+    kept = replace(outcome, body=retained(outcome.body))
+    records.finish(key, Recorded(fingerprint, kept, account.now(), request.content_length or 0))
     return outcome
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import time
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, Literal, Mapping
@@ -16,7 +15,7 @@ from .domain.event_types import EVENT_TYPES
 from .domain.events import Events
 from .store import Account, Store
 from .wire.errors import no_such
-from .wire.ids import ByteSource, seeded_source
+from .wire.ids import ByteSource, seeded_source, unseeded_source
 from .wire.lists import paginate
 from .wire.objects import ObjectType, Shape
 from .wire.params import Hash, endpoint
@@ -141,7 +140,7 @@ class ServerState:
             max_accounts=config.max_accounts,
         )
         self.events.listeners.append(self.courier.snapshot)
-        self.request_ids = os.urandom if config.seed is None else seeded_source(config.seed, "requests")
+        self.request_ids = unseeded_source if config.seed is None else seeded_source(config.seed, "requests")
         self.throttle = Throttle() if config.rate_limit else None
         for area in self.areas:
             for object_type in area.types:

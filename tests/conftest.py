@@ -20,6 +20,7 @@ import pytest
 import stripe
 
 import mockstripe
+from conformance.guide_params import Subscribed, meter_event_params, subscribe
 from conformance.recording import ShapeCheckedAsyncClient, ShapeCheckedClient, Violations, session_checker
 from mockstripe.app import STATE, create_app
 from mockstripe.store import Account
@@ -105,6 +106,14 @@ def stripe_client(request: pytest.FixtureRequest, mockstripe_url: str, stripe_ap
         http_client=http_client,
     )
     fail_on_shape_violations(http_client.violations)
+
+
+@pytest.fixture
+def guide(stripe_client: stripe.StripeClient) -> Subscribed:
+    """The usage-based billing guide on a test clock frozen at 2026-01-01, with its 25 tokens of usage."""
+    subscribed = subscribe(stripe_client, 1_767_225_600, email="john@example.com")
+    stripe_client.v1.billing.meter_events.create(meter_event_params(subscribed.customer.id))
+    return subscribed
 
 
 @pytest.fixture

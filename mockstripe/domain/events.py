@@ -13,8 +13,9 @@ from typing import Any, Callable
 
 import orjson
 
-from ..store import Account, Change
+from ..store import Account, Cause, Change
 from ..wire.ids import new_id
+from ..wire.retained import retained
 
 Obj = dict[str, Any]
 
@@ -198,6 +199,15 @@ class Events:
         self.api_version = api_version
         self.known_types = known_types
         self.listeners: list[Listener] = []
+        self._cause: Cause | None = None
+        self._encoded_request = orjson.Fragment(b"null")
+
+    def _request(self, cause: Cause) -> orjson.Fragment:
+        """The `request` of the events `cause` records, encoded once for all of them."""
+        if cause is not self._cause:
+            request = {"id": cause.request_id, "idempotency_key": cause.idempotency_key}
+            self._cause, self._encoded_request = cause, orjson.Fragment(retained(orjson.dumps(request)))
+        return self._encoded_request
 
     def __call__(self, change: Change) -> None:
         types = emits(change.object_type, change.action, self.known_types)
@@ -212,12 +222,14 @@ class Events:
         created = now if clocked is None or clocked.get("test_clock") is None else account.clock_for(clocked).now()
         # `data` and `request` never change once recorded, so they are kept encoded: the event then
         # holds no container, and the garbage collector never has to walk it.
-        encoded = b'{"object":' + orjson.dumps(change.obj)
+        # Joined, so that what is kept is exact-length copies of orjson's output (see wire/retained).
         if change.previous is not None and change.action == "updated":
-            encoded += b',"previous_attributes":' + orjson.dumps(change.previous)
-        data = orjson.Fragment(encoded + b"}")
-        cause = change.cause
-        request = orjson.Fragment(orjson.dumps({"id": cause.request_id, "idempotency_key": cause.idempotency_key}))
+            previous = orjson.dumps(change.previous)
+            encoded = b"".join((b'{"object":', orjson.dumps(change.obj), b',"previous_attributes":', previous, b"}"))
+        else:
+            encoded = b"".join((b'{"object":', orjson.dumps(change.obj), b"}"))
+        data = orjson.Fragment(encoded)
+        request = self._request(change.cause)
         for event_type in types:
             event: Obj = {
                 "id": new_id("evt"),

@@ -7,42 +7,6 @@ A failing test leaves a screenshot of the page in `browser-screenshots/`.
 from __future__ import annotations
 
 import re
-from typing import Any
-
-import pytest
-
-FROZEN = 1_767_225_600  # 2026-01-01T00:00:00Z
-
-
-@pytest.fixture
-def guide(stripe_client) -> dict[str, Any]:
-    """The usage-based billing guide on a test clock, with the guide's 25 tokens of usage."""
-    client = stripe_client
-    clock = client.v1.test_helpers.test_clocks.create({"frozen_time": FROZEN, "name": "Guide"})
-    meter = client.v1.billing.meters.create(
-        {
-            "display_name": "Alpaca AI tokens",
-            "event_name": "alpaca_ai_tokens",
-            "default_aggregation": {"formula": "sum"},
-            "customer_mapping": {"event_payload_key": "stripe_customer_id", "type": "by_id"},
-            "value_settings": {"event_payload_key": "value"},
-        }
-    )
-    price = client.v1.prices.create(
-        {
-            "currency": "usd",
-            "unit_amount": 4,
-            "transform_quantity": {"divide_by": 100, "round": "up"},
-            "recurring": {"usage_type": "metered", "interval": "month", "meter": meter.id},
-            "product_data": {"name": "Alpaca AI tokens"},
-        }
-    )
-    customer = client.v1.customers.create({"name": "John Doe", "email": "john@example.com", "test_clock": clock.id})
-    client.v1.subscriptions.create({"customer": customer.id, "items": [{"price": price.id}]})
-    client.v1.billing.meter_events.create(
-        {"event_name": "alpaca_ai_tokens", "payload": {"stripe_customer_id": customer.id, "value": "25"}}
-    )
-    return {"clock": clock, "meter": meter, "customer": customer}
 
 
 def masked(key: str) -> str:
@@ -56,12 +20,12 @@ def test_the_guide_in_the_dashboard(page, guide, mockstripe_url, stripe_api_key)
     page.get_by_role("link", name="dashboard").click()
     page.get_by_role("link", name=masked(stripe_api_key), exact=True).click()
     expect(page.get_by_role("heading", name="Customers")).to_be_visible()
-    expect(page.get_by_text(guide["customer"].id)).to_be_visible()
+    expect(page.get_by_text(guide.customer.id)).to_be_visible()
 
     # The meter's chart shows the guide's 25 tokens.
     page.get_by_role("link", name="Meters", exact=True).click()
-    page.get_by_role("link", name=guide["meter"].id).click()
-    usage = page.locator(f'.usage[data-customer="{guide["customer"].id}"]')
+    page.get_by_role("link", name=guide.meter.id).click()
+    usage = page.locator(f'.usage[data-customer="{guide.customer.id}"]')
     expect(usage.locator(".total")).to_have_text("25")
     expect(usage.locator("svg rect.bar")).to_have_count(1)
     expect(usage.locator("svg rect.bar")).to_have_attribute("data-value", "25")
@@ -73,7 +37,7 @@ def test_the_guide_in_the_dashboard(page, guide, mockstripe_url, stripe_api_key)
     page.get_by_role("link", name="Test clocks", exact=True).click()
     page.get_by_label("Advance to (UTC)").fill("2026-02-01T00:00")
     page.get_by_role("button", name="Advance").click()
-    expect(page.get_by_role("alert")).to_contain_text(f"Advanced {guide['clock'].id}")
+    expect(page.get_by_role("alert")).to_contain_text(f"Advanced {guide.clock.id}")
     expect(page.locator(".frozen-time")).to_have_text("2026-02-01 00:00:00")
 
     page.get_by_role("link", name="Invoices", exact=True).click()

@@ -57,36 +57,6 @@ def use(client, meter, customer, value: int, **params) -> None:
     client.v1.billing.meter_events.create({"event_name": meter.event_name, "payload": payload, **params})
 
 
-@pytest.fixture
-def guide(stripe_client):
-    """The usage-based billing guide on a test clock: its meter and price (4 cents per 100 tokens), a
-    subscribed customer, and 25 tokens."""
-    client = stripe_client
-    clock = client.v1.test_helpers.test_clocks.create({"frozen_time": 1_767_225_600})
-    meter = client.v1.billing.meters.create(
-        {
-            "display_name": "Alpaca AI tokens",
-            "event_name": "alpaca_ai_tokens",
-            "default_aggregation": {"formula": "sum"},
-            "customer_mapping": {"event_payload_key": "stripe_customer_id", "type": "by_id"},
-            "value_settings": {"event_payload_key": "value"},
-        }
-    )
-    price = client.v1.prices.create(
-        {
-            "currency": "usd",
-            "unit_amount": 4,
-            "transform_quantity": {"divide_by": 100, "round": "up"},
-            "recurring": {"usage_type": "metered", "interval": "month", "meter": meter.id},
-            "product_data": {"name": "Alpaca AI tokens"},
-        }
-    )
-    customer = client.v1.customers.create({"name": "John Doe", "test_clock": clock.id})
-    subscription = client.v1.subscriptions.create({"customer": customer.id, "items": [{"price": price.id}]})
-    use(client, meter, customer, 25)
-    return clock, meter, customer, subscription
-
-
 def test_accounts_are_listed_with_masked_keys(browser, stripe_client, stripe_api_key):
     stripe_client.v1.customers.create({"name": "Ada"})
 
@@ -109,7 +79,7 @@ def test_everything_shown_is_escaped(browser, stripe_client):
 
 
 def test_the_meter_chart_shows_the_guides_25_tokens(browser, guide):
-    _, meter, customer, _ = guide
+    meter, customer = guide.meter, guide.customer
 
     body = browser.page(f"/meters/{meter.id}")
 
@@ -121,7 +91,7 @@ def test_the_meter_chart_shows_the_guides_25_tokens(browser, guide):
 
 
 def test_the_chart_goes_per_day_on_request(browser, guide, stripe_client):
-    _, meter, customer, _ = guide
+    meter, customer = guide.meter, guide.customer
     use(stripe_client, meter, customer, 5, timestamp=1_767_225_600 - 86_400)
 
     body = browser.page(f"/meters/{meter.id}?window=day")
@@ -131,7 +101,7 @@ def test_the_chart_goes_per_day_on_request(browser, guide, stripe_client):
 
 
 def test_subscriptions_show_items_and_periods(browser, guide):
-    _, _, customer, subscription = guide
+    customer, subscription = guide.customer, guide.subscription
 
     body = browser.page("/subscriptions")
 
@@ -142,7 +112,7 @@ def test_subscriptions_show_items_and_periods(browser, guide):
 
 
 def test_advancing_a_test_clock_from_the_form_bills_the_usage(browser, guide):
-    clock, _, customer, _ = guide
+    clock = guide.clock
     before = re.findall(r"invoices/(in_\w+)", browser.page("/invoices"))
 
     status, url, body = browser.submit(
@@ -160,7 +130,7 @@ def test_advancing_a_test_clock_from_the_form_bills_the_usage(browser, guide):
 
 
 def test_an_advance_the_api_refuses_shows_the_apis_message(browser, guide):
-    clock, *_ = guide
+    clock = guide.clock
 
     status, _, body = browser.submit(f"{browser.home}/test_clocks/{clock.id}/advance", {"frozen_time": "2025-01-01T00:00"})
 
