@@ -204,10 +204,23 @@ def next_lines(
             lines.append(line(account, subscription, item, used, period, invoice_id=invoice_id, id_prefix=id_prefix))
         elif not ends_with_period(subscription, period[1]):
             upcoming = following_period(subscription, item["price"], period[1])
+            share, billed = _until_cancel_at(subscription, upcoming)
             lines.append(
-                line(account, subscription, item, item["quantity"], upcoming, invoice_id=invoice_id, id_prefix=id_prefix)
+                line(
+                    account, subscription, item, item["quantity"], billed,
+                    invoice_id=invoice_id, id_prefix=id_prefix, proration=share,
+                )
             )
     return lines
+
+
+def _until_cancel_at(subscription: Obj, period: tuple[int, int]) -> tuple[Decimal | None, tuple[int, int]]:
+    """A period the subscription's `cancel_at` falls in is billed prorated, up to `cancel_at` only:
+    the part of it billed (None for all of it) and the span billed."""
+    cancel_at = subscription["cancel_at"]
+    if cancel_at is None or not period[0] < cancel_at < period[1]:
+        return None, period
+    return Decimal(cancel_at - period[0]) / Decimal(period[1] - period[0]), (period[0], cancel_at)
 
 
 def _first_period_share(subscription: Obj, item: Obj) -> Decimal | None:

@@ -158,3 +158,28 @@ def test_bad_cancel_at_is_refused(stripe_client, catalog, params, message) -> No
     assert (error.value.user_message, error.value.param) == (message, "cancel_at")
     assert subscribed.retrieve().cancel_at is None
     assert subscribed.pending() == []
+
+
+def test_cancel_at_in_a_later_period_prorates_that_periods_renewal(stripe_client, catalog, events) -> None:
+    subscribed = Subscribed(stripe_client, catalog)
+    subscribed.advance(JAN_11)
+    feb_15 = int(datetime(2025, 2, 15, tzinfo=UTC).timestamp())
+
+    subscribed.update(cancel_at=feb_15)
+
+    # Nothing to credit in January, which is paid in full.
+    assert subscribed.pending() == []
+    subscribed.advance(FEB_1 + HOUR)
+    # February is billed up to Feb 15 only: $30 x 14/28 = $15.00.
+    renewal = stripe_client.v1.invoices.retrieve(subscribed.retrieve().latest_invoice)
+    assert (renewal.billing_reason, renewal.amount_paid) == ("subscription_cycle", 1500)
+    line = renewal.lines.data[0]
+    assert (line.amount, line.period.start, line.period.end) == (1500, FEB_1, feb_15)
+    assert line.parent.subscription_item_details.proration is True
+    events.new()
+
+    subscribed.advance(feb_15)
+
+    ended = subscribed.retrieve()
+    assert (ended.status, ended.ended_at, ended.latest_invoice) == ("canceled", feb_15, renewal.id)
+    assert "customer.subscription.deleted" in events.new()

@@ -11,6 +11,7 @@ import stripe
 JAN_1 = int(datetime(2025, 1, 1, tzinfo=UTC).timestamp())
 JAN_11 = int(datetime(2025, 1, 11, tzinfo=UTC).timestamp())
 FEB_1 = int(datetime(2025, 2, 1, tzinfo=UTC).timestamp())
+FEB_11 = int(datetime(2025, 2, 11, tzinfo=UTC).timestamp())
 FEB_15 = int(datetime(2025, 2, 15, tzinfo=UTC).timestamp())
 FEB_16 = int(datetime(2025, 2, 16, tzinfo=UTC).timestamp())
 MAR_1 = int(datetime(2025, 3, 1, tzinfo=UTC).timestamp())
@@ -468,3 +469,40 @@ def test_a_first_payment_that_never_comes_leaves_the_subscription_incomplete_the
     aborted = stripe_client.v1.subscription_schedules.retrieve(schedule.id)
     assert (aborted.status, aborted.canceled_at) == ("canceled", JAN_1 + 23 * HOUR)
     assert _schedule_events(events) == ["subscription_schedule.aborted"]
+
+
+def test_a_schedule_not_started_can_be_moved_to_start_now(stripe_client, catalog) -> None:
+    plan = Scheduled(stripe_client, catalog)
+    schedule = stripe_client.v1.subscription_schedules.create(
+        {"customer": plan.customer.id, "start_date": FEB_1, "phases": [{"items": [{"price": plan.basic.id}]}]}
+    )
+    plan.advance(JAN_11)
+
+    with pytest.raises(stripe.InvalidRequestError) as error:
+        stripe_client.v1.subscription_schedules.update(
+            schedule.id, {"phases": [{"start_date": JAN_1, "items": [{"price": plan.pro.id}]}]}
+        )
+    assert error.value.param == "phases[0][start_date]"
+    assert stripe_client.v1.subscription_schedules.retrieve(schedule.id).status == "not_started"
+
+    started = stripe_client.v1.subscription_schedules.update(
+        schedule.id, {"phases": [{"start_date": "now", "items": [{"price": plan.pro.id}], "iterations": 1}]}
+    )
+
+    assert (started.status, started.current_phase.start_date, started.current_phase.end_date) == ("active", JAN_11, FEB_11)
+    first = plan.latest_invoice(started.subscription)
+    assert _lines(first) == [(3000, plan.pro.id, JAN_11, FEB_11)]
+
+
+def test_from_subscription_takes_no_other_settings(stripe_client, catalog) -> None:
+    plan = Scheduled(stripe_client, catalog)
+    subscription = catalog.subscribe(plan.customer, plan.pro)
+
+    with pytest.raises(stripe.InvalidRequestError) as error:
+        stripe_client.v1.subscription_schedules.create(
+            {"from_subscription": subscription.id, "phases": [{"items": [{"price": plan.basic.id}]}]}
+        )
+
+    assert error.value.param == "phases"
+    assert stripe_client.v1.subscription_schedules.list().data == []
+    assert stripe_client.v1.subscriptions.retrieve(subscription.id).schedule is None
