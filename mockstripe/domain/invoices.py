@@ -166,9 +166,13 @@ def creation_lines(
         share = _first_period_share(subscription, item)
         if share is not None and not prorate:
             continue
+        # A `cancel_at` within the first period cuts its charge short too.
+        cut, billed = _until_cancel_at(subscription, period)
+        if cut is not None:
+            share = cut * (share if share is not None else 1)
         lines.append(
             line(
-                account, subscription, item, item["quantity"], period,
+                account, subscription, item, item["quantity"], billed,
                 invoice_id=invoice_id, id_prefix=id_prefix, proration=share,
             )
         )

@@ -343,7 +343,6 @@ def create(call: Call) -> Obj:
         account.create(item)
     if draft is not None:
         invoicing.issue(account, draft, customer, now, charge=charge, off_session=off_session)
-    _prorate_cancellation(account, subscription, customer, params, None, now)
     if watched:
         account.service(Thresholds).watch(account, subscription)
     return subscription

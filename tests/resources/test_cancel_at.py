@@ -133,12 +133,22 @@ def test_cancel_at_is_cleared_with_an_empty_value(stripe_client, catalog) -> Non
     assert subscribed.retrieve().status == "active"
 
 
-def test_cancel_at_on_create(stripe_client, catalog) -> None:
+def test_cancel_at_on_create_bills_the_first_period_up_to_it(stripe_client, catalog) -> None:
     subscribed = Subscribed(stripe_client, catalog)
+
     created = stripe_client.v1.subscriptions.create(
-        {"customer": subscribed.customer.id, "items": [{"price": catalog.licensed_price(1000).id}], "cancel_at": FEB_1}
+        {"customer": subscribed.customer.id, "items": [{"price": catalog.licensed_price(1000).id}], "cancel_at": JAN_21}
     )
-    assert (created.cancel_at, created.cancel_at_period_end) == (FEB_1, False)
+
+    assert (created.cancel_at, created.cancel_at_period_end) == (JAN_21, False)
+    # $10 x 20/31 = $6.45 for Jan 1 to Jan 21.
+    first = stripe_client.v1.invoices.retrieve(created.latest_invoice)
+    line = first.lines.data[0]
+    assert (first.amount_paid, line.amount, line.period.start, line.period.end) == (645, 645, JAN_1, JAN_21)
+    assert subscribed.pending() == []
+    subscribed.advance(JAN_21)
+    ended = stripe_client.v1.subscriptions.retrieve(created.id)
+    assert (ended.status, ended.latest_invoice) == ("canceled", first.id)
 
 
 @pytest.mark.parametrize(
