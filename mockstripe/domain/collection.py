@@ -14,7 +14,7 @@ from typing import Any, Literal
 
 from ..store import Account
 from ..wire.ids import new_id
-from . import payments
+from . import credits, payments
 from .subscriptions import end_schedule, end_subscription
 
 Obj = dict[str, Any]
@@ -244,9 +244,10 @@ def _failed(account: Account, invoice: Obj, now: int, retries: bool | None) -> N
 
 
 def void(account: Account, invoice: Obj, now: int) -> Obj:
-    """Void an open invoice: nothing more is collected, its payment in progress is dropped."""
+    """Void an open invoice: nothing more is collected, its payment in progress is dropped, and the
+    billing credits applied to it go back to their grants."""
     cancel_open_payment(account, invoice, now)
-    return account.update(
+    account.update(
         invoice,
         {
             "auto_advance": False,
@@ -256,10 +257,13 @@ def void(account: Account, invoice: Obj, now: int) -> Obj:
         },
         action="voided",
     )
+    credits.reinstate(account, invoice, now)
+    return invoice
 
 
 def mark_uncollectible(account: Account, invoice: Obj, now: int) -> Obj:
-    """An open invoice that will not be collected."""
+    """An open invoice that will not be collected. Billing credits applied to it stay used: Stripe
+    gives them back only when an invoice is voided."""
     transitions = {**invoice["status_transitions"], "marked_uncollectible_at": now}
     return account.update(
         invoice,

@@ -3,8 +3,8 @@
 A grant gives a customer an amount of credit in one currency, usable on invoice lines of metered
 prices (`scope.price_type: metered`) or of listed prices, from `effective_at` until `expires_at`,
 both in the customer's time (its test clock's, if any). Every change of a grant's remaining amount
-is a `billing.credit_balance_transaction`: a credit when granted, a debit when applied to an
-invoice line, expired or voided.
+is a `billing.credit_balance_transaction`: a credit when granted or given back by a voided
+invoice, a debit when applied to an invoice line, expired or voided.
 
 At finalization, credits reduce eligible lines before tax and before the customer's balance,
 taking grants by priority (0 first), then earliest expiry (grants without one last), then oldest.
@@ -33,8 +33,8 @@ class CreditLedger:
 
     def __init__(self) -> None:
         self.remaining: dict[str, int] = {}
-        # Grant ids that had credits applied to an invoice (they can no longer be voided).
-        self.used: set[str] = set()
+        # For each grant, the invoices its credits are applied to (while any are, it cannot be voided).
+        self.applied_to: dict[str, set[str]] = {}
 
 
 def monetary(currency: str, value: int) -> Obj:
@@ -86,7 +86,7 @@ def remaining(account: Account, credit_grant: Obj) -> int:
 
 
 def is_used(account: Account, credit_grant: Obj) -> bool:
-    return credit_grant["id"] in account.service(CreditLedger).used
+    return bool(account.service(CreditLedger).applied_to.get(credit_grant["id"]))
 
 
 def is_available(credit_grant: Obj, now: int) -> bool:
@@ -125,7 +125,7 @@ def _transaction(
     amount = monetary(credit_grant["amount"]["monetary"]["currency"], value)
     detail: Obj
     if kind == "credit":
-        detail = {"amount": amount, "credits_application_invoice_voided": None, "type": reason}
+        detail = {"amount": amount, "credits_application_invoice_voided": applied_to, "type": reason}
     else:
         detail = {"amount": amount, "credits_applied": applied_to, "type": reason}
     transaction = {
@@ -255,11 +255,33 @@ def take(account: Account, invoice: Obj, applications: list[Application], now: i
     for index, application in enumerate(applications):
         credit_grant = application.credit_grant
         ledger.remaining[credit_grant["id"]] -= application.amount
-        ledger.used.add(credit_grant["id"])
+        ledger.applied_to.setdefault(credit_grant["id"], set()).add(invoice["id"])
         applied_to = {"invoice": invoice["id"], "invoice_line_item": application.line["id"]}
         transaction = _transaction(account, credit_grant, "debit", "credits_applied", application.amount, now, applied_to)
         transactions[index] = transaction["id"]
     return transactions
+
+
+def reinstate(account: Account, invoice: Obj, now: int) -> None:
+    """Give back to their grants the credits applied to an invoice being voided, each as a
+    `credits_application_invoice_voided` credit; those of a grant past its expiry expire at once."""
+    ledger = account.service(CreditLedger)
+    for applied in invoice["total_pretax_credit_amounts"]:
+        if applied["type"] != "credit_balance_transaction" or applied["credit_balance_transaction"] is None:
+            continue
+        debit = account.find(TRANSACTION, applied["credit_balance_transaction"])
+        credit_grant = account.find(GRANT, debit["credit_grant"]) if debit is not None else None
+        if debit is None or credit_grant is None:
+            continue
+        value = debit["debit"]["amount"]["monetary"]["value"]
+        ledger.remaining[credit_grant["id"]] = remaining(account, credit_grant) + value
+        ledger.applied_to.get(credit_grant["id"], set()).discard(invoice["id"])
+        given_back = dict(debit["debit"]["credits_applied"])
+        _transaction(account, credit_grant, "credit", "credits_application_invoice_voided", value, now, given_back)
+        expires_at = credit_grant["expires_at"]
+        if expires_at is not None and expires_at <= now:
+            ledger.remaining[credit_grant["id"]] -= value
+            _transaction(account, credit_grant, "debit", "credits_expired", value, now)
 
 
 def summary(account: Account, customer_id: str, keep: Any, now: int) -> list[Obj]:

@@ -4,7 +4,11 @@ subscription and `billing_thresholds.usage_gte` on its metered items.
 When usage arrives and the usage not yet billed in the period reaches a threshold, the
 subscription is invoiced at once (`billing_reason: subscription_threshold`, with its
 `threshold_reason`) for the unbilled usage of every metered item, and that usage is not billed
-again at the end of the period (`invoices.ThresholdBilling`). `Thresholds`
+again at the end of the period (`invoices.ThresholdBilling`). With
+`reset_billing_cycle_anchor`, the threshold invoice also starts a new billing cycle then: the
+billing cycle anchor moves to that moment, every item's period restarts from it, and licensed
+items are billed as when a cycle is reset on update (their unused time credited, their new period
+charged in advance). `Thresholds`
 (`account.service(Thresholds)`) watches the meters of such subscriptions through `Metering`.
 """
 
@@ -16,8 +20,9 @@ from typing import Any
 from ..store import BY_THE_SERVER, Account
 from ..wire.ids import new_id
 from . import invoices as invoicing
+from . import prorations
 from .metering import Metering
-from .subscriptions import is_metered
+from .subscriptions import ItemChanges, is_metered, natural_period_end
 
 Obj = dict[str, Any]
 
@@ -70,15 +75,45 @@ def _invoice_if_reached(account: Account, subscription: Obj) -> None:
     amount_reached = amount_gte is not None and sum(entry["amount"] for entry in lines) >= amount_gte
     if not (amount_reached or reasons):
         return
-    invoice = invoicing.build_invoice(
-        invoice_id, subscription, lines,
-        billing_reason="subscription_threshold", created=now,
-        period=(min(entry["period"]["start"] for entry in lines), now), customer=customer,
-    )
-    invoice["threshold_reason"] = {"amount_gte": amount_gte if amount_reached else None, "item_reasons": reasons}
+    reset = bool((subscription["billing_thresholds"] or {}).get("reset_billing_cycle_anchor"))
     with account.caused_by(BY_THE_SERVER):
         for item in subscription["items"]["data"]:
             if item["id"] in totals:
                 billed.bill(item["id"], item["current_period_start"], totals[item["id"]])
+        items = _new_cycle(account, subscription, customer, invoice_id, lines, now) if reset else None
+        invoice = invoicing.build_invoice(
+            invoice_id, subscription, lines,
+            billing_reason="subscription_threshold", created=now,
+            period=(min(entry["period"]["start"] for entry in lines), now), customer=customer,
+        )
+        invoice["threshold_reason"] = {"amount_gte": amount_gte if amount_reached else None, "item_reasons": reasons}
         invoicing.issue(account, (invoice, lines), customer, now, charge=True, off_session=True, retries=True)
-        account.update(subscription, {"latest_invoice": invoice_id})
+        if items is None:
+            account.update(subscription, {"latest_invoice": invoice_id})
+        else:
+            items.tell(billing_cycle_anchor=now, latest_invoice=invoice_id)
+
+
+# UNSURE: Stripe's lines for licensed items when a threshold resets the billing cycle; these are the
+# ones an update resetting the cycle makes (`proration_behavior=create_prorations`).
+def _new_cycle(account: Account, subscription: Obj, customer: Obj, invoice_id: str, lines: list[Obj], now: int) -> ItemChanges:
+    """Start the subscription's items on a new period at `now` (told with the returned changes), and
+    add to the threshold invoice's `lines` the licensed items' unused time and new period."""
+    prorations.credit_unused(account, subscription, customer, now)
+    items = ItemChanges(account, subscription)
+    for item in subscription["items"]["data"]:
+        end = natural_period_end(now, item["price"])
+        if is_metered(item["price"]):
+            # Usage already recorded at or after `now` was billed by this invoice, not by the new period's.
+            overlap = invoicing.usage(account, customer["id"], item["price"], now, item["current_period_end"])
+            invoicing.account_billing(account).bill(item["id"], now, overlap)
+        items.update(item, {"current_period_start": now, "current_period_end": end})
+        if not is_metered(item["price"]):
+            lines.append(
+                invoicing.line(
+                    account, subscription, item, item["quantity"], (now, end), invoice_id=invoice_id, id_prefix="il"
+                )
+            )
+    pending = invoicing.pending_items(account, customer["id"], subscription["currency"])
+    lines += [invoicing.item_line(item, invoice_id) for item in pending]
+    return items

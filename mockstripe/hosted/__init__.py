@@ -13,6 +13,7 @@ from typing import Any, Awaitable, Callable, Mapping
 from aiohttp import web
 
 from ..domain import checkout, payments
+from ..domain.subscriptions import is_metered
 from ..resources import billing_portal, checkout_sessions, customers, subscriptions
 from ..routing import Call, Handler, ServerState
 from ..store import Account, Cause
@@ -30,6 +31,19 @@ SWITCHED = "Your plan was changed."
 CARD_ADDED = "Your card was added and will be used for future payments."
 NO_SUCH_PORTAL_SESSION = "This portal session is not known to this server (it may have been reset)."
 NOT_ALLOWED = "The portal's configuration does not allow this."
+# What each change on the portal reports (`?done=` on the homepage, or a flow's hosted confirmation).
+DONE = {
+    "canceled": CANCELED_NOW, "cancels": CANCELS_AT_PERIOD_END, "switched": SWITCHED, "confirmed": SWITCHED,
+    "card": CARD_ADDED,
+}
+# The flow (`flow_data[type]`) each change completes.
+COMPLETES = {
+    "canceled": "subscription_cancel",
+    "cancels": "subscription_cancel",
+    "switched": "subscription_update",
+    "confirmed": "subscription_update_confirm",
+    "card": "payment_method_update",
+}
 
 
 def add_routes(app: web.Application, state: ServerState) -> None:
@@ -40,6 +54,7 @@ def add_routes(app: web.Application, state: ServerState) -> None:
     app.router.add_post(portal + "/subscriptions/{id}/cancel", _portal_cancel(state))
     app.router.add_post(portal + "/subscriptions/{id}/update", _portal_switch(state))
     app.router.add_post(portal + "/payment_methods", _portal_add_card(state))
+    app.router.add_post(portal + "/flow/confirm", _portal_confirm_update(state))
 
 
 def _html(text: str, status: int = 200) -> web.Response:
@@ -174,12 +189,92 @@ def _render_portal(
 
 
 def _portal_page(state: ServerState) -> Page:
-    notices = {"canceled": CANCELED_NOW, "cancels": CANCELS_AT_PERIOD_END, "switched": SWITCHED, "card": CARD_ADDED}
+    """The portal's homepage, or while the session's flow is not completed, the flow's own page."""
 
     def show(request: web.Request, account: Account, session: Obj, configuration: Obj) -> web.StreamResponse:
-        return _render_portal(request, account, session, configuration, notices.get(request.query.get("done", "")))
+        if _active_flow(account, session) is not None:
+            return _render_flow(request, account, session, configuration)
+        return _render_portal(request, account, session, configuration, DONE.get(request.query.get("done", "")))
 
     return _portal(state, show)
+
+
+def _active_flow(account: Account, session: Obj) -> Obj | None:
+    """The session's flow, until the customer completes it."""
+    flow = session["flow"]
+    if flow is None or session["id"] in account.service(billing_portal.FinishedFlows).session_ids:
+        return None
+    return flow
+
+
+def _flow_subscription(account: Account, session: Obj, flow: Obj) -> Obj | None:
+    details = flow.get(flow["type"])
+    return _own_subscription(account, session, details["subscription"]) if details else None
+
+
+def _render_flow(
+    request: web.Request, account: Account, session: Obj, configuration: Obj, error: str | None = None, status: int = 200
+) -> web.Response:
+    """The page of the session's flow (its subscription's cancel or update screen, or adding a card)."""
+    flow = session["flow"]
+    base = billing_portal.PAGE_PATH + request.match_info["secret"]
+    products = {p["id"]: p["name"] for p in account.collection("product").newest_first()}
+    if flow["type"] == "payment_method_update":
+        return _html(pages.flow_payment_method(base, session, error), status)
+    subscription = _flow_subscription(account, session, flow)
+    if subscription is None:
+        return _html(pages.closed(NO_SUCH_PORTAL_SESSION), 404)
+    if flow["type"] == "subscription_cancel":
+        page = pages.flow_cancel(base, session, subscription, configuration["features"], products, error)
+    elif flow["type"] == "subscription_update":
+        switchable = _switchable_prices(account, configuration)
+        page = pages.flow_update(base, session, subscription, switchable, products, error)
+    else:
+        rows = _confirm_rows(account, subscription, flow["subscription_update_confirm"]["items"])
+        page = pages.flow_update_confirm(base, session, subscription, rows, products, error)
+    return _html(page, status)
+
+
+def _confirm_rows(account: Account, subscription: Obj, wanted: list[Obj]) -> list[tuple[Obj, int | None]]:
+    """The (price, quantity) each item of a `subscription_update_confirm` flow will have."""
+    items = {item["id"]: item for item in subscription["items"]["data"]}
+    rows = []
+    for change in wanted:
+        item = items.get(change["id"])
+        price = account.find("price", change["price"]) if change.get("price") else (item or {}).get("price")
+        if price is not None:
+            quantity = change["quantity"] if change.get("quantity") is not None else (item or {}).get("quantity")
+            rows.append((price, None if is_metered(price) else quantity))
+    return rows
+
+
+def _render_current(
+    request: web.Request, account: Account, session: Obj, configuration: Obj, error: str, status: int
+) -> web.Response:
+    """A refused change shown where it was asked for: on the flow's page, or on the homepage."""
+    if _active_flow(account, session) is not None:
+        return _render_flow(request, account, session, configuration, error, status)
+    return _render_portal(request, account, session, configuration, error, status)
+
+
+def _completed(request: web.Request, account: Account, session: Obj, done: str, subscription_id: str | None) -> web.Response:
+    """Where the browser goes after a change: the homepage with its notice; or, when the change
+    completes the session's flow, what the flow's `after_completion` says."""
+    home = f"{billing_portal.PAGE_PATH}{request.match_info['secret']}"
+    flow = _active_flow(account, session)
+    if flow is None or flow["type"] != COMPLETES[done]:
+        raise web.HTTPSeeOther(f"{home}?done={done}")
+    details = flow.get(flow["type"])
+    if details is not None and details["subscription"] != subscription_id:
+        raise web.HTTPSeeOther(f"{home}?done={done}")
+    account.service(billing_portal.FinishedFlows).session_ids.add(session["id"])
+    after = flow["after_completion"]
+    if after["type"] == "redirect":
+        raise web.HTTPSeeOther(after["redirect"]["return_url"])
+    if after["type"] == "hosted_confirmation":
+        message = (after["hosted_confirmation"] or {}).get("custom_message") or DONE[done]
+        return _html(pages.confirmation(session, message))
+    raise web.HTTPSeeOther(f"{home}?done={done}")
 
 
 def _own_subscription(account: Account, session: Obj, subscription_id: str) -> Obj | None:
@@ -192,18 +287,23 @@ def _portal_cancel(state: ServerState) -> Page:
         subscription = _own_subscription(account, session, request.match_info["id"])
         feature = configuration["features"]["subscription_cancel"]
         if subscription is None or not feature["enabled"]:
-            return _render_portal(request, account, session, configuration, NOT_ALLOWED, 400)
+            return _render_current(request, account, session, configuration, NOT_ALLOWED, 400)
         path = f"/v1/subscriptions/{subscription['id']}"
+        feedback = request[FORM].get("feedback") or None
+        if feedback is not None and feedback not in feature["cancellation_reason"]["options"]:
+            return _render_current(request, account, session, configuration, NOT_ALLOWED, 400)
+        details = {"cancellation_details": {"feedback": feedback}} if feedback else {}
         try:
             if feature["mode"] == "immediately":
-                run(state, account, subscriptions.cancel, {}, path, {"id": subscription["id"]})
+                run(state, account, subscriptions.cancel, details, path, {"id": subscription["id"]})
                 done = "canceled"
             else:
-                run(state, account, subscriptions.update, {"cancel_at_period_end": True}, path, {"id": subscription["id"]})
+                params = {"cancel_at_period_end": True, **details}
+                run(state, account, subscriptions.update, params, path, {"id": subscription["id"]})
                 done = "cancels"
         except StripeError as error:
-            return _render_portal(request, account, session, configuration, error.message, 400)
-        raise web.HTTPSeeOther(f"{billing_portal.PAGE_PATH}{request.match_info['secret']}?done={done}")
+            return _render_current(request, account, session, configuration, error.message, 400)
+        return _completed(request, account, session, done, subscription["id"])
 
     return _portal(state, cancel)
 
@@ -214,7 +314,7 @@ def _portal_switch(state: ServerState) -> Page:
         wanted = request[FORM].get("price", "")
         allowed = {price["id"] for price in _switchable_prices(account, configuration)}
         if subscription is None or wanted not in allowed or len(subscription["items"]["data"]) != 1:
-            return _render_portal(request, account, session, configuration, NOT_ALLOWED, 400)
+            return _render_current(request, account, session, configuration, NOT_ALLOWED, 400)
         item = subscription["items"]["data"][0]
         params = {
             "items": [{"id": item["id"], "price": wanted}],
@@ -224,10 +324,36 @@ def _portal_switch(state: ServerState) -> Page:
             run(state, account, subscriptions.update, params, f"/v1/subscriptions/{subscription['id']}",
                 {"id": subscription["id"]})
         except StripeError as error:
-            return _render_portal(request, account, session, configuration, error.message, 400)
-        raise web.HTTPSeeOther(f"{billing_portal.PAGE_PATH}{request.match_info['secret']}?done=switched")
+            return _render_current(request, account, session, configuration, error.message, 400)
+        return _completed(request, account, session, "switched", subscription["id"])
 
     return _portal(state, switch)
+
+
+def _portal_confirm_update(state: ServerState) -> Page:
+    """Confirm a `subscription_update_confirm` flow: its items change as the flow names them."""
+
+    def confirm(request: web.Request, account: Account, session: Obj, configuration: Obj) -> web.StreamResponse:
+        flow = _active_flow(account, session)
+        subscription = _flow_subscription(account, session, flow) if flow is not None else None
+        if flow is None or flow["type"] != "subscription_update_confirm" or subscription is None:
+            return _render_current(request, account, session, configuration, NOT_ALLOWED, 400)
+        items = [
+            {key: value for key, value in item.items() if value is not None}
+            for item in flow["subscription_update_confirm"]["items"]
+        ]
+        params = {
+            "items": items,
+            "proration_behavior": configuration["features"]["subscription_update"]["proration_behavior"],
+        }
+        try:
+            run(state, account, subscriptions.update, params, f"/v1/subscriptions/{subscription['id']}",
+                {"id": subscription["id"]})
+        except StripeError as error:
+            return _render_current(request, account, session, configuration, error.message, 400)
+        return _completed(request, account, session, "confirmed", subscription["id"])
+
+    return _portal(state, confirm)
 
 
 def _portal_add_card(state: ServerState) -> Page:
@@ -235,7 +361,7 @@ def _portal_add_card(state: ServerState) -> Page:
 
     def add(request: web.Request, account: Account, session: Obj, configuration: Obj) -> web.StreamResponse:
         if not configuration["features"]["payment_method_update"]["enabled"]:
-            return _render_portal(request, account, session, configuration, NOT_ALLOWED, 400)
+            return _render_current(request, account, session, configuration, NOT_ALLOWED, 400)
         form = request[FORM]
         customer_id = session["customer"]
 
@@ -252,7 +378,7 @@ def _portal_add_card(state: ServerState) -> Page:
         try:
             run(state, account, save, {}, f"/v1/customers/{customer_id}", {"id": customer_id})
         except StripeError as error:
-            return _render_portal(request, account, session, configuration, error.message, error.status)
-        raise web.HTTPSeeOther(f"{billing_portal.PAGE_PATH}{request.match_info['secret']}?done=card")
+            return _render_current(request, account, session, configuration, error.message, error.status)
+        return _completed(request, account, session, "card", None)
 
     return _portal(state, add)

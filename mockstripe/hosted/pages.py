@@ -186,3 +186,137 @@ def portal(
     if session["return_url"]:
         body += f'<p><a id=return href="{esc(session["return_url"])}">Return</a></p>'
     return document("Billing", body)
+
+
+# The portal's deep links (a session's `flow`): one page for one task, then what `after_completion` says.
+FEEDBACK_LABELS = {
+    "customer_service": "Customer service was less than expected",
+    "low_quality": "Quality was less than expected",
+    "missing_features": "Some features are missing",
+    "other": "Other reason",
+    "switched_service": "I'm switching to a different service",
+    "too_complex": "Ease of use was less than expected",
+    "too_expensive": "It's too expensive",
+    "unused": "I don't use the service enough",
+}
+
+
+def _flow_page(title: str, body: str, session: Obj, error: str | None) -> str:
+    back = session["return_url"]
+    return document(
+        title,
+        (f"<div class=err role=alert>{esc(error)}</div>" if error else "")
+        + body
+        + (f'<p><a id=return href="{esc(back)}">Go back</a></p>' if back else ""),
+    )
+
+
+def _items_table(rows: list[tuple[Obj, int | None]], product_names: dict[str, str]) -> str:
+    """A table of (price, quantity) rows."""
+    cells = "".join(
+        f"<tr><td>{esc(_price_label(price, product_names))}</td>"
+        f"<td class=num>{'' if quantity is None else f'× {quantity}'}</td></tr>"
+        for price, quantity in rows
+    )
+    return f"<table class=items>{cells}</table>"
+
+
+def _current_items(subscription: Obj) -> list[tuple[Obj, int | None]]:
+    return [(item["price"], item["quantity"]) for item in subscription["items"]["data"]]
+
+
+def flow_cancel(
+    base: str, session: Obj, subscription: Obj, features: Obj, product_names: dict[str, str], error: str | None = None
+) -> str:
+    """The confirm-cancel screen for the flow's subscription."""
+    cancel = features["subscription_cancel"]
+    ends = subscription["items"]["data"][0]["current_period_end"] if subscription["items"]["data"] else None
+    when = (
+        "Your subscription will be canceled immediately."
+        if cancel["mode"] == "immediately"
+        else f"Your subscription will be canceled at the end of the billing period, on {when_day(ends)}."
+    )
+    reasons = cancel["cancellation_reason"]
+    feedback = ""
+    if reasons["enabled"] and reasons["options"]:
+        options = "".join(
+            f'<option value="{esc(o)}">{esc(FEEDBACK_LABELS.get(o, o))}</option>' for o in reasons["options"]
+        )
+        feedback = (
+            '<label for=feedback>Why are you canceling?</label>'
+            f'<select id=feedback name=feedback><option value="">(no answer)</option>{options}</select>'
+        )
+    body = (
+        _items_table(_current_items(subscription), product_names)
+        + f"<p>{esc(when)}</p>"
+        + f'<form method=post action="{base}/subscriptions/{esc(subscription["id"])}/cancel">{feedback}'
+        '<button type=submit id=confirm>Cancel subscription</button></form>'
+    )
+    return _flow_page("Cancel your subscription", body, session, error)
+
+
+def flow_update(
+    base: str,
+    session: Obj,
+    subscription: Obj,
+    switchable: list[Obj],
+    product_names: dict[str, str],
+    error: str | None = None,
+) -> str:
+    """Choose a new price for the flow's subscription, among those the configuration offers."""
+    current = {item["price"]["id"] for item in subscription["items"]["data"]}
+    others = [price for price in switchable if price["id"] not in current]
+    body = "<h2>Current plan</h2>" + _items_table(_current_items(subscription), product_names)
+    if others and len(subscription["items"]["data"]) == 1:
+        choices = "".join(
+            f'<label><input type=radio name=price value="{esc(p["id"])}"{" checked" if i == 0 else ""}> '
+            f"{esc(_price_label(p, product_names))}</label>"
+            for i, p in enumerate(others)
+        )
+        body += (
+            f'<form method=post action="{base}/subscriptions/{esc(subscription["id"])}/update">'
+            f"<h2>New plan</h2>{choices}<button type=submit id=confirm>Update plan</button></form>"
+        )
+    else:
+        body += "<p class=muted>There is no other plan to switch to.</p>"
+    return _flow_page("Update your plan", body, session, error)
+
+
+def flow_update_confirm(
+    base: str,
+    session: Obj,
+    subscription: Obj,
+    rows: list[tuple[Obj, int | None]],
+    product_names: dict[str, str],
+    error: str | None = None,
+) -> str:
+    """Confirm the items the flow names for its subscription."""
+    body = (
+        "<h2>Current plan</h2>" + _items_table(_current_items(subscription), product_names)
+        + "<h2>New plan</h2>" + _items_table(rows, product_names)
+        + f'<form method=post action="{base}/flow/confirm"><button type=submit id=confirm>Confirm</button></form>'
+    )
+    return _flow_page("Confirm your new plan", body, session, error)
+
+
+def flow_payment_method(base: str, session: Obj, error: str | None = None) -> str:
+    """Add a card, which becomes the customer's default."""
+    choices = "".join(f'<option value="{esc(value)}">{esc(label)}</option>' for value, label in CARD_CHOICES)
+    body = (
+        f'<form method=post action="{base}/payment_methods" class=add-card>'
+        '<label for=card_number>Card number</label>'
+        '<input id=card_number name=card_number inputmode=numeric autocomplete=off placeholder="4242 4242 4242 4242">'
+        '<label for=payment_method>or a test card</label><select id=payment_method name=payment_method>'
+        f'<option value="">(use the number above)</option>{choices}</select>'
+        "<button type=submit id=confirm>Add card</button></form>"
+    )
+    return _flow_page("Add a payment method", body, session, error)
+
+
+def confirmation(session: Obj, message: str) -> str:
+    """Shown when a flow ends with `after_completion[type]=hosted_confirmation`."""
+    back = session["return_url"]
+    body = f"<div class=notice role=status>{esc(message)}</div>" + (
+        f'<p><a id=return href="{esc(back)}">Return</a></p>' if back else ""
+    )
+    return document("Billing", body)

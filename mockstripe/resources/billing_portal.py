@@ -7,7 +7,7 @@ from typing import Any
 
 from ..routing import Area, Call, Endpoint
 from ..store import Account
-from ..wire.errors import invalid
+from ..wire.errors import invalid, no_such
 from ..wire.ids import new_id, random_tail
 from ..wire.lists import PAGE_EXCLUSIVE, PAGE_PARAMS
 from ..wire.objects import ListOf, ObjectType
@@ -23,6 +23,7 @@ from ..wire.params import (
     Unsupported,
     endpoint,
     merge_metadata,
+    missing,
 )
 
 Obj = dict[str, Any]
@@ -41,6 +42,16 @@ DEFAULT_FEATURES: Obj = {
     "subscription_cancel": {"enabled": True, "mode": "at_period_end", "proration_behavior": "none"},
     "subscription_update": {"enabled": False},
 }
+
+
+class FinishedFlows:
+    """The portal sessions whose flow (`flow_data`) the customer completed on the hosted page: their
+    link opens the portal's homepage from then on. `account.service(FinishedFlows)`."""
+
+    def __init__(self) -> None:
+        self.session_ids: set[str] = set()
+
+
 INACTIVE_CONFIGURATION = "The configuration {} is not active."
 NOT_THE_CUSTOMERS_SUBSCRIPTION = "The subscription {} does not belong to the customer {}."
 FEATURE_DISABLED = "The `{feature}` feature is not enabled in the configuration {configuration}."
@@ -291,6 +302,8 @@ def _flow(account: Account, customer: Obj, configuration: Obj, given: Obj | None
         "type": kind,
     }
     after = given.get("after_completion")
+    if after is not None and after["type"] == "redirect" and not (after.get("redirect") or {}).get("return_url"):
+        raise missing("flow_data[after_completion][redirect][return_url]")
     if after is not None:
         flow["after_completion"] = {
             "hosted_confirmation": (
@@ -326,6 +339,10 @@ def _flow(account: Account, customer: Obj, configuration: Obj, given: Obj | None
     elif kind == "subscription_update":
         flow[kind] = {"subscription": subscription["id"]}
     else:
+        own = {item["id"] for item in subscription["items"]["data"]}
+        for index, item in enumerate(details["items"]):
+            if item["id"] not in own:
+                raise no_such("subscription item", item["id"], f"flow_data[{kind}][items][{index}][id]")
         flow[kind] = {
             "discounts": [],
             "items": [{"id": i["id"], "price": i.get("price"), "quantity": i.get("quantity")} for i in details["items"]],

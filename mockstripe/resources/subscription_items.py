@@ -15,6 +15,7 @@ from ..domain.subscriptions import (
     lookup_price,
     price_change,
 )
+from ..domain.thresholds import Thresholds
 from ..routing import Area, Call, Endpoint
 from ..wire.errors import invalid
 from ..wire.lists import PAGE_EXCLUSIVE, PAGE_PARAMS
@@ -22,11 +23,14 @@ from ..wire.objects import ListOf, ObjectType
 from ..wire.params import QUANTITY, TIMESTAMP, Boolean, Map, Ref, endpoint, merge_metadata
 from .subscriptions import (
     CANCELED_IS_FROZEN,
+    ITEM_THRESHOLDS,
     ITEM_UNSUPPORTED,
     LAST_ITEM,
     PAYMENT_BEHAVIOR,
     PRORATION_BEHAVIOR,
     TAX_RATES,
+    has_thresholds,
+    item_thresholds,
     tax_rates,
 )
 
@@ -39,7 +43,7 @@ CHANGES = dict(
     proration_date=TIMESTAMP,
     quantity=QUANTITY,
     tax_rates=TAX_RATES,
-    **ITEM_UNSUPPORTED,
+    **{**ITEM_UNSUPPORTED, "billing_thresholds": ITEM_THRESHOLDS},
 )
 CREATE = endpoint(
     subscription=Ref(object_type="subscription", noun="subscription", required=True),
@@ -87,12 +91,19 @@ def create(call: Call) -> Obj:
         tax_rates(account, params.get("tax_rates")),
     )
     check_items([request], subscription["currency"], _taken_prices(subscription))
+    thresholds = item_thresholds(subscription, request.price, params) if params.get("billing_thresholds") else None
     now = account.clock_for(subscription).now()
     proration = _proration(call, subscription, now)
     items = ItemChanges(account, subscription)
-    item = items.add(build_item(subscription, request, now))
+    item = items.add({**build_item(subscription, request, now), "billing_thresholds": thresholds})
     items.tell(**proration.settle(items.listed))
+    _watch_thresholds(call, subscription)
     return item
+
+
+def _watch_thresholds(call: Call, subscription: Obj) -> None:
+    if has_thresholds(subscription, subscription["items"]["data"]):
+        call.account.service(Thresholds).watch(call.account, subscription)
 
 
 def retrieve(call: Call) -> Obj:
@@ -108,6 +119,7 @@ def update(call: Call) -> Obj:
         check_items([ItemRequest("", price, None)], subscription["currency"], _taken_prices(subscription, but=item))
     if is_metered(price) and params.get("quantity") is not None:
         raise invalid(METERED_QUANTITY, param="quantity")
+    thresholds = item_thresholds(subscription, price, params) if "billing_thresholds" in params else None
 
     now = account.clock_for(subscription).now()
     proration = _proration(call, subscription, now)
@@ -120,9 +132,12 @@ def update(call: Call) -> Obj:
         changes["metadata"] = merge_metadata(item["metadata"], params["metadata"])
     if "tax_rates" in params:
         changes["tax_rates"] = tax_rates(account, params["tax_rates"])
+    if "billing_thresholds" in params:  # "" removes them
+        changes["billing_thresholds"] = thresholds
     items = ItemChanges(account, subscription)
     items.update(item, changes)
     items.tell(**proration.settle(items.listed))
+    _watch_thresholds(call, subscription)
     return item
 
 

@@ -101,8 +101,10 @@ NEW_ITEM = Hash(
 THRESHOLDS_NEED_CLASSIC = (
     "Billing thresholds are not supported with billing_mode[type]=flexible. Use billing_mode[type]=classic."
 )
-# Items' usage thresholds are set when a subscription is created (classic billing mode only).
-ITEM_THRESHOLDS = Hash(fields={"usage_gte": Integer(required=True, minimum=1)})
+# An item's usage threshold (classic billing mode, metered prices only); "" removes it.
+ITEM_THRESHOLDS = Hash(fields={"usage_gte": Integer(required=True, minimum=1)}, nullable=True)
+# UNSURE: Stripe's wording for a usage threshold on a licensed price.
+USAGE_GTE_NEEDS_METERED = "Usage thresholds can only be set on items of metered prices."
 THRESHOLDS = Hash(fields={"amount_gte": Integer(minimum=1), "reset_billing_cycle_anchor": Boolean()}, nullable=True)
 CREATED_ITEM = Hash(fields={**NEW_ITEM.fields, "billing_thresholds": ITEM_THRESHOLDS})
 CHANGED_ITEM = Hash(
@@ -114,7 +116,7 @@ CHANGED_ITEM = Hash(
         "deleted": Boolean(),
         "clear_usage": Boolean(),
         "tax_rates": TAX_RATES,
-        **ITEM_UNSUPPORTED,
+        **{**ITEM_UNSUPPORTED, "billing_thresholds": ITEM_THRESHOLDS},
     }
 )
 
@@ -352,38 +354,37 @@ def _set_thresholds(params: Obj, subscription: Obj, items: list[Obj]) -> bool:
     """Put the requested usage thresholds on a subscription and its items, not stored yet; whether
     there are any."""
     thresholds = params.get("billing_thresholds")
-    given = [(i, item["billing_thresholds"]) for i, item in enumerate(params["items"]) if item.get("billing_thresholds")]
-    if thresholds is None and not given:
-        return False
-    if subscription["billing_mode"]["type"] != "classic":
-        raise invalid(
-            THRESHOLDS_NEED_CLASSIC,
-            param="billing_thresholds" if thresholds is not None else f"items[{given[0][0]}][billing_thresholds]",
-        )
     if thresholds is not None:
         subscription["billing_thresholds"] = _subscription_thresholds(thresholds, subscription)
-    for index, item_thresholds in given:
-        if not is_metered(items[index]["price"]):
-            # UNSURE: Stripe's wording for a usage threshold on a licensed price.
-            raise invalid(
-                "Usage thresholds can only be set on items of metered prices.",
-                param=f"items[{index}][billing_thresholds][usage_gte]",
-            )
-        items[index]["billing_thresholds"] = {"usage_gte": item_thresholds["usage_gte"]}
-    return True
+    for index, item in enumerate(params["items"]):
+        if item.get("billing_thresholds"):
+            path = f"items[{index}]"
+            items[index]["billing_thresholds"] = item_thresholds(subscription, items[index]["price"], item, path)
+    return has_thresholds(subscription, items)
+
+
+def item_thresholds(subscription: Obj, price: Obj, params: Obj, path: str = "") -> Obj | None:
+    """An item's `billing_thresholds` as `params` (an item's, at `path`) ask for them, once checked."""
+    asked = params["billing_thresholds"]
+    param = f"{path}[billing_thresholds]" if path else "billing_thresholds"
+    if asked is None:
+        return None
+    if subscription["billing_mode"]["type"] != "classic":
+        raise invalid(THRESHOLDS_NEED_CLASSIC, param=param)
+    if not is_metered(price):
+        raise invalid(USAGE_GTE_NEEDS_METERED, param=f"{param}[usage_gte]")
+    return {"usage_gte": asked["usage_gte"]}
+
+
+def has_thresholds(subscription: Obj, items: list[Obj]) -> bool:
+    return subscription["billing_thresholds"] is not None or any(item["billing_thresholds"] for item in items)
 
 
 def _subscription_thresholds(thresholds: Obj, subscription: Obj) -> Obj:
     """A subscription's `billing_thresholds` as asked for, once checked."""
     if subscription["billing_mode"]["type"] != "classic":
         raise invalid(THRESHOLDS_NEED_CLASSIC, param="billing_thresholds")
-    if thresholds.get("reset_billing_cycle_anchor"):
-        raise invalid(
-            "billing_thresholds[reset_billing_cycle_anchor]=true is not supported by mockstripe. Leave it out, "
-            "or see the README for what is implemented.",
-            param="billing_thresholds[reset_billing_cycle_anchor]",
-        )
-    return {"amount_gte": thresholds.get("amount_gte"), "reset_billing_cycle_anchor": False}
+    return {"amount_gte": thresholds.get("amount_gte"), "reset_billing_cycle_anchor": bool(thresholds.get("reset_billing_cycle_anchor"))}
 
 
 def _first_payment(account: Any, subscription: Obj, customer: Obj, behavior: str, off_session: bool) -> str:
@@ -432,6 +433,8 @@ def plan_item_changes(account: Any, subscription: Obj, changes: list[Obj], prefi
             raise invalid(METERED_QUANTITY, param=f"{path}[quantity]")
         if change.get("price"):
             check_items([ItemRequest(path, price, None)], subscription["currency"])
+        if "billing_thresholds" in change:
+            item_thresholds(subscription, price, change, path)
         final_prices[item["id"] if item is not None else f"new{i}"] = price
         plan.append(("change" if item is not None else "add", change, item))
     if not final_prices:
@@ -455,7 +458,10 @@ def apply_item_plan(account: Any, subscription: Obj, plan: ItemPlan, items: Item
                 "", lookup_price(account, change["price"]), change.get("quantity"), change.get("metadata"),
                 tax_rates(account, change.get("tax_rates")),
             )
-            items.add(build_item(subscription, request, now))
+            added = build_item(subscription, request, now)
+            if change.get("billing_thresholds"):
+                added["billing_thresholds"] = item_thresholds(subscription, added["price"], change)
+            items.add(added)
         else:
             assert item is not None
             item_changes: Obj = {}
@@ -467,6 +473,9 @@ def apply_item_plan(account: Any, subscription: Obj, plan: ItemPlan, items: Item
                 item_changes["metadata"] = merge_metadata(item["metadata"], change["metadata"])
             if "tax_rates" in change:
                 item_changes["tax_rates"] = tax_rates(account, change["tax_rates"])
+            if "billing_thresholds" in change:
+                price: Obj = item_changes["price"] if "price" in item_changes else item["price"]
+                item_changes["billing_thresholds"] = item_thresholds(subscription, price, change)
             items.update(item, item_changes)
 
 
@@ -522,7 +531,7 @@ def update(call: Call) -> Obj:
     draft = _change_trial(account, subscription, customer, items, trial_end, changes, now)
     updated = items.tell(**changes)
     _prorate_cancellation(account, subscription, customer, params, cancel_before, now)
-    if thresholds is not None:
+    if has_thresholds(subscription, items.listed):
         account.service(Thresholds).watch(account, subscription)
     if draft is not None:
         invoice = invoicing.store(account, draft)

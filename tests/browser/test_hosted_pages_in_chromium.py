@@ -144,3 +144,108 @@ def test_a_declined_card_shows_stripes_message(page, shop, stripe_client) -> Non
     page.get_by_label("or a test card").select_option("pm_card_visa")
     page.get_by_role("button", name="Subscribe").click()
     expect(page.get_by_role("heading")).to_have_text(f"Shop: {SHOP}/welcome?session_id={session.id}")
+
+
+def team_plans(client) -> tuple[Any, Any, Any]:
+    """A $15 and a $40 monthly price of the Team plan, and a portal configuration that lets
+    customers cancel at period end and switch between them."""
+    team = client.v1.prices.create(
+        {"currency": "usd", "unit_amount": 1500, "recurring": {"interval": "month"}, "product_data": {"name": "Team plan"}}
+    )
+    business = client.v1.prices.create(
+        {"currency": "usd", "unit_amount": 4000, "recurring": {"interval": "month"}, "product": team.product}
+    )
+    configuration = client.v1.billing_portal.configurations.create(
+        {
+            "features": {
+                "subscription_cancel": {"enabled": True, "mode": "at_period_end"},
+                "subscription_update": {
+                    "enabled": True, "default_allowed_updates": ["price"], "proration_behavior": "none",
+                    "products": [{"product": team.product, "prices": [team.id, business.id]}],
+                },
+            }
+        }
+    )
+    return team, business, configuration
+
+
+def subscribed(client, price) -> tuple[Any, Any]:
+    customer = client.v1.customers.create({"name": "Jenny Rosen", "email": "jenny@example.com"})
+    subscription = client.v1.subscriptions.create(
+        {"customer": customer.id, "items": [{"price": price.id}], "collection_method": "send_invoice", "days_until_due": 30}
+    )
+    return customer, subscription
+
+
+def test_a_cancel_deep_link_confirms_and_returns_to_the_shop(page, shop, stripe_client) -> None:
+    from playwright.sync_api import expect  # noqa: PLC0415
+
+    client = stripe_client
+    team, _, configuration = team_plans(client)
+    customer, subscription = subscribed(client, team)
+    session = client.v1.billing_portal.sessions.create(
+        {
+            "customer": customer.id,
+            "configuration": configuration.id,
+            "return_url": f"{SHOP}/account",
+            "flow_data": {
+                "type": "subscription_cancel",
+                "subscription_cancel": {"subscription": subscription.id},
+                "after_completion": {"type": "redirect", "redirect": {"return_url": f"{SHOP}/account?canceled=1"}},
+            },
+        }
+    )
+
+    page.goto(session.url)
+    expect(page.get_by_role("heading", name="Cancel your subscription")).to_be_visible()
+    expect(page.locator("table.items")).to_contain_text("Team plan (15.00 USD / month)")
+    expect(page.get_by_text("will be canceled at the end of the billing period")).to_be_visible()
+    expect(page.get_by_role("link", name="Go back")).to_have_attribute("href", f"{SHOP}/account")
+    page.get_by_role("button", name="Cancel subscription").click()
+
+    expect(page.get_by_role("heading")).to_have_text(f"Shop: {SHOP}/account?canceled=1")
+    assert shop == [f"{SHOP}/account?canceled=1"]
+    after = client.v1.subscriptions.retrieve(subscription.id)
+    assert (after.status, after.cancel_at_period_end) == ("active", True)
+    event = client.v1.events.list({"limit": 1}).data[0]
+    assert (event.type, event.data.object.id) == ("customer.subscription.updated", subscription.id)
+
+    # The same link now opens the portal's homepage.
+    page.goto(session.url)
+    expect(page.locator(f'tr[id="{subscription.id}"]')).to_contain_text("cancels")
+
+
+def test_an_update_deep_link_switches_the_price_then_shows_the_portal(page, shop, stripe_client) -> None:
+    from playwright.sync_api import expect  # noqa: PLC0415
+
+    client = stripe_client
+    team, business, configuration = team_plans(client)
+    customer, subscription = subscribed(client, team)
+    session = client.v1.billing_portal.sessions.create(
+        {
+            "customer": customer.id,
+            "configuration": configuration.id,
+            "flow_data": {
+                "type": "subscription_update",
+                "subscription_update": {"subscription": subscription.id},
+                "after_completion": {"type": "portal_homepage"},
+            },
+        }
+    )
+
+    page.goto(session.url)
+    expect(page.get_by_role("heading", name="Update your plan")).to_be_visible()
+    expect(page.get_by_role("radio")).to_have_count(1)
+    page.get_by_label("Team plan (40.00 USD / month)").check()
+    page.get_by_role("button", name="Update plan").click()
+
+    expect(page.get_by_role("status")).to_have_text("Your plan was changed.")
+    expect(page.get_by_role("heading", name="Billing")).to_be_visible()
+    expect(page.locator(f'tr[id="{subscription.id}"]')).to_contain_text("40.00 USD")
+    (item,) = client.v1.subscriptions.retrieve(subscription.id)["items"].data
+    assert item.price.id == business.id
+    event = client.v1.events.list({"limit": 1}).data[0]
+    assert (event.type, event.data.previous_attributes["items"].data[0].price.id) == (
+        "customer.subscription.updated", team.id,
+    )
+    assert shop == []

@@ -191,3 +191,191 @@ def test_the_portal_page_adds_a_card_as_the_default(stripe_client, raw, mockstri
     assert types == ["customer.updated", "payment_method.attached"]
     page = raw.get(f"{path}?done=card").body
     assert "mastercard •••• 4444" in page and "Default" in page
+
+
+def flow_session(client: stripe.StripeClient, customer, flow_data: dict, **params) -> stripe.billing_portal.Session:
+    return client.v1.billing_portal.sessions.create(
+        {"customer": customer.id, "return_url": RETURN, "flow_data": flow_data, **params}
+    )
+
+
+def plans(client: stripe.StripeClient, catalog, **cancel) -> tuple:
+    """A $10 and a $30 monthly price of one product, a configuration that lets customers switch
+    between them without prorations (and cancel as `cancel` says), and a customer on the $10 one."""
+    customer = catalog.customer()
+    basic = catalog.licensed_price(unit_amount=1000)
+    pro = client.v1.prices.create(
+        {"currency": "usd", "unit_amount": 3000, "recurring": {"interval": "month"}, "product": basic.product}
+    )
+    configuration = client.v1.billing_portal.configurations.create(
+        {
+            "features": {
+                "subscription_cancel": {"enabled": True, **cancel},
+                "subscription_update": {
+                    "enabled": True, "default_allowed_updates": ["price"], "proration_behavior": "none",
+                    "products": [{"product": basic.product, "prices": [basic.id, pro.id]}],
+                },
+                "payment_method_update": {"enabled": True},
+            }
+        }
+    )
+    seats = client.v1.subscriptions.create(
+        {"customer": customer.id, "items": [{"price": basic.id, "quantity": 1}], "collection_method": "send_invoice",
+         "days_until_due": 30}
+    )
+    return customer, basic, pro, configuration, seats
+
+
+def test_a_cancel_flow_opens_at_its_confirm_screen_and_redirects_when_done(stripe_client, catalog, raw, mockstripe_url) -> None:
+    customer = catalog.customer()
+    subscription = catalog.subscribe(customer, catalog.metered_price())
+    session = flow_session(
+        stripe_client, customer,
+        {
+            "type": "subscription_cancel",
+            "subscription_cancel": {"subscription": subscription.id},
+            "after_completion": {"type": "redirect", "redirect": {"return_url": f"{RETURN}?canceled=1"}},
+        },
+    )
+    path = portal_path(session, mockstripe_url)
+    page = raw.get(path).body
+    assert "<h1>Cancel your subscription</h1>" in page and "Alpaca AI tokens" in page
+    assert f'action="{path}/subscriptions/{subscription.id}/cancel"' in page
+    assert "<h2>Subscriptions</h2>" not in page and "Why are you canceling?" not in page
+
+    done = raw.post(f"{path}/subscriptions/{subscription.id}/cancel", {})
+
+    assert (done.status, done.headers["Location"]) == (303, f"{RETURN}?canceled=1")
+    after = stripe_client.v1.subscriptions.retrieve(subscription.id)
+    assert (after.status, after.cancel_at_period_end) == ("active", True)
+    event = stripe_client.v1.events.list({"limit": 1}).data[0]
+    assert (event.type, event.data.previous_attributes.cancel_at_period_end) == ("customer.subscription.updated", False)
+    assert "<h2>Subscriptions</h2>" in raw.get(path).body  # the flow is done: the link opens the homepage
+
+
+def test_a_cancel_flow_asks_why_and_confirms_on_a_hosted_page(stripe_client, catalog, raw, mockstripe_url) -> None:
+    customer, _, _, configuration, seats = plans(
+        stripe_client, catalog, mode="immediately",
+        cancellation_reason={"enabled": True, "options": ["too_expensive", "unused"]},
+    )
+    session = flow_session(
+        stripe_client, customer,
+        {
+            "type": "subscription_cancel",
+            "subscription_cancel": {"subscription": seats.id},
+            "after_completion": {"type": "hosted_confirmation", "hosted_confirmation": {"custom_message": "Sorry to see you go."}},
+        },
+        configuration=configuration.id,
+    )
+    path = portal_path(session, mockstripe_url)
+    page = raw.get(path).body
+    assert "Your subscription will be canceled immediately." in page
+    assert '<option value="too_expensive">' in page and '<option value="missing_features">' not in page
+    refused = raw.post(f"{path}/subscriptions/{seats.id}/cancel", {"feedback": "low_quality"})
+    assert refused.status == 400 and "<h1>Cancel your subscription</h1>" in refused.body and "does not allow" in refused.body
+
+    done = raw.post(f"{path}/subscriptions/{seats.id}/cancel", {"feedback": "too_expensive"})
+
+    assert done.status == 200
+    assert "<div class=notice role=status>Sorry to see you go.</div>" in done.body
+    assert f'<a id=return href="{RETURN}">Return</a>' in done.body
+    after = stripe_client.v1.subscriptions.retrieve(seats.id)
+    assert (after.status, after.cancellation_details.feedback) == ("canceled", "too_expensive")
+    assert stripe_client.v1.events.list({"limit": 1}).data[0].type == "customer.subscription.deleted"
+
+
+def test_an_update_flow_offers_the_configured_prices_then_shows_the_homepage(stripe_client, catalog, raw, mockstripe_url) -> None:
+    customer, basic, pro, configuration, seats = plans(stripe_client, catalog)
+    session = flow_session(
+        stripe_client, customer,
+        {"type": "subscription_update", "subscription_update": {"subscription": seats.id}},
+        configuration=configuration.id,
+    )
+    path = portal_path(session, mockstripe_url)
+    page = raw.get(path).body
+    assert "<h1>Update your plan</h1>" in page
+    assert f'value="{pro.id}"' in page and f'value="{basic.id}"' not in page  # the current price is not offered
+    refused = raw.post(f"{path}/subscriptions/{seats.id}/update", {"price": "price_elsewhere"})
+    assert refused.status == 400 and "<h1>Update your plan</h1>" in refused.body
+
+    done = raw.post(f"{path}/subscriptions/{seats.id}/update", {"price": pro.id})
+
+    assert (done.status, done.headers["Location"]) == (303, f"{path}?done=switched")
+    (item,) = stripe_client.v1.subscriptions.retrieve(seats.id)["items"].data
+    assert (item.price.id, item.quantity) == (pro.id, 1)
+    event = stripe_client.v1.events.list({"limit": 1}).data[0]
+    assert (event.type, event.data.previous_attributes["items"].data[0].price.id) == (
+        "customer.subscription.updated", basic.id,
+    )
+    home = raw.get(f"{path}?done=switched").body
+    assert "<h2>Subscriptions</h2>" in home and "Your plan was changed." in home
+
+
+def test_an_update_confirm_flow_confirms_the_given_items(stripe_client, catalog, raw, mockstripe_url) -> None:
+    customer, basic, pro, configuration, seats = plans(stripe_client, catalog)
+    (item,) = seats["items"].data
+    session = flow_session(
+        stripe_client, customer,
+        {
+            "type": "subscription_update_confirm",
+            "subscription_update_confirm": {"subscription": seats.id, "items": [{"id": item.id, "price": pro.id, "quantity": 3}]},
+            "after_completion": {"type": "hosted_confirmation"},
+        },
+        configuration=configuration.id,
+    )
+    path = portal_path(session, mockstripe_url)
+    page = raw.get(path).body
+    assert "<h1>Confirm your new plan</h1>" in page
+    assert "(30.00 USD / month)</td><td class=num>× 3</td>" in page
+    assert "(10.00 USD / month)</td><td class=num>× 1</td>" in page
+
+    done = raw.post(f"{path}/flow/confirm", {})
+
+    assert done.status == 200 and "<div class=notice role=status>Your plan was changed.</div>" in done.body
+    (after,) = stripe_client.v1.subscriptions.retrieve(seats.id)["items"].data
+    assert (after.price.id, after.quantity) == (pro.id, 3)
+    assert stripe_client.v1.invoice_items.list({"customer": customer.id}).data == []  # proration_behavior none
+    again = raw.post(f"{path}/flow/confirm", {})
+    assert again.status == 400 and "does not allow" in again.body
+
+
+def test_a_payment_method_flow_adds_a_card(stripe_client, raw, mockstripe_url) -> None:
+    customer = stripe_client.v1.customers.create({"name": "Jenny Rosen"})
+    session = flow_session(stripe_client, customer, {"type": "payment_method_update"})
+    path = portal_path(session, mockstripe_url)
+    assert "<h1>Add a payment method</h1>" in raw.get(path).body
+    declined = raw.post(f"{path}/payment_methods", {"payment_method": "pm_card_chargeDeclined"})
+    assert declined.status == 402 and "<h1>Add a payment method</h1>" in declined.body
+    assert "Your card was declined." in declined.body
+
+    done = raw.post(f"{path}/payment_methods", {"payment_method": "pm_card_visa"})
+
+    assert (done.status, done.headers["Location"]) == (303, f"{path}?done=card")
+    (card,) = stripe_client.v1.payment_methods.list({"customer": customer.id}).data
+    assert stripe_client.v1.customers.retrieve(customer.id).invoice_settings.default_payment_method == card.id
+
+
+def test_a_redirect_after_completion_needs_its_return_url(stripe_client, catalog) -> None:
+    customer = catalog.customer()
+    with pytest.raises(stripe.InvalidRequestError) as caught:
+        flow_session(stripe_client, customer, {"type": "payment_method_update", "after_completion": {"type": "redirect"}})
+    assert (caught.value.param, caught.value.code) == ("flow_data[after_completion][redirect][return_url]", "parameter_missing")
+
+
+def test_an_update_confirm_flow_names_items_of_its_subscription(stripe_client, catalog) -> None:
+    customer, _, pro, configuration, seats = plans(stripe_client, catalog)
+    other = catalog.subscribe(customer, catalog.metered_price())
+    with pytest.raises(stripe.InvalidRequestError) as caught:
+        flow_session(
+            stripe_client, customer,
+            {
+                "type": "subscription_update_confirm",
+                "subscription_update_confirm": {
+                    "subscription": seats.id, "items": [{"id": other["items"].data[0].id, "price": pro.id}],
+                },
+            },
+            configuration=configuration.id,
+        )
+    assert (caught.value.param, caught.value.code) == (
+        "flow_data[subscription_update_confirm][items][0][id]", "resource_missing",
+    )

@@ -260,3 +260,85 @@ def test_applying_credits_sends_a_transaction_event_before_the_invoice_finalizes
     (finalized,) = flow.client.v1.events.list({"type": "invoice.finalized"}).data
     assert finalized.data.object.total_pretax_credit_amounts[0].amount == 1000
     assert finalized.data.object.amount_due == 200
+
+
+def open_invoice_with_credits(flow: Flow) -> stripe.Invoice:
+    """The first period's invoice, $12 of usage less the customer's credits, left open (sent to be
+    paid in 30 days)."""
+    flow.client.v1.subscriptions.update(flow.subscription.id, {"collection_method": "send_invoice", "days_until_due": 30})
+    flow.use_dollars(12)
+    invoice = flow.bill_first_period()
+    assert invoice.status == "open"
+    return invoice
+
+
+def test_voiding_an_invoice_gives_its_credits_back(flow: Flow) -> None:
+    client = flow.client
+    grant = flow.grant(10)
+    invoice = open_invoice_with_credits(flow)
+    assert (invoice.total, invoice.amount_due) == (200, 200)
+    assert flow.available(id=grant.id) == 0
+    (line,) = invoice.lines.data
+    error = invalid_request(lambda: client.v1.billing.credit_grants.void_grant(grant.id))
+    assert "applied" in error.user_message
+
+    voided = client.v1.invoices.void_invoice(invoice.id)
+
+    assert voided.status == "void"
+    assert voided.total_pretax_credit_amounts[0].amount == 1000  # the invoice still shows what it took
+    given_back, applied, granted = client.v1.billing.credit_balance_transactions.list({"customer": flow.customer.id}).data
+    assert (granted.credit.type, applied.debit.type) == ("credits_granted", "credits_applied")
+    assert given_back.to_dict() == {
+        "id": given_back.id,
+        "object": "billing.credit_balance_transaction",
+        "created": P1 + HOUR + 1,
+        "credit": {
+            "amount": {"monetary": {"currency": "usd", "value": 1000}, "type": "monetary"},
+            "credits_application_invoice_voided": {"invoice": invoice.id, "invoice_line_item": line.id},
+            "type": "credits_application_invoice_voided",
+        },
+        "credit_grant": grant.id,
+        "debit": None,
+        "effective_at": P1 + HOUR + 1,
+        "livemode": False,
+        "test_clock": flow.clock.id,
+        "type": "credit",
+    }
+    assert flow.available(id=grant.id) == 1000
+    assert flow.available() == 1000
+    types = [
+        e.type
+        for e in reversed(client.v1.events.list({"limit": 5}).data)
+        if e.type.startswith(("invoice.", "billing."))
+    ]
+    assert types[-2:] == ["invoice.voided", "billing.credit_balance_transaction.created"]
+    # Its credits applied nowhere now, the grant can be voided.
+    assert client.v1.billing.credit_grants.void_grant(grant.id).voided_at == P1 + HOUR + 1
+    assert flow.available(id=grant.id) == 0
+
+
+def test_credits_given_back_after_their_grant_expired_expire_at_once(flow: Flow) -> None:
+    client = flow.client
+    grant = flow.grant(10, expires_at=P1 + 2 * HOUR)
+    invoice = open_invoice_with_credits(flow)
+    client.v1.test_helpers.test_clocks.advance(flow.clock.id, {"frozen_time": P1 + 3 * HOUR})
+
+    client.v1.invoices.void_invoice(invoice.id)
+
+    newest = client.v1.billing.credit_balance_transactions.list({"credit_grant": grant.id, "limit": 2}).data
+    assert [(t.type, (t.credit or t.debit).type, (t.credit or t.debit).amount.monetary.value) for t in newest] == [
+        ("debit", "credits_expired", 1000),
+        ("credit", "credits_application_invoice_voided", 1000),
+    ]
+    assert flow.available(id=grant.id) == 0
+
+
+def test_an_uncollectible_invoice_keeps_its_credits_until_voided(flow: Flow) -> None:
+    client = flow.client
+    grant = flow.grant(10)
+    invoice = open_invoice_with_credits(flow)
+    client.v1.invoices.mark_uncollectible(invoice.id)
+    assert flow.available(id=grant.id) == 0
+    assert len(client.v1.billing.credit_balance_transactions.list({"credit_grant": grant.id}).data) == 2
+    client.v1.invoices.void_invoice(invoice.id)
+    assert flow.available(id=grant.id) == 1000
