@@ -139,7 +139,7 @@ def build_phase(request: PhaseRequest, span: tuple[int, int], currency: str) -> 
         "automatic_tax": None,
         "billing_cycle_anchor": None,
         "billing_thresholds": None,
-        "collection_method": params.get("collection_method"),
+        "collection_method": None,
         "currency": currency,
         "default_payment_method": None,
         "default_tax_rates": [dict(rate) for rate in request.tax_rates],
@@ -297,7 +297,7 @@ def start(account: Account, schedule: Obj, now: int, *, stored: bool = True) -> 
         customer, currency, now,
         billing_mode=schedule["billing_mode"]["type"],
         metadata=phase["metadata"],
-        collection_method=phase["collection_method"] or "charge_automatically",
+        description=phase["description"],
         default_tax_rates=phase["default_tax_rates"],
     )
     subscription["schedule"] = schedule["id"]
@@ -367,6 +367,8 @@ def enter_phase(
         "metadata": dict(phase["metadata"]) or subscription["metadata"],
         "default_tax_rates": [dict(rate) for rate in phase["default_tax_rates"]],
     }
+    if phase["description"] is not None:
+        changes["description"] = phase["description"]
     changes.update(proration.settle(items.listed))
     items.tell(**changes)
 

@@ -57,15 +57,14 @@ _PHASE_FIELDS = dict(
     proration_behavior=PRORATION_BEHAVIOR,
     metadata=Map(),
     default_tax_rates=TAX_RATES,
-    collection_method=Enum("charge_automatically", "send_invoice"),
     currency=Currency(),
     description=String(max_length=500),
     **{
         k: Unsupported()
         for k in (
             "add_invoice_items", "application_fee_percent", "automatic_tax", "billing_cycle_anchor",
-            "billing_thresholds", "default_payment_method", "discounts", "invoice_settings", "on_behalf_of",
-            "transfer_data", "trial",
+            "billing_thresholds", "collection_method", "default_payment_method", "discounts", "invoice_settings",
+            "on_behalf_of", "transfer_data", "trial",
         )
     },
 )

@@ -40,7 +40,7 @@ class Scheduled:
                 "start_date": "now",
                 "phases": [
                     {"items": [{"price": self.pro.id, "quantity": 1}], "iterations": 1},
-                    {"items": [{"price": self.basic.id, "quantity": 1}], "iterations": 1},
+                    {"items": [{"price": self.basic.id, "quantity": 1}], "iterations": 1, "description": "Basic from February"},
                 ],
                 **params,
             }
@@ -99,6 +99,7 @@ def test_a_schedule_downgrades_at_the_period_end(stripe_client, catalog, events)
     )
     subscription = plan.subscription(schedule)
     assert [item.price.id for item in subscription["items"].data] == [plan.basic.id]
+    assert subscription.description == "Basic from February"
     renewal = plan.latest_invoice(subscription.id)
     assert (renewal.billing_reason, renewal.status, renewal.amount_paid) == ("subscription_cycle", "paid", 1000)
     assert _lines(renewal) == [(1000, plan.basic.id, FEB_1, MAR_1)]
