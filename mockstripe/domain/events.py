@@ -64,6 +64,7 @@ EMITS: dict[tuple[str, str], tuple[str, ...]] = {
     # Canceled with its subscription after the subscription's payments failed.
     ("subscription_schedule", "aborted"): ("subscription_schedule.aborted",),
     ("subscription_schedule", "completed"): ("subscription_schedule.completed",),
+    ("subscription_schedule", "expiring"): ("subscription_schedule.expiring",),
     # Items are news of their subscription: its `customer.subscription.updated` carries them.
     ("subscription_item", "created"): (),
     ("subscription_item", "updated"): (),

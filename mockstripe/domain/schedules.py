@@ -36,6 +36,8 @@ Obj = dict[str, Any]
 # A phase given neither `end_date`, `duration` nor `iterations` lasts this many billing periods of
 # its items. UNSURE: Stripe's default for a phase without an end.
 DEFAULT_ITERATIONS = 1
+# How long before its last phase ends a schedule sends `subscription_schedule.expiring` (Stripe: 7 days).
+EXPIRY_NOTICE = 7 * 86_400
 # UNSURE: the status a schedule ends in when its last phase ends; Stripe's docs name `completed` for
 # a schedule whose phases are over, whichever its `end_behavior`.
 STATUS_AFTER_LAST_PHASE = "completed"
@@ -269,12 +271,29 @@ def current_phase(schedule: Obj, moment: int) -> Obj | None:
     return {"end_date": phase["end_date"], "start_date": phase["start_date"]}
 
 
-def next_moment(schedule: Obj) -> int | None:
-    """When the schedule next has something to do: its start, or its current phase's end."""
+class ExpiryNotices:
+    """The schedules of an account that announced their end (`subscription_schedule.expiring`)."""
+
+    def __init__(self) -> None:
+        self.sent: set[str] = set()
+
+
+def _expiry_notice(account: Account, schedule: Obj) -> int | None:
+    """When a running schedule announces its end, unless it did or that time passed before it was made."""
+    if schedule["status"] != "active" or not schedule["phases"] or schedule["id"] in account.service(ExpiryNotices).sent:
+        return None
+    notice = int(schedule["phases"][-1]["end_date"]) - EXPIRY_NOTICE
+    return notice if notice > schedule["created"] else None
+
+
+def next_moment(account: Account, schedule: Obj) -> int | None:
+    """When the schedule next has something to do: its start, its end's notice, or its current phase's end."""
     if schedule["status"] == "not_started" and schedule["phases"]:
         return int(schedule["phases"][0]["start_date"])
     if schedule["status"] == "active" and schedule["current_phase"] is not None:
-        return int(schedule["current_phase"]["end_date"])
+        notice = _expiry_notice(account, schedule)
+        end = int(schedule["current_phase"]["end_date"])
+        return end if notice is None else min(notice, end)
     return None
 
 
@@ -401,6 +420,10 @@ def advance(account: Account, schedule: Obj, now: int) -> None:
         # Its subscription ended some other way (expired unpaid, or deleted with its test clock).
         mark_canceled(account, schedule, now)
         return
+    notice = _expiry_notice(account, schedule)
+    if notice is not None and notice <= now:
+        account.service(ExpiryNotices).sent.add(schedule["id"])
+        account.announce(schedule, "expiring")
     index = phase_at(schedule, now)
     if index is None:
         complete(account, schedule, subscription, now)

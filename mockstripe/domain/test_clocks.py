@@ -56,7 +56,7 @@ def advance(account: Account, test_clock: Obj, target: int) -> None:
                 collection.expire(account, subscription, moment)
             # A schedule's phase change goes before a renewal at the same moment, which bills it.
             for schedule in _running_schedules(account, clock_id):
-                if (schedules.next_moment(schedule) or moment + 1) <= moment:
+                if (schedules.next_moment(account, schedule) or moment + 1) <= moment:
                     schedules.advance(account, schedule, moment)
             for subscription in list(_live_subscriptions(account, clock_id)):
                 _resume_collection(account, subscription, moment)
@@ -89,7 +89,7 @@ def _next_moment(account: Account, clock_id: str, target: int) -> int | None:
         if notice is not None
     ]
     moments += [
-        start for schedule in _running_schedules(account, clock_id) if (start := schedules.next_moment(schedule)) is not None
+        start for schedule in _running_schedules(account, clock_id) if (start := schedules.next_moment(account, schedule)) is not None
     ]
     due = [moment for moment in moments if moment <= target]
     return min(due, default=None)

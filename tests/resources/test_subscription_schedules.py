@@ -107,6 +107,8 @@ def test_a_schedule_downgrades_at_the_period_end(stripe_client, catalog, events)
     assert _schedule_events(events) == ["subscription_schedule.updated"]
 
     # Mar 1: the last phase is over; released by its end behavior, the subscription renews on its own.
+    plan.advance(MAR_1 - 7 * 86_400 - 1)
+    assert _schedule_events(events) == []
     plan.advance(MAR_1 + HOUR)
 
     schedule = stripe_client.v1.subscription_schedules.retrieve(schedule.id)
@@ -115,7 +117,8 @@ def test_a_schedule_downgrades_at_the_period_end(stripe_client, catalog, events)
     assert (subscription.schedule, subscription.status) == (None, "active")
     renewal = plan.latest_invoice(subscription.id)
     assert (renewal.amount_paid, _lines(renewal)) == (1000, [(1000, plan.basic.id, MAR_1, APR_1)])
-    assert _schedule_events(events) == ["subscription_schedule.completed"]
+    # A week before its end, the schedule announced it.
+    assert _schedule_events(events) == ["subscription_schedule.expiring", "subscription_schedule.completed"]
     assert [invoice.amount_paid for invoice in plan.invoices()] == [3000, 1000, 1000]
 
 
