@@ -19,11 +19,19 @@ from urllib.parse import urlencode, urlsplit
 import pytest
 import stripe
 
-import mockstripe
-from conformance.guide_params import Subscribed, meter_event_params, subscribe
-from conformance.recording import ShapeCheckedAsyncClient, ShapeCheckedClient, Violations, session_checker
-from mockstripe.app import STATE, create_app
-from mockstripe.store import Account
+# The guide's promises are asserted in the conformance suite: rewritten before anything imports them.
+pytest.register_assert_rewrite("conformance.promises")
+
+import mockstripe  # noqa: E402
+from conformance.guide_params import Subscribed, meter_event_params, subscribe  # noqa: E402
+from conformance.recording import (  # noqa: E402
+    ShapeCheckedAsyncClient,
+    ShapeCheckedClient,
+    Violations,
+    session_checker,
+)
+from mockstripe.app import STATE, create_app  # noqa: E402
+from mockstripe.store import Account  # noqa: E402
 
 
 @dataclass
