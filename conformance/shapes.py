@@ -71,6 +71,7 @@ MAY_BE_ABSENT: dict[str, frozenset[str]] = {
     "price": frozenset({"currency_options.*.tiers"}),
     "promotion_code": frozenset({"restrictions.currency_options"}),
     "subscription": frozenset({"automatic_tax.liability.account", "invoice_settings.issuer.account"}),
+    "subscription_schedule": frozenset({"default_settings.invoice_settings.issuer.account"}),
     "test_helpers.test_clock": frozenset({"status_details.advancing"}),
     "invoice_payment": frozenset({"payment.charge", "payment.payment_record"}),
     "payment_method": _type_hashes(stripe.PaymentMethod, "", {"billing_details", "card", "radar_options"}),

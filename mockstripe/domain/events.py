@@ -54,9 +54,17 @@ EMITS: dict[tuple[str, str], tuple[str, ...]] = {
     ("subscription", "paused"): ("customer.subscription.updated", "customer.subscription.paused"),
     ("subscription", "resumed"): ("customer.subscription.updated", "customer.subscription.resumed"),
     ("subscription", "deleted"): ("customer.subscription.deleted",),
-    # A subscription whose first payment never came ends as `incomplete_expired`. UNSURE: Stripe may
-    # send `customer.subscription.updated` for it instead.
-    ("subscription", "expired"): ("customer.subscription.deleted",),
+    # A subscription whose first payment never came ends as `incomplete_expired`: Stripe tells it as an
+    # update (its payloads show the status change in `customer.subscription.updated`).
+    ("subscription", "expired"): ("customer.subscription.updated",),
+    ("subscription_schedule", "created"): ("subscription_schedule.created",),
+    ("subscription_schedule", "updated"): ("subscription_schedule.updated",),
+    ("subscription_schedule", "released"): ("subscription_schedule.released",),
+    ("subscription_schedule", "canceled"): ("subscription_schedule.canceled",),
+    # Canceled with its subscription after the subscription's payments failed.
+    ("subscription_schedule", "aborted"): ("subscription_schedule.aborted",),
+    ("subscription_schedule", "completed"): ("subscription_schedule.completed",),
+    ("subscription_schedule", "expiring"): ("subscription_schedule.expiring",),
     # Items are news of their subscription: its `customer.subscription.updated` carries them.
     ("subscription_item", "created"): (),
     ("subscription_item", "updated"): (),

@@ -22,7 +22,7 @@ from . import collection, credits, payments, trials
 from . import discounts as discounting
 from .metering import Metering
 from .prices import price_tiers
-from .subscriptions import following_period, is_metered
+from .subscriptions import ends_with_period, following_period, is_metered, tax_rates_of
 from .taxes import line_taxes_of, taxed_totals
 
 Obj = dict[str, Any]
@@ -137,7 +137,7 @@ def line(
         "quantity_decimal": _plain(quantity),
         "subscription": subscription["id"],
         "subtotal": amount,
-        "taxes": line_taxes_of(amount, subscription["default_tax_rates"]),
+        "taxes": line_taxes_of(amount, tax_rates_of(subscription, item)),
     }
 
 
@@ -167,9 +167,13 @@ def creation_lines(
         share = _first_period_share(subscription, item)
         if share is not None and not prorate:
             continue
+        # A `cancel_at` within the first period cuts its charge short too.
+        cut, billed = _until_cancel_at(subscription, period)
+        if cut is not None:
+            share = cut * (share if share is not None else 1)
         lines.append(
             line(
-                account, subscription, item, item["quantity"], period,
+                account, subscription, item, item["quantity"], billed,
                 invoice_id=invoice_id, id_prefix=id_prefix, proration=share,
             )
         )
@@ -203,12 +207,25 @@ def next_lines(
             # Usage a threshold invoice already billed is not billed again.
             used = max(used - account_billing(account).billed(item["id"], period[0]), Decimal(0))
             lines.append(line(account, subscription, item, used, period, invoice_id=invoice_id, id_prefix=id_prefix))
-        elif not subscription["cancel_at_period_end"]:
+        elif not ends_with_period(subscription, period[1]):
             upcoming = following_period(subscription, item["price"], period[1])
+            share, billed = _until_cancel_at(subscription, upcoming)
             lines.append(
-                line(account, subscription, item, item["quantity"], upcoming, invoice_id=invoice_id, id_prefix=id_prefix)
+                line(
+                    account, subscription, item, item["quantity"], billed,
+                    invoice_id=invoice_id, id_prefix=id_prefix, proration=share,
+                )
             )
     return lines
+
+
+def _until_cancel_at(subscription: Obj, period: tuple[int, int]) -> tuple[Decimal | None, tuple[int, int]]:
+    """A period the subscription's `cancel_at` falls in is billed prorated, up to `cancel_at` only:
+    the part of it billed (None for all of it) and the span billed."""
+    cancel_at = subscription["cancel_at"]
+    if cancel_at is None or not period[0] < cancel_at < period[1]:
+        return None, period
+    return Decimal(cancel_at - period[0]) / Decimal(period[1] - period[0]), (period[0], cancel_at)
 
 
 def _first_period_share(subscription: Obj, item: Obj) -> Decimal | None:
@@ -602,7 +619,7 @@ def cycle_invoice(account: Account, subscription: Obj, customer: Obj, items: lis
     # The customer's pending invoice items come along on its next subscription invoice.
     pending = pending_items(account, customer["id"], subscription["currency"])
     lines += [item_line(item, invoice_id) for item in pending]
-    cycling = not subscription["cancel_at_period_end"]
+    cycling = not ends_with_period(subscription, now)
     invoice = build_invoice(
         account,
         invoice_id, subscription, lines,
@@ -687,7 +704,8 @@ def finalize_when_due(account: Account, invoice: Obj, customer: Obj, now: int) -
         period = (entry["period"]["start"], entry["period"]["end"])
         used = usage(account, invoice["customer"], price, *period)
         used = max(used - account_billing(account).billed(details["subscription_item"], period[0]), Decimal(0))
-        item = {"id": details["subscription_item"], "price": price}
+        stored = account.find("subscription_item", details["subscription_item"])
+        item = {"id": details["subscription_item"], "price": price, "tax_rates": stored["tax_rates"] if stored else []}
         recounted = line(account, subscription, item, used, period, invoice_id=invoice["id"], id_prefix="il")
         account.update(entry, {**recounted, "id": entry["id"], "discounts": entry["discounts"]})
     reprice(account, invoice, customer)

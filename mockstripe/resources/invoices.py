@@ -40,7 +40,7 @@ from ..wire.params import (
     merge_metadata,
     missing,
 )
-from .subscriptions import MAX_ITEMS, NEW_ITEM, PRORATION_BEHAVIOR, apply_item_plan, plan_item_changes
+from .subscriptions import MAX_ITEMS, NEW_ITEM, PRORATION_BEHAVIOR, apply_item_plan, plan_item_changes, tax_rates
 
 Obj = dict[str, Any]
 
@@ -306,7 +306,7 @@ def _unsaved_subscription(call: Call, customer: Obj, details: Obj) -> Obj:
     requests = [
         ItemRequest(
             f"subscription_details[items][{i}]", lookup_price(account, item["price"]), item.get("quantity"),
-            item.get("metadata"),
+            item.get("metadata"), tax_rates(account, item.get("tax_rates")),
         )
         for i, item in enumerate(details["items"])
     ]

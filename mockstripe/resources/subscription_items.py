@@ -29,8 +29,10 @@ from .subscriptions import (
     LAST_ITEM,
     PAYMENT_BEHAVIOR,
     PRORATION_BEHAVIOR,
+    TAX_RATES,
     has_thresholds,
     item_thresholds,
+    tax_rates,
 )
 
 Obj = dict[str, Any]
@@ -41,6 +43,7 @@ CHANGES = dict(
     proration_behavior=PRORATION_BEHAVIOR,
     proration_date=TIMESTAMP,
     quantity=QUANTITY,
+    tax_rates=TAX_RATES,
     **{**ITEM_UNSUPPORTED, "billing_thresholds": ITEM_THRESHOLDS, "discounts": DISCOUNTS},
 )
 CREATE = endpoint(
@@ -86,7 +89,10 @@ def _taken_prices(subscription: Obj, but: Obj | None = None) -> set[str]:
 def create(call: Call) -> Obj:
     params, account = call.params, call.account
     subscription = _live_subscription(call, params["subscription"])
-    request = ItemRequest("", lookup_price(account, params["price"]), params.get("quantity"), params.get("metadata"))
+    request = ItemRequest(
+        "", lookup_price(account, params["price"]), params.get("quantity"), params.get("metadata"),
+        tax_rates(account, params.get("tax_rates")),
+    )
     check_items([request], subscription["currency"], _taken_prices(subscription))
     thresholds = item_thresholds(subscription, request.price, params) if params.get("billing_thresholds") else None
     now = account.clock_for(subscription).now()
@@ -149,6 +155,8 @@ def update(call: Call) -> Obj:
         changes["quantity"] = params["quantity"]
     if "metadata" in params:
         changes["metadata"] = merge_metadata(item["metadata"], params["metadata"])
+    if "tax_rates" in params:
+        changes["tax_rates"] = tax_rates(account, params["tax_rates"])
     if "billing_thresholds" in params:  # "" removes them
         changes["billing_thresholds"] = thresholds
     items = ItemChanges(account, subscription)

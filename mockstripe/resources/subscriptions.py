@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..domain import cards, collection, payments, prorations, trials
+from ..domain import cards, collection, payments, prorations, schedules, trials
 from ..domain import discounts as discounting
 from ..domain import invoices as invoicing
 from ..domain.prorations import Proration
@@ -65,6 +65,9 @@ DAYS_UNTIL_DUE_NEEDS_SEND_INVOICE = (
     "The `days_until_due` parameter can only be set when `collection_method` is `send_invoice`."
 )
 ALREADY_CANCELED = "This subscription has already been canceled."
+# UNSURE: Stripe's wordings for a `cancel_at` in the past, and for one given with `cancel_at_period_end`.
+CANCEL_AT_IN_PAST = "The `cancel_at` date must be in the future."
+CANCEL_AT_TWICE = "You cannot set both `cancel_at` and `cancel_at_period_end=true`."
 CANCELED_IS_FROZEN = "A canceled subscription can only update its cancellation_details and metadata."
 LAST_ITEM = (
     "A subscription must have at least one active plan. To cancel a subscription, please use the cancel endpoint."
@@ -85,14 +88,15 @@ CANCELLATION_DETAILS = Hash(
         ),
     }
 )
-ITEM_UNSUPPORTED = {
-    k: Unsupported() for k in ("billing_thresholds", "current_trial", "discounts", "plan", "price_data", "tax_rates")
-}
+ITEM_UNSUPPORTED = {k: Unsupported() for k in ("billing_thresholds", "current_trial", "discounts", "plan", "price_data")}
+# An item's own tax rates, overriding the subscription's `default_tax_rates` ("" clears them).
+TAX_RATES = List(item=Ref(object_type="tax_rate", noun="tax rate"), nullable=True)
 NEW_ITEM = Hash(
     fields={
         "price": Ref(object_type="price", noun="price", required=True),
         "quantity": QUANTITY,
         "metadata": Map(),
+        "tax_rates": TAX_RATES,
         **ITEM_UNSUPPORTED,
         "discounts": DISCOUNTS,
     }
@@ -115,6 +119,7 @@ CHANGED_ITEM = Hash(
         "metadata": Map(),
         "deleted": Boolean(),
         "clear_usage": Boolean(),
+        "tax_rates": TAX_RATES,
         **{**ITEM_UNSUPPORTED, "billing_thresholds": ITEM_THRESHOLDS},
         "discounts": DISCOUNTS,
     }
@@ -134,7 +139,7 @@ UNSUPPORTED_ON_BOTH = {
     k: Unsupported()
     for k in (
         "add_invoice_items", "application_fee_percent", "automatic_tax", "billing_schedules", "billing_thresholds",
-        "cancel_at", "default_source",
+        "default_source",
         "invoice_settings", "on_behalf_of", "payment_settings", "pending_invoice_item_interval",
         "transfer_data",
     )
@@ -147,6 +152,7 @@ TRIAL_START_ON_UPDATE = (
 
 # What both create and update set on a subscription.
 WRITABLE_ON_BOTH = dict(
+    cancel_at=AnyOf(TIMESTAMP, Enum("max_period_end", "min_period_end"), nullable=True),
     cancel_at_period_end=Boolean(),
     collection_method=COLLECTION_METHOD,
     days_until_due=Integer(minimum=0, maximum=MAX_DAYS_UNTIL_DUE),
@@ -170,7 +176,7 @@ CREATE = endpoint(
     currency=Currency(),
     **WRITABLE_ON_BOTH,
     discounts=DISCOUNTS,
-    default_tax_rates=List(item=Ref(object_type="tax_rate", noun="tax rate"), nullable=True),
+    default_tax_rates=TAX_RATES,
     backdate_start_date=Unsupported(),
     billing_cycle_anchor_config=Unsupported(),
     customer_account=Unsupported(),
@@ -195,7 +201,7 @@ UPDATE = endpoint(
     proration_date=TIMESTAMP,
     discounts=DISCOUNTS,
     billing_cycle_anchor=Unsupported(),
-    default_tax_rates=Unsupported(),
+    default_tax_rates=TAX_RATES,
     trial_end=AnyOf(TIMESTAMP, Literal(word="now")),
     pause_collection=Hash(
         fields={
@@ -261,7 +267,10 @@ SUBSCRIPTION = ObjectType(
 
 def _requests(account: Any, items: list[Obj]) -> list[ItemRequest]:
     return [
-        ItemRequest(f"items[{i}]", lookup_price(account, item["price"]), item.get("quantity"), item.get("metadata"))
+        ItemRequest(
+            f"items[{i}]", lookup_price(account, item["price"]), item.get("quantity"), item.get("metadata"),
+            tax_rates(account, item.get("tax_rates")),
+        )
         for i, item in enumerate(items)
     ]
 
@@ -280,7 +289,7 @@ def _check_anchor(anchor: int | None, requests: list[ItemRequest], now: int) -> 
         )
 
 
-def _tax_rates(account: Account, rate_ids: list[str] | None) -> list[Obj]:
+def tax_rates(account: Account, rate_ids: list[str] | None) -> list[Obj]:
     """The tax rates named (the validator checked they exist), as the subscription embeds them."""
     found = (account.find("tax_rate", rate_id) for rate_id in rate_ids or [])
     return [dict(rate) for rate in found if rate is not None]
@@ -298,6 +307,7 @@ def create(call: Call) -> Obj:
     _check_anchor(params.get("billing_cycle_anchor"), requests, now)
     if params.get("payment_behavior") == "pending_if_incomplete":
         raise invalid(PENDING_ONLY_ON_UPDATE, param="payment_behavior")
+    _check_cancel_at(params, now)
     default = params.get("default_payment_method")
     if default is not None:
         default = payments.attached_payment_method(account, customer["id"], default, "default_payment_method")["id"]
@@ -315,13 +325,14 @@ def create(call: Call) -> Obj:
         description=params.get("description"),
         metadata=merge_metadata({}, params.get("metadata") or {}),
         cancel_at_period_end=bool(params.get("cancel_at_period_end")),
-        default_tax_rates=_tax_rates(account, params.get("default_tax_rates")),
+        default_tax_rates=tax_rates(account, params.get("default_tax_rates")),
     )
     trial_end = trials.requested_trial_end(params, [request.price for request in requests], now)
     if trial_end is not None:
         end_behavior = (params.get("trial_settings") or {}).get("end_behavior") or {}
         trials.start_trial(subscription, trial_end, now, end_behavior.get("missing_payment_method"))
     items = [build_item(subscription, request, now) for request in requests]
+    subscription.update(_cancellation(params, subscription, min(item["current_period_end"] for item in items)) or {})
     watched = _set_thresholds(params, subscription, items)
     subscription["items"]["data"].extend(items)
     discounts = _new_discounts(account, params, subscription, customer, now)
@@ -500,7 +511,10 @@ def apply_item_plan(account: Any, subscription: Obj, plan: ItemPlan, items: Item
             assert item is not None
             items.remove(item)
         elif action == "add":
-            request = ItemRequest("", lookup_price(account, change["price"]), change.get("quantity"), change.get("metadata"))
+            request = ItemRequest(
+                "", lookup_price(account, change["price"]), change.get("quantity"), change.get("metadata"),
+                tax_rates(account, change.get("tax_rates")),
+            )
             added = build_item(subscription, request, now)
             if change.get("billing_thresholds"):
                 added["billing_thresholds"] = item_thresholds(subscription, added["price"], change)
@@ -514,6 +528,8 @@ def apply_item_plan(account: Any, subscription: Obj, plan: ItemPlan, items: Item
                 item_changes["quantity"] = change["quantity"]
             if "metadata" in change:
                 item_changes["metadata"] = merge_metadata(item["metadata"], change["metadata"])
+            if "tax_rates" in change:
+                item_changes["tax_rates"] = tax_rates(account, change["tax_rates"])
             if "billing_thresholds" in change:
                 price: Obj = item_changes["price"] if "price" in item_changes else item["price"]
                 item_changes["billing_thresholds"] = item_thresholds(subscription, price, change)
@@ -533,6 +549,9 @@ def update(call: Call) -> Obj:
         days = None
     elif days is None:
         raise missing("days_until_due")
+    if "cancel_at" in params or params.get("cancel_at_period_end") is not None:
+        schedules.refuse_if_managed(subscription)
+    _check_cancel_at(params, now)
     plan = plan_item_changes(account, subscription, params.get("items") or [])
     proration = Proration(account, subscription, params.get("proration_behavior"), params.get("proration_date"), now)
     pause = _pause_collection(params.get("pause_collection"), now)
@@ -557,8 +576,10 @@ def update(call: Call) -> Obj:
         changes["default_payment_method"] = default
     if "description" in params:
         changes["description"] = params["description"]
-    if params.get("cancel_at_period_end") is not None:
-        changes["cancel_at_period_end"] = params["cancel_at_period_end"]
+    if "default_tax_rates" in params:
+        changes["default_tax_rates"] = tax_rates(account, params["default_tax_rates"])
+    cancel_before = subscription["cancel_at"]
+    changes.update(_cancellation(params, subscription, _period_end(items.listed)) or {})
     if "metadata" in params:
         changes["metadata"] = merge_metadata(subscription["metadata"], params["metadata"])
     if params.get("cancellation_details"):
@@ -573,6 +594,7 @@ def update(call: Call) -> Obj:
     changes.update(proration.settle(items.listed))
     draft = _change_trial(account, subscription, customer, items, trial_end, changes, now)
     updated = items.tell(**changes)
+    _prorate_cancellation(account, subscription, customer, params, cancel_before, now)
     if has_thresholds(subscription, items.listed):
         account.service(Thresholds).watch(account, subscription)
     if draft is not None:
@@ -621,6 +643,49 @@ def _licensed_amount(subscription: Obj) -> int:
         for item in subscription["items"]["data"]
         if not is_metered(item["price"])
     )
+def _check_cancel_at(params: Obj, now: int) -> None:
+    """A `cancel_at` lies ahead, and is not asked for with `cancel_at_period_end=true`."""
+    cancel_at = params.get("cancel_at")
+    if cancel_at is not None and params.get("cancel_at_period_end"):
+        raise invalid(CANCEL_AT_TWICE, param="cancel_at")
+    if isinstance(cancel_at, int) and cancel_at <= now:
+        raise invalid(CANCEL_AT_IN_PAST, param="cancel_at")
+
+
+def _period_end(items: list[Obj]) -> int:
+    return min(item["current_period_end"] for item in items)
+
+
+def _cancellation(params: Obj, subscription: Obj, period_end: int) -> Obj | None:
+    """The subscription's `cancel_at` and `cancel_at_period_end` as asked for (None: untouched).
+    Canceling at period end sets `cancel_at` to the period's end; a `cancel_at` turns it off, and
+    withdrawing a cancellation at period end clears its `cancel_at`."""
+    flag = params.get("cancel_at_period_end")
+    if flag:
+        return {"cancel_at": period_end, "cancel_at_period_end": True}
+    if "cancel_at" in params:
+        cancel_at = params["cancel_at"]
+        return {"cancel_at": period_end if isinstance(cancel_at, str) else cancel_at, "cancel_at_period_end": False}
+    if flag is False and subscription["cancel_at_period_end"]:
+        return {"cancel_at": None, "cancel_at_period_end": False}
+    return None
+
+
+def _prorate_cancellation(
+    account: Account, subscription: Obj, customer: Obj, params: Obj, cancel_before: int | None, now: int
+) -> None:
+    """A new `cancel_at` before the period's end credits the time after it (`proration_behavior`;
+    `always_invoice` invoices the credit at once)."""
+    cancel_at, behavior = subscription["cancel_at"], params.get("proration_behavior") or "create_prorations"
+    if cancel_at is None or cancel_at == cancel_before or behavior == "none" or subscription["status"] == "trialing":
+        return
+    if cancel_at >= _period_end(subscription["items"]["data"]):
+        return
+    prorations.credit_unused(account, subscription, customer, now, at=cancel_at)
+    if behavior == "always_invoice":
+        invoice = prorations.invoice_now(account, subscription, customer, now)
+        if invoice is not None:
+            account.update(subscription, {"latest_invoice": invoice["id"]})
 
 
 def _trial_change(subscription: Obj, trial_end: int | str | None, now: int) -> int | None:

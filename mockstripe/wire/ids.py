@@ -63,6 +63,7 @@ _FORMATS: dict[str, tuple[str, int]] = {
     "promo": ("1", 23),
     "di": ("1", 23),
     "txr": ("1", 23),
+    "sub_sched": ("1", 23),
 }
 
 # n -> n random bytes.
