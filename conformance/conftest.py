@@ -9,7 +9,7 @@ import pytest
 pytest.register_assert_rewrite("conformance.promises")
 
 from conformance.recording import session_checker  # noqa: E402 (after the assert rewrite hook)
-from conformance.shapes import ShapeChecker, Seen  # noqa: E402
+from conformance.shapes import Seen, ShapeChecker  # noqa: E402
 
 
 @pytest.fixture

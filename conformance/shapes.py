@@ -71,6 +71,7 @@ MAY_BE_ABSENT: dict[str, frozenset[str]] = {
     "price": frozenset({"currency_options.*.tiers"}),
     "promotion_code": frozenset({"restrictions.currency_options"}),
     "subscription": frozenset({"automatic_tax.liability.account", "invoice_settings.issuer.account"}),
+    "subscription_schedule": frozenset({"default_settings.invoice_settings.issuer.account"}),
     "test_helpers.test_clock": frozenset({"status_details.advancing"}),
     "invoice_payment": frozenset({"payment.charge", "payment.payment_record"}),
     "payment_method": _type_hashes(stripe.PaymentMethod, "", {"billing_details", "card", "radar_options"}),
@@ -97,6 +98,15 @@ MAY_BE_ABSENT: dict[str, frozenset[str]] = {
 }
 
 DELETED_STUB = frozenset({"id", "object", "deleted"})
+# Objects whose deletion answers the whole object, `deleted: true` added (OpenAPI `deleted_discount`).
+DELETED_IN_FULL = {
+    "discount": frozenset(
+        {
+            "checkout_session", "customer", "customer_account", "deleted", "id", "invoice", "invoice_item",
+            "object", "promotion_code", "source", "start", "subscription", "subscription_item",
+        }
+    ),
+}
 # v2 answers a delete with `{id, object}` and lists as `{data, next_page_url, previous_page_url}`.
 V2_DELETED = frozenset({"id", "object"})
 V2_LIST = frozenset({"data", "next_page_url", "previous_page_url"})
@@ -231,9 +241,11 @@ class ShapeChecker:
             self._check_value(value, annotation, cls, f"{path}.{name}", problems, below)
 
     def _check_stub(self, obj: dict[str, Any], object_name: str, path: str, problems: list[str]) -> None:
-        if obj.keys() != DELETED_STUB:
-            extra = sorted(obj.keys() ^ DELETED_STUB)
-            problems.append(f"{path}: a deleted {object_name} is exactly {{id, object, deleted}}; differs in {extra}")
+        expected = DELETED_IN_FULL.get(object_name, DELETED_STUB)
+        if obj.keys() != expected:
+            extra = sorted(obj.keys() ^ expected)
+            shown = "id, object, deleted" if expected is DELETED_STUB else f"the fields of a deleted {object_name}"
+            problems.append(f"{path}: a deleted {object_name} is exactly {{{shown}}}; differs in {extra}")
         if not isinstance(obj.get("id"), str):
             problems.append(f"{path}.id: expected str, got {_kind(obj.get('id'))}")
 

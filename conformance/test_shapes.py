@@ -145,6 +145,16 @@ def test_deleted_stubs_are_exactly_id_object_deleted(checker: ShapeChecker) -> N
     ]
 
 
+def test_a_deleted_discount_keeps_its_fields(checker: ShapeChecker) -> None:
+    deleted = {
+        "id": "di_1", "object": "discount", "deleted": True, "checkout_session": None, "customer": "cus_1",
+        "customer_account": None, "invoice": None, "invoice_item": None, "promotion_code": None,
+        "source": {"coupon": "SPRING", "type": "coupon"}, "start": 1, "subscription": "sub_1", "subscription_item": None,
+    }
+    assert checker.check(deleted) == []
+    assert checker.check({"id": "di_1", "object": "discount", "deleted": True}) != []
+
+
 def test_unknown_object_types_are_reported(checker: ShapeChecker) -> None:
     assert checker.check({"id": "x", "object": "billing.usage_record"}) == [
         "$: object type 'billing.usage_record' is unknown to the SDK"

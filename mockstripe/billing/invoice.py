@@ -1,5 +1,8 @@
-"""Invoice totals from line amounts, billing credits, tax rates' taxes and the customer's balance
-(no discounts yet).
+"""Invoice totals from line amounts, discounts, billing credits, tax rates' taxes and the customer's
+balance.
+
+A line's own discounts (of its subscription item or invoice item) are inside the subtotal; the
+invoice's discounts come off the subtotal, before tax.
 
 A customer balance is negative when it is a credit to the customer and positive when the customer
 owes it; it is added to the total, and a credit larger than the total leaves nothing due.
@@ -35,13 +38,16 @@ def invoice_totals(
     *,
     exclusive_tax: int = 0,
     inclusive_tax: int = 0,
+    line_discounts: int = 0,
+    invoice_discounts: int = 0,
 ) -> InvoiceTotals:
-    """Totals of an unpaid invoice whose lines are `line_amounts`, less `credits` (billing credits,
-    taken before tax), for a customer whose balance is `starting_balance`. Exclusive tax comes on
-    top of the lines; inclusive tax is already inside them."""
-    subtotal = sum(line_amounts)
-    total_excluding_tax = subtotal - credits - inclusive_tax
-    total = subtotal - credits + exclusive_tax
+    """Totals of an unpaid invoice whose lines are `line_amounts`, less the lines' own discounts,
+    the invoice's discounts and `credits` (billing credits), all taken before tax, for a customer
+    whose balance is `starting_balance`. Exclusive tax comes on top of the lines; inclusive tax is
+    already inside them."""
+    subtotal = sum(line_amounts) - line_discounts
+    total_excluding_tax = subtotal - invoice_discounts - credits - inclusive_tax
+    total = subtotal - invoice_discounts - credits + exclusive_tax
     amount_due = max(0, total + starting_balance)
     return InvoiceTotals(
         subtotal=subtotal,

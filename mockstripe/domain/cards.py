@@ -100,6 +100,7 @@ CARDS: dict[str, Card] = {
     "chargeDeclinedProcessingError": Card("4000000000000119", "visa", declines=PROCESSING_ERROR),
     "chargeCustomerFail": Card("4000000000000341", "visa", charges_decline=GENERIC),
     "authenticationRequired": Card("4000002760003184", "visa", requires_authentication=True),
+    "threeDSecure2Required": Card("4000000000003220", "visa", requires_authentication=True),
 }
 _BY_NUMBER = {card.number: card for card in CARDS.values()}
 

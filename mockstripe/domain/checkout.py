@@ -13,6 +13,7 @@ from ..store import Account
 from ..wire.errors import StripeError, invalid
 from ..wire.ids import new_id
 from ..wire.params import merge_metadata
+from . import discounts as discounting
 from .subscriptions import METERED_QUANTITY, is_metered
 
 Obj = dict[str, Any]
@@ -41,6 +42,11 @@ EXPIRES_TOO_LATE = "The `expires_at` timestamp must be less than 24 hours from C
 NOT_OPEN = "This Checkout Session is no longer active."
 ONLY_OPEN_EXPIRE = "Only Checkout Sessions with a status in [\"open\"] can be expired. This Checkout Session has a status of \"{}\"."
 SETUP_NEEDS_CURRENCY = "Checkout Sessions in `setup` mode must specify `currency`."
+# UNSURE: what the hosted page says of a code no active promotion code has, and of a code given to a
+# session that does not take them.
+INVALID_CODE = "This code is invalid."
+NO_PROMOTION_CODES = "This Checkout Session does not accept promotion codes."
+DISCOUNTS_IN_SETUP = "You cannot pass `discounts` in `setup` mode."
 
 
 def line_items(items: list[Obj], prices: list[Obj], mode: str) -> list[Obj]:
@@ -247,3 +253,78 @@ def expire_due(account: Account, now: int) -> None:
     for session in list(account.collection("checkout.session").newest_first()):
         if session["status"] == "open" and session["expires_at"] <= now:
             expire(account, session)
+
+
+def discount_requests(account: Account, session: Obj, code: str | None) -> list[Obj]:
+    """What the session is discounted by when paid: the promotion code the customer typed (`code`),
+    where the session allows them, else the `discounts` it was created with; as `discounts[]`."""
+    if not code:
+        return [
+            {"promotion_code": d["promotion_code"]} if d["promotion_code"] else {"coupon": d["coupon"]}
+            for d in session["discounts"]
+        ]
+    if not session["allow_promotion_codes"]:
+        raise invalid(NO_PROMOTION_CODES, param="promotion_code")
+    promotion_code = discounting.active_with_code(account, code)
+    if promotion_code is None:
+        raise invalid(INVALID_CODE, param="promotion_code")
+    return [{"promotion_code": promotion_code["id"]}]
+
+
+def check_discounts(
+    account: Account, requests: list[Obj], session: Obj, customer: Obj | None, now: int
+) -> list[discounting.Redemption]:
+    """The session's discounts checked as redeeming them would be, for `customer` (None: a new one)."""
+    if not requests:
+        return []
+    if session["mode"] == "setup":
+        raise invalid(DISCOUNTS_IN_SETUP, param="discounts")
+    purchase = discounting.Purchase(customer, session["currency"], "Checkout Session")
+    redemptions = discounting.check(account, requests, "discounts", purchase, now)
+    discounting.check_minimum(redemptions, "discounts", session["currency"], session["amount_subtotal"] or 0)
+    return redemptions
+
+
+def discounted(
+    account: Account, session: Obj, items: list[Obj], redemptions: list[discounting.Redemption]
+) -> tuple[Obj, list[Obj]]:
+    """The session's fields under checked `redemptions` (none: no discount), and its line items
+    with their `amount_discount` and `amount_total`. A setup session has no amounts."""
+    if session["mode"] == "setup":
+        return {}, items
+    items = [dict(item) for item in items]
+    taken = [0] * len(items)
+    for redemption in redemptions:
+        lines = [(item["amount_subtotal"] - off, item["price"]["product"]) for item, off in zip(items, taken, strict=True)]
+        taken = [a + b for a, b in zip(taken, discounting.amounts_off(account, redemption.coupon, lines), strict=True)]
+    for item, off in zip(items, taken, strict=True):
+        item.update(amount_discount=off, amount_total=item["amount_subtotal"] - off)
+    subtotal = session["amount_subtotal"] or 0
+    fields = {
+        "discounts": [
+            {
+                "coupon": r.coupon["id"],
+                "promotion_code": r.promotion_code["id"] if r.promotion_code is not None else None,
+            }
+            for r in redemptions
+        ],
+        "amount_total": subtotal - sum(taken),
+        "total_details": {**session["total_details"], "amount_discount": sum(taken)},
+    }
+    return fields, items
+
+
+def apply_code(account: Account, session: Obj, code: str, now: int) -> None:
+    """Discount an open session by the promotion code the customer typed (the page's "Apply"), as
+    paying with it would be checked; the code stays applied until the session is paid."""
+    check_open(session, now)
+    customer = account.find("customer", session["customer"]) if session["customer"] else None
+    redemptions = check_discounts(account, discount_requests(account, session, code), session, customer, now)
+    apply_discounts(account, session, *discounted(account, session, items_of(account, session), redemptions))
+
+
+def apply_discounts(account: Account, session: Obj, fields: Obj, items: list[Obj]) -> None:
+    """Store what `discounted` gave for a stored session: its fields, and its line items (kept
+    privately with it)."""
+    account.collection("checkout.session").private[session["id"]]["line_items"] = items
+    account.update(session, fields)

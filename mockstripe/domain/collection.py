@@ -15,7 +15,7 @@ from typing import Any, Iterable, Literal
 from ..store import Account
 from ..wire.ids import new_id
 from . import credits, payments
-from .subscriptions import end_subscription
+from .subscriptions import end_schedule, end_subscription
 
 Obj = dict[str, Any]
 
@@ -330,7 +330,10 @@ def expire(account: Account, subscription: Obj, now: int) -> None:
     invoice = account.find("invoice", subscription["latest_invoice"]) if subscription["latest_invoice"] else None
     if invoice is not None and invoice["status"] == "open":
         void(account, invoice, now)
-    account.update(subscription, {"status": "incomplete_expired", "ended_at": now}, action="expired")
+    account.update(
+        subscription, {"status": "incomplete_expired", "canceled_at": now, "ended_at": now}, action="expired"
+    )
+    end_schedule(account, subscription, now, aborted=True)
 
 
 ENDED = ("canceled", "incomplete_expired")

@@ -15,10 +15,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from ..billing.invoice import invoice_totals
 from ..store import Account
 from ..wire.ids import new_id
-from .taxes import invoice_taxes
+from .taxes import taxed_totals
 
 Obj = dict[str, Any]
 
@@ -182,7 +181,7 @@ def plan(account: Account, customer_id: str, currency: str, lines: list[Obj], no
     for line in lines:
         details = (line.get("pricing") or {}).get("price_details")
         price = account.find("price", details["price"]) if details else None
-        due = line["amount"]
+        due = line["amount"] - sum(taken["amount"] for taken in line["discount_amounts"])
         if price is None or due <= 0:
             continue
         for credit_grant in grants:
@@ -237,15 +236,7 @@ def _totals(lines: list[Obj], starting_balance: int, amounts: list[Obj]) -> Obj:
     credited = sum(amount["amount"] for amount in amounts)
     # UNSURE: credits are taken before tax on Stripe; here the lines' taxes stay as computed on the
     # amounts before credits.
-    taxes = invoice_taxes(lines)
-    totals = invoice_totals(
-        (line["amount"] for line in lines),
-        starting_balance,
-        credited,
-        exclusive_tax=taxes.exclusive,
-        inclusive_tax=taxes.inclusive,
-    ).as_fields()
-    return {**totals, "total_pretax_credit_amounts": amounts}
+    return {**taxed_totals(lines, starting_balance, credited), "total_pretax_credit_amounts": amounts}
 
 
 def take(account: Account, invoice: Obj, applications: list[Application], now: int) -> dict[int, str]:

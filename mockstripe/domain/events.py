@@ -54,9 +54,17 @@ EMITS: dict[tuple[str, str], tuple[str, ...]] = {
     ("subscription", "paused"): ("customer.subscription.updated", "customer.subscription.paused"),
     ("subscription", "resumed"): ("customer.subscription.updated", "customer.subscription.resumed"),
     ("subscription", "deleted"): ("customer.subscription.deleted",),
-    # A subscription whose first payment never came ends as `incomplete_expired`. UNSURE: Stripe may
-    # send `customer.subscription.updated` for it instead.
-    ("subscription", "expired"): ("customer.subscription.deleted",),
+    # A subscription whose first payment never came ends as `incomplete_expired`: Stripe tells it as an
+    # update (its payloads show the status change in `customer.subscription.updated`).
+    ("subscription", "expired"): ("customer.subscription.updated",),
+    ("subscription_schedule", "created"): ("subscription_schedule.created",),
+    ("subscription_schedule", "updated"): ("subscription_schedule.updated",),
+    ("subscription_schedule", "released"): ("subscription_schedule.released",),
+    ("subscription_schedule", "canceled"): ("subscription_schedule.canceled",),
+    # Canceled with its subscription after the subscription's payments failed.
+    ("subscription_schedule", "aborted"): ("subscription_schedule.aborted",),
+    ("subscription_schedule", "completed"): ("subscription_schedule.completed",),
+    ("subscription_schedule", "expiring"): ("subscription_schedule.expiring",),
     # Items are news of their subscription: its `customer.subscription.updated` carries them.
     ("subscription_item", "created"): (),
     ("subscription_item", "updated"): (),
@@ -64,6 +72,8 @@ EMITS: dict[tuple[str, str], tuple[str, ...]] = {
     ("line_item", "created"): (),
     # Stripe sends no event when a Checkout Session is created; its end is news.
     ("checkout.session", "created"): (),
+    # A code the customer applies on the page changes the session's totals: Stripe has no event for it.
+    ("checkout.session", "updated"): (),
     ("checkout.session", "completed"): ("checkout.session.completed",),
     ("checkout.session", "expired"): ("checkout.session.expired",),
     ("billing_portal.configuration", "created"): ("billing_portal.configuration.created",),
@@ -117,6 +127,15 @@ EMITS: dict[tuple[str, str], tuple[str, ...]] = {
     ("coupon", "deleted"): ("coupon.deleted",),
     # A coupon's `valid` turning false as its `redeem_by` passes is not news on Stripe.
     ("coupon", "validity"): (),
+    # UNSURE: Stripe sends no `coupon.updated` or `promotion_code.updated` when one is redeemed.
+    ("coupon", "redeemed"): (),
+    ("promotion_code", "redeemed"): (),
+    # A customer's or a subscription's discount is news (`domain/discounts.QUIET`); those of invoices,
+    # invoice items, subscription items and Checkout Sessions are attached and removed quietly.
+    ("discount", "created"): ("customer.discount.created",),
+    ("discount", "deleted"): ("customer.discount.deleted",),
+    ("discount", "attached"): (),
+    ("discount", "removed"): (),
     ("promotion_code", "created"): ("promotion_code.created",),
     ("promotion_code", "updated"): ("promotion_code.updated",),
     ("tax_rate", "created"): ("tax_rate.created",),

@@ -10,7 +10,7 @@ is the invoice due at the end of the current period: usage so far plus the next 
 from __future__ import annotations
 
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Any, Callable
+from typing import Any, Callable, Sequence
 
 from ..billing.periods import boundary
 from ..billing.pricing import amount_for, billed_quantity
@@ -19,9 +19,10 @@ from ..wire.errors import StripeError
 from ..wire.ids import new_id
 from ..wire.lists import list_object
 from . import collection, credits, payments, trials
+from . import discounts as discounting
 from .metering import Metering
 from .prices import price_tiers
-from .subscriptions import following_period, is_metered
+from .subscriptions import ends_with_period, following_period, is_metered, tax_rates_of
 from .taxes import line_taxes_of, taxed_totals
 
 Obj = dict[str, Any]
@@ -110,7 +111,7 @@ def line(
         "description": describe(account, price, quantity),
         "discount_amounts": [],
         "discountable": True,
-        "discounts": [],
+        "discounts": list(item.get("discounts") or []),
         "invoice": invoice_id,
         "livemode": False,
         "metadata": dict(subscription["metadata"]),
@@ -136,7 +137,7 @@ def line(
         "quantity_decimal": _plain(quantity),
         "subscription": subscription["id"],
         "subtotal": amount,
-        "taxes": line_taxes_of(amount, subscription["default_tax_rates"]),
+        "taxes": line_taxes_of(amount, tax_rates_of(subscription, item)),
     }
 
 
@@ -166,9 +167,13 @@ def creation_lines(
         share = _first_period_share(subscription, item)
         if share is not None and not prorate:
             continue
+        # A `cancel_at` within the first period cuts its charge short too.
+        cut, billed = _until_cancel_at(subscription, period)
+        if cut is not None:
+            share = cut * (share if share is not None else 1)
         lines.append(
             line(
-                account, subscription, item, item["quantity"], period,
+                account, subscription, item, item["quantity"], billed,
                 invoice_id=invoice_id, id_prefix=id_prefix, proration=share,
             )
         )
@@ -202,12 +207,25 @@ def next_lines(
             # Usage a threshold invoice already billed is not billed again.
             used = max(used - account_billing(account).billed(item["id"], period[0]), Decimal(0))
             lines.append(line(account, subscription, item, used, period, invoice_id=invoice_id, id_prefix=id_prefix))
-        elif not subscription["cancel_at_period_end"]:
+        elif not ends_with_period(subscription, period[1]):
             upcoming = following_period(subscription, item["price"], period[1])
+            share, billed = _until_cancel_at(subscription, upcoming)
             lines.append(
-                line(account, subscription, item, item["quantity"], upcoming, invoice_id=invoice_id, id_prefix=id_prefix)
+                line(
+                    account, subscription, item, item["quantity"], billed,
+                    invoice_id=invoice_id, id_prefix=id_prefix, proration=share,
+                )
             )
     return lines
+
+
+def _until_cancel_at(subscription: Obj, period: tuple[int, int]) -> tuple[Decimal | None, tuple[int, int]]:
+    """A period the subscription's `cancel_at` falls in is billed prorated, up to `cancel_at` only:
+    the part of it billed (None for all of it) and the span billed."""
+    cancel_at = subscription["cancel_at"]
+    if cancel_at is None or not period[0] < cancel_at < period[1]:
+        return None, period
+    return Decimal(cancel_at - period[0]) / Decimal(period[1] - period[0]), (period[0], cancel_at)
 
 
 def _first_period_share(subscription: Obj, item: Obj) -> Decimal | None:
@@ -222,6 +240,7 @@ def _first_period_share(subscription: Obj, item: Obj) -> Decimal | None:
 
 
 def build_invoice(
+    account: Account,
     invoice_id: str,
     subscription: Obj | None,
     lines: list[Obj],
@@ -231,11 +250,16 @@ def build_invoice(
     period: tuple[int, int],
     customer: Obj,
     terms: Obj | None = None,
+    discounts: Sequence[Obj] = (),
+    unstored: Sequence[Obj] = (),
 ) -> Obj:
-    """A draft invoice of `subscription` (or, None, of the customer alone) with `lines`, totalled
-    against the customer's balance. `terms` (`collection_method`, `days_until_due`, `currency`) are
-    the subscription's unless given."""
-    totals, total_taxes = taxed_totals(lines, customer["balance"])
+    """A draft invoice of `subscription` (or, None, of the customer alone) with `lines` (not stored
+    yet), discounted by the lines' own discounts and the invoice's `discounts`, and totalled against
+    the customer's balance. `unstored` are line discounts not stored yet. `terms`
+    (`collection_method`, `days_until_due`, `currency`) are the subscription's unless given."""
+    invoice_ids = [discount["id"] for discount in discounts]
+    for entry, changes in zip(lines, discounting.price_lines(account, lines, invoice_ids, [*discounts, *unstored]), strict=True):
+        entry.update(changes)
     terms = terms if terms is not None else subscription
     assert terms is not None
     send_invoice = terms["collection_method"] == "send_invoice"
@@ -279,7 +303,7 @@ def build_invoice(
         "default_source": None,
         "default_tax_rates": [],
         "description": None,
-        "discounts": [],
+        "discounts": invoice_ids,
         "due_date": created + days * 86_400 if send_invoice and days is not None else None,
         "effective_at": None,
         "ending_balance": None,
@@ -318,11 +342,9 @@ def build_invoice(
         "status_transitions": {"finalized_at": None, "marked_uncollectible_at": None, "paid_at": None, "voided_at": None},
         "test_clock": customer["test_clock"],
         "threshold_reason": None,
-        "total_discount_amounts": [],
         "total_pretax_credit_amounts": [],
-        "total_taxes": total_taxes,
         "webhooks_delivered_at": None,
-        **totals.as_fields(),
+        **taxed_totals(lines, customer["balance"]),
     }
 
 
@@ -336,7 +358,7 @@ def item_line(item: Obj, invoice_id: str, *, id_prefix: str = "il") -> Obj:
         "description": item["description"],
         "discount_amounts": [],
         "discountable": item["discountable"],
-        "discounts": [],
+        "discounts": list(item["discounts"]),
         "invoice": invoice_id,
         "livemode": False,
         "metadata": dict(item["metadata"]),
@@ -394,21 +416,41 @@ def pending_items(account: Account, customer_id: str, currency: str | None) -> l
 
 
 def standalone(
-    account: Account, customer: Obj, now: int, *, terms: Obj, items: list[Obj], auto_advance: bool, fields: Obj
+    account: Account,
+    customer: Obj,
+    now: int,
+    *,
+    terms: Obj,
+    items: list[Obj],
+    auto_advance: bool,
+    fields: Obj,
+    redemptions: list[discounting.Redemption] | None = None,
 ) -> Obj:
     """Store a draft invoice of the customer alone (`POST /v1/invoices`), with `items` as its lines
-    and `fields` (description, metadata, ...) set."""
+    and `fields` (description, metadata, ...) set, discounted by the checked `redemptions` (None: the
+    customer's discount)."""
     invoice_id = new_id("in")
     lines = [item_line(item, invoice_id) for item in items]
+    if redemptions is None:
+        prepared: list[discounting.Prepared] = []
+        discounts = discounting.invoice_discounts(account, None, customer, now)
+    else:
+        owner = {"customer": customer["id"], "invoice": invoice_id}
+        prepared = discounting.prepare(redemptions, now, belongs_to=owner)
+        discounts = discounting.discounts_of(prepared)
     invoice = build_invoice(
-        invoice_id, None, lines, billing_reason="manual", created=now, period=(now, now), customer=customer, terms=terms
+        account,
+        invoice_id, None, lines, billing_reason="manual", created=now, period=(now, now), customer=customer, terms=terms,
+        discounts=discounts,
     )
     invoice["auto_advance"] = auto_advance
     invoice["automatically_finalizes_at"] = now + FINALIZATION_DELAY if auto_advance else None
     if terms.get("due_date") is not None:
         invoice["due_date"] = terms["due_date"]
     invoice.update(fields)
-    return store(account, (invoice, lines))
+    stored = store(account, (invoice, lines))
+    discounting.redeem(account, prepared, now)
+    return stored
 
 
 def add_item(account: Account, invoice: Obj, item: Obj, customer: Obj) -> None:
@@ -416,10 +458,20 @@ def add_item(account: Account, invoice: Obj, item: Obj, customer: Obj) -> None:
     lines = all_lines(account, invoice)
     entry = account.create(item_line(item, invoice["id"]))
     lines.append(entry)
-    totals, total_taxes = taxed_totals(lines, customer["balance"])
-    shown = list_object(lines[:LINES_SHOWN], len(lines) > LINES_SHOWN, f"/v1/invoices/{invoice['id']}/lines")
-    account.update(invoice, {**totals.as_fields(), "total_taxes": total_taxes, "lines": shown})
+    reprice(account, invoice, customer)
     account.update(item, {"invoice": invoice["id"]})
+
+
+def reprice(account: Account, invoice: Obj, customer: Obj, changes: Obj | None = None) -> None:
+    """Discount, tax and total a stored draft's lines again (a line added, usage recounted, its
+    discounts changed), with `changes` to the invoice itself."""
+    changes = changes or {}
+    lines = all_lines(account, invoice)
+    invoice_ids: list[str] = changes["discounts"] if "discounts" in changes else invoice["discounts"]
+    for entry, priced in zip(lines, discounting.price_lines(account, lines, invoice_ids), strict=True):
+        account.update(entry, priced)
+    shown = list_object(lines[:LINES_SHOWN], len(lines) > LINES_SHOWN, f"/v1/invoices/{invoice['id']}/lines")
+    account.update(invoice, {**changes, **taxed_totals(lines, customer["balance"]), "lines": shown})
 
 
 def needs_charge(invoice: Obj) -> bool:
@@ -500,18 +552,28 @@ Draft = tuple[Obj, list[Obj]]  # an invoice not stored yet, with all its lines
 
 
 def first_invoice(
-    account: Account, subscription: Obj, customer: Obj, now: int, *, prorate: bool = True
+    account: Account,
+    subscription: Obj,
+    customer: Obj,
+    now: int,
+    *,
+    prorate: bool = True,
+    discounts: Sequence[Obj] = (),
+    unstored: Sequence[Obj] = (),
 ) -> Draft | None:
     """The `subscription_create` invoice of a subscription not stored yet, built but not stored
     (`issue` does that once the subscription is), unless it would be empty (a flexible-mode
-    subscription of metered items only has none)."""
+    subscription of metered items only has none). `discounts` are the invoice's (not stored yet, as
+    `unstored`, the items' discounts)."""
     invoice_id = new_id("in")
     lines = creation_lines(account, subscription, invoice_id=invoice_id, id_prefix="il", prorate=prorate)
     if not lines:
         return None
     invoice = build_invoice(
+        account,
         invoice_id, subscription, lines,
         billing_reason="subscription_create", created=now, period=(now, now), customer=customer,
+        discounts=discounts, unstored=unstored,
     )
     return invoice, lines
 
@@ -540,6 +602,9 @@ def store(account: Account, draft: Draft) -> Obj:
         item = account.find("invoiceitem", item_id) if item_id is not None else None
         if item is not None:
             account.update(item, {"invoice": invoice["id"]})
+    subscription = collection.subscription_of(account, stored)
+    if subscription is not None:
+        discounting.use_up(account, subscription, stored)
     return stored
 
 
@@ -554,11 +619,13 @@ def cycle_invoice(account: Account, subscription: Obj, customer: Obj, items: lis
     # The customer's pending invoice items come along on its next subscription invoice.
     pending = pending_items(account, customer["id"], subscription["currency"])
     lines += [item_line(item, invoice_id) for item in pending]
-    cycling = not subscription["cancel_at_period_end"]
+    cycling = not ends_with_period(subscription, now)
     invoice = build_invoice(
+        account,
         invoice_id, subscription, lines,
         billing_reason="subscription_cycle" if cycling else FINAL_USAGE_BILLING_REASON,
         created=now, period=(min(i["current_period_start"] for i in items), now), customer=customer,
+        discounts=discounting.invoice_discounts(account, subscription, customer, now),
     )
     # A subscription whose collection is paused with `keep_as_draft` leaves its invoices drafts.
     kept = (subscription["pause_collection"] or {}).get("behavior") == "keep_as_draft"
@@ -589,8 +656,10 @@ def new_cycle_invoice(
     if not lines:
         return None
     invoice = build_invoice(
+        account,
         invoice_id, subscription, lines,
         billing_reason=NEW_CYCLE_BILLING_REASON, created=now, period=(now, now), customer=customer,
+        discounts=discounting.invoice_discounts(account, subscription, customer, now),
     )
     return invoice, lines
 
@@ -612,8 +681,10 @@ def final_invoice(account: Account, subscription: Obj, customer: Obj, now: int) 
         return None
     start = min(item["current_period_start"] for item in subscription["items"]["data"])
     invoice = build_invoice(
+        account,
         invoice_id, subscription, lines,
         billing_reason=FINAL_USAGE_BILLING_REASON, created=now, period=(start, now), customer=customer,
+        discounts=discounting.invoice_discounts(account, subscription, customer, now),
     )
     return invoice, lines
 
@@ -633,11 +704,11 @@ def finalize_when_due(account: Account, invoice: Obj, customer: Obj, now: int) -
         period = (entry["period"]["start"], entry["period"]["end"])
         used = usage(account, invoice["customer"], price, *period)
         used = max(used - account_billing(account).billed(details["subscription_item"], period[0]), Decimal(0))
-        item = {"id": details["subscription_item"], "price": price}
+        stored = account.find("subscription_item", details["subscription_item"])
+        item = {"id": details["subscription_item"], "price": price, "tax_rates": stored["tax_rates"] if stored else []}
         recounted = line(account, subscription, item, used, period, invoice_id=invoice["id"], id_prefix="il")
-        account.update(entry, {**recounted, "id": entry["id"]})
-    totals, total_taxes = taxed_totals(lines, customer["balance"])
-    account.update(invoice, {**totals.as_fields(), "total_taxes": total_taxes})
+        account.update(entry, {**recounted, "id": entry["id"], "discounts": entry["discounts"]})
+    reprice(account, invoice, customer)
     subscription = collection.subscription_of(account, invoice)
     paused = subscription["pause_collection"] if subscription is not None else None
     if paused is not None:
@@ -666,17 +737,26 @@ def preview(
     now: int,
     prorations: Callable[[str], list[Obj]] | None = None,
     immediate: bool = False,
+    discounts: Sequence[Obj] | None = None,
+    unstored: Sequence[Obj] = (),
 ) -> Obj:
     """The invoice a subscription will produce next, never stored: for a `new` one its first invoice,
     else the one at the end of the current period. `prorations(invoice_id)` gives the lines of a
     previewed change's prorations: on that invoice, or (`immediate`, under `always_invoice`) alone on
-    the invoice the change makes now."""
+    the invoice the change makes now. `discounts` replace those the subscription would take; `unstored`
+    are its items' discounts not stored (a new subscription's)."""
     invoice_id = new_id("upcoming_in")
+
+    def taken(at: int) -> Sequence[Obj]:
+        return discounting.invoice_discounts(account, subscription, customer, at) if discounts is None else discounts
+
     if immediate:
         lines = prorations(invoice_id) if prorations is not None else []
         return build_invoice(
+            account,
             invoice_id, subscription, lines,
             billing_reason=PREVIEW_BILLING_REASON, created=now, period=(now, now), customer=customer,
+            discounts=taken(now),
         )
     if new:
         lines = creation_lines(account, subscription, invoice_id=invoice_id, id_prefix="il_tmp")
@@ -693,8 +773,10 @@ def preview(
         period = _current_window(subscription)
         created = period[1]
     invoice = build_invoice(
+        account,
         invoice_id, subscription, lines,
         billing_reason=PREVIEW_BILLING_REASON, created=created, period=period, customer=customer,
+        discounts=taken(created), unstored=unstored,
     )
     credits.preview(account, invoice, lines, now)
     return invoice

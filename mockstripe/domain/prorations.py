@@ -17,7 +17,7 @@ from ..wire.ids import new_id
 from . import collection
 from . import invoices as invoicing
 from .prices import price_tiers
-from .subscriptions import is_metered
+from .subscriptions import is_metered, tax_rates_of
 
 Obj = dict[str, Any]
 
@@ -49,6 +49,7 @@ class Proration:
         self.at = proration_instant(subscription, proration_date, now, param)
         self.period = licensed_period(subscription)
         self.before = charges(account, subscription["items"]["data"])
+        self.rates = rates_by_item(subscription, subscription["items"]["data"])
 
     def settle(self, items: list[Obj]) -> Obj:
         """Make the prorations of going to `items`; returns the subscription's changes (its new
@@ -58,7 +59,8 @@ class Proration:
         account, subscription = self.account, self.subscription
         customer = account.find("customer", subscription["customer"])
         assert customer is not None
-        create_items(account, subscription, customer, self.planned(items), self.now)
+        rates = {**self.rates, **rates_by_item(subscription, items)}
+        create_items(account, subscription, customer, self.planned(items), self.now, rates)
         if self.behavior != "always_invoice":
             return {}
         invoice = invoice_now(account, subscription, customer, self.now)
@@ -77,10 +79,11 @@ class Proration:
     ) -> list[Obj]:
         """The invoice lines of the prorations going to `items` would make, for a preview."""
         lines = []
+        rates = {**self.rates, **rates_by_item(self.subscription, items)}
         for entry in self.planned(items):
             line = invoicing.item_line(
                 _invoice_item(
-                    self.account, self.subscription, customer, entry, self.now
+                    self.account, self.subscription, customer, entry, self.now, rates
                 ),
                 invoice_id,
                 id_prefix="il_tmp",
@@ -93,18 +96,24 @@ class Proration:
 
 
 def credit_unused(
-    account: Account, subscription: Obj, customer: Obj, now: int
+    account: Account, subscription: Obj, customer: Obj, now: int, *, at: int | None = None
 ) -> list[Obj]:
-    """A subscription canceled now with `prorate`: its licensed items' unused time, credited as
-    pending proration items."""
+    """A subscription canceled now with `prorate` (or set to cancel `at` a later time in its
+    period): its licensed items' unused time from then, credited as pending proration items."""
     before = charges(account, subscription["items"]["data"])
     return create_items(
         account,
         subscription,
         customer,
-        lines_for(before, [], licensed_period(subscription), now),
+        lines_for(before, [], licensed_period(subscription), now if at is None else at),
         now,
+        rates_by_item(subscription, subscription["items"]["data"]),
     )
+
+
+def rates_by_item(subscription: Obj, items: list[Obj]) -> dict[str, list[Obj]]:
+    """The tax rates each item's prorations are taxed at."""
+    return {item["id"]: tax_rates_of(subscription, item) for item in items}
 
 
 def charges(account: Account, items: list[Obj]) -> list[Charge]:
@@ -165,10 +174,11 @@ def create_items(
     customer: Obj,
     lines: list[ProrationLine],
     now: int,
+    rates: dict[str, list[Obj]],
 ) -> list[Obj]:
-    """Store one pending `proration` invoice item per line."""
+    """Store one pending `proration` invoice item per line, taxed at its item's `rates`."""
     return [
-        account.create(_invoice_item(account, subscription, customer, entry, now))
+        account.create(_invoice_item(account, subscription, customer, entry, now, rates))
         for entry in lines
     ]
 
@@ -192,6 +202,7 @@ def invoice_now(
     invoice_id = new_id("in")
     lines = [invoicing.item_line(item, invoice_id) for item in pending]
     invoice = invoicing.build_invoice(
+        account,
         invoice_id,
         subscription,
         lines,
@@ -208,7 +219,7 @@ def invoice_now(
 
 
 def _invoice_item(
-    account: Account, subscription: Obj, customer: Obj, entry: ProrationLine, now: int
+    account: Account, subscription: Obj, customer: Obj, entry: ProrationLine, now: int, rates: dict[str, list[Obj]]
 ) -> Obj:
     price = entry.charge.price
     return {
@@ -245,7 +256,7 @@ def _invoice_item(
         "proration_details": {"credited_items": None, "discount_amounts": []},
         "quantity": entry.charge.quantity,
         "quantity_decimal": str(entry.charge.quantity),
-        "tax_rates": [],
+        "tax_rates": [dict(rate) for rate in rates.get(entry.charge.key, [])],
         "test_clock": customer["test_clock"],
     }
 

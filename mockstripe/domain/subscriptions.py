@@ -36,6 +36,7 @@ class ItemRequest:
     price: Obj
     quantity: int | None
     metadata: dict[str, str | None] | None = None
+    tax_rates: list[Obj] | None = None  # the tax rate objects, overriding the subscription's defaults
 
 
 def at(path: str, key: str) -> str:
@@ -120,6 +121,31 @@ def end_subscription(
         "cancellation_details": {**subscription["cancellation_details"], **(details or {}), "reason": reason},
     }
     account.update(subscription, changes, action="canceled")
+    end_schedule(account, subscription, now, aborted=reason == "payment_failed")
+
+
+def end_schedule(account: Account, subscription: Obj, now: int, *, aborted: bool) -> None:
+    """A schedule running a subscription that ended is canceled with it (`aborted` when the
+    subscription's payments failed)."""
+    schedule = account.find("subscription_schedule", subscription["schedule"]) if subscription["schedule"] else None
+    if schedule is not None and schedule["status"] in ("not_started", "active"):
+        account.update(
+            schedule,
+            {"status": "canceled", "canceled_at": now, "current_phase": None},
+            action="aborted" if aborted else "canceled",
+        )
+
+
+def tax_rates_of(subscription: Obj, item: Obj) -> list[Obj]:
+    """The tax rates an item's lines are taxed at: its own, else the subscription's defaults."""
+    return list(item.get("tax_rates") or subscription["default_tax_rates"])
+
+
+def ends_with_period(subscription: Obj, period_end: int) -> bool:
+    """Whether the subscription ends when its period ending at `period_end` ends: set to cancel at
+    period end, or at a `cancel_at` no later."""
+    cancel_at = subscription["cancel_at"]
+    return bool(subscription["cancel_at_period_end"]) or (cancel_at is not None and cancel_at <= period_end)
 
 
 def natural_period_end(start: int, price: Obj) -> int:
@@ -172,7 +198,7 @@ def build_item(subscription: Obj, request: ItemRequest, now: int) -> Obj:
         "price": price,
         "quantity": METERED_ITEM_QUANTITY if is_metered(price) else (1 if request.quantity is None else request.quantity),
         "subscription": subscription["id"],
-        "tax_rates": [],
+        "tax_rates": [dict(rate) for rate in request.tax_rates or []],
     }
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..billing.invoice import InvoiceTotals, invoice_totals
+from ..billing.invoice import invoice_totals
 from ..billing.taxes import Rate, line_taxes
 
 Obj = dict[str, Any]
@@ -56,13 +56,28 @@ def invoice_taxes(lines: list[Obj]) -> InvoiceTaxes:
     return summed
 
 
-def taxed_totals(lines: list[Obj], starting_balance: int) -> tuple[InvoiceTotals, list[Obj]]:
-    """An invoice's totals with its lines' taxes, and its `total_taxes`."""
+def taxed_totals(lines: list[Obj], starting_balance: int, credits: int = 0) -> Obj:
+    """An invoice's totals with its lines' discounts and taxes, less `credits`, with its
+    `total_discount_amounts` (one entry per discount, in the order they first appear) and
+    `total_taxes`, as invoice fields."""
     taxes = invoice_taxes(lines)
+    by_discount: dict[str, Obj] = {}
+    line_discounts = invoice_discounts = 0
+    for entry in lines:
+        for taken in entry["discount_amounts"]:
+            total = by_discount.setdefault(taken["discount"], {"amount": 0, "discount": taken["discount"]})
+            total["amount"] += taken["amount"]
+            if taken["discount"] in entry["discounts"]:
+                line_discounts += taken["amount"]
+            else:
+                invoice_discounts += taken["amount"]
     totals = invoice_totals(
         (entry["amount"] for entry in lines),
         starting_balance,
+        credits,
         exclusive_tax=taxes.exclusive,
         inclusive_tax=taxes.inclusive,
+        line_discounts=line_discounts,
+        invoice_discounts=invoice_discounts,
     )
-    return totals, taxes.total_taxes
+    return {**totals.as_fields(), "total_discount_amounts": list(by_discount.values()), "total_taxes": taxes.total_taxes}

@@ -13,9 +13,10 @@ from typing import Any, Iterator
 
 from ..billing.periods import boundary
 from ..store import BY_THE_SERVER, Account
-from . import collection, trials
+from . import collection, schedules, trials
+from . import discounts as discounting
 from . import invoices as invoicing
-from .subscriptions import ItemChanges, end_subscription, following_period
+from .subscriptions import ItemChanges, end_subscription, ends_with_period, following_period
 
 Obj = dict[str, Any]
 
@@ -45,6 +46,9 @@ def advance(account: Account, test_clock: Obj, target: int) -> None:
     advancing = {"advancing": {"target_frozen_time": target}}
     account.update(test_clock, {"status": "advancing", "status_details": advancing}, action="advancing")
     with account.caused_by(BY_THE_SERVER):
+        # Discounts that ended while their subscription did not bill (paused) end before time moves.
+        for subscription in list(_live_subscriptions(account, clock_id)):
+            discounting.expire(account, subscription, test_clock["frozen_time"])
         while (moment := _next_moment(account, clock_id, target)) is not None:
             account.update(test_clock, {"frozen_time": moment}, action="moved")
             # A draft that fell due goes before a new period's invoice, which may need its balance.
@@ -54,11 +58,17 @@ def advance(account: Account, test_clock: Obj, target: int) -> None:
                 collection.retry(account, invoice, moment)
             for subscription in _due_expiries(account, clock_id, moment):
                 collection.expire(account, subscription, moment)
+            # A schedule's phase change goes before a renewal at the same moment, which bills it.
+            for schedule in _running_schedules(account, clock_id):
+                if (schedules.next_moment(account, schedule) or moment + 1) <= moment:
+                    schedules.advance(account, schedule, moment)
             for subscription in list(_live_subscriptions(account, clock_id)):
                 _resume_collection(account, subscription, moment)
                 trials.announce_end(account, subscription, moment)
                 _announce_renewal(account, subscription, moment)
-                _cycle(account, subscription, moment)
+                discounting.expire(account, subscription, moment)
+                if not _cancel_due(account, subscription, moment):
+                    _cycle(account, subscription, moment)
         account.update(test_clock, {"frozen_time": target, "status": "ready", "status_details": {}}, action="ready")
 
 
@@ -69,6 +79,7 @@ def _next_moment(account: Account, clock_id: str, target: int) -> int | None:
         for subscription in _live_subscriptions(account, clock_id)
         for item in subscription["items"]["data"]
     ]
+    moments += [end for subscription in _live_subscriptions(account, clock_id) for end in discounting.ends(account, subscription)]
     moments += [invoice["automatically_finalizes_at"] for invoice in _drafts(account, clock_id)]
     moments += [invoice["next_payment_attempt"] for invoice in _retried(account, clock_id)]
     moments += [_expiry(subscription) for subscription in _incomplete(account, clock_id)]
@@ -79,8 +90,12 @@ def _next_moment(account: Account, clock_id: str, target: int) -> int | None:
             _renewal_notice(account, subscription),
             trials.notice_due(account, subscription),
             (subscription["pause_collection"] or {}).get("resumes_at"),
+            subscription["cancel_at"],
         )
         if notice is not None
+    ]
+    moments += [
+        start for schedule in _running_schedules(account, clock_id) if (start := schedules.next_moment(account, schedule)) is not None
     ]
     due = [moment for moment in moments if moment <= target]
     return min(due, default=None)
@@ -104,11 +119,9 @@ class RenewalNotices:
 def _renewal_notice(account: Account, subscription: Obj) -> int | None:
     """When the coming renewal is announced, unless it was or the subscription ends then. A period
     no longer than the notice gets none."""
-    if subscription["cancel_at_period_end"]:
-        return None
     item = min(subscription["items"]["data"], key=lambda i: i["current_period_end"])
     start, end = item["current_period_start"], item["current_period_end"]
-    if end - start <= UPCOMING_NOTICE or (subscription["id"], end) in account.service(RenewalNotices).sent:
+    if ends_with_period(subscription, end) or end - start <= UPCOMING_NOTICE or (subscription["id"], end) in account.service(RenewalNotices).sent:
         return None
     return end - UPCOMING_NOTICE
 
@@ -122,6 +135,24 @@ def _announce_renewal(account: Account, subscription: Obj, now: int) -> None:
     account.service(RenewalNotices).sent.add((subscription["id"], end))
     customer = _customer(account, subscription)
     account.announce(invoicing.preview(account, subscription, customer, new=False, now=now), "upcoming")
+
+
+def _cancel_due(account: Account, subscription: Obj, now: int) -> bool:
+    """Cancel a subscription whose `cancel_at` came before its period's end: a final invoice of its
+    usage so far and of what is pending (the credit for its unused time among it). Whether it did;
+    one canceled at its period's end is the renewal's to end."""
+    cancel_at = subscription["cancel_at"]
+    period_end = min(item["current_period_end"] for item in subscription["items"]["data"])
+    if cancel_at is None or cancel_at > now or cancel_at >= period_end:
+        return False
+    customer = _customer(account, subscription)
+    draft = invoicing.final_invoice(account, subscription, customer, now)
+    latest = {"latest_invoice": draft[0]["id"]} if draft is not None else {}
+    end_subscription(account, subscription, now, changes=latest)
+    if draft is not None:
+        invoice = invoicing.store(account, draft)
+        invoicing.finalize(account, invoice, customer, now)
+    return True
 
 
 def _cycle(account: Account, subscription: Obj, now: int) -> None:
@@ -142,7 +173,7 @@ def _cycle(account: Account, subscription: Obj, now: int) -> None:
         changes["status"] = "active"
     draft = invoicing.cycle_invoice(account, subscription, _customer(account, subscription), ended, now)
     latest = {"latest_invoice": draft[0]["id"]} if draft is not None else {}
-    if subscription["cancel_at_period_end"]:
+    if ends_with_period(subscription, now):
         account.update(subscription, latest)
         if draft is not None:
             invoicing.store(account, draft)
@@ -163,6 +194,17 @@ def _live_subscriptions(account: Account, clock_id: str) -> Iterator[Obj]:
         if subscription["test_clock"] == clock_id and subscription["status"] not in ("canceled", "paused"):
             if account.find("customer", subscription["customer"]) is not None:
                 yield subscription
+
+
+def _running_schedules(account: Account, clock_id: str) -> list[Obj]:
+    """The clock's subscription schedules still to start or running (none of a deleted customer), oldest first."""
+    found = account.collection("subscription_schedule").newest_first()
+    return [
+        schedule
+        for schedule in reversed(list(found))
+        if schedule["test_clock"] == clock_id and schedule["status"] in ("not_started", "active")
+        and account.find("customer", schedule["customer"]) is not None
+    ]
 
 
 def _drafts(account: Account, clock_id: str) -> Iterator[Obj]:

@@ -19,6 +19,7 @@ from typing import Any
 
 from ..store import BY_THE_SERVER, Account
 from ..wire.ids import new_id
+from . import discounts as discounting
 from . import invoices as invoicing
 from . import prorations
 from .metering import Metering
@@ -82,9 +83,11 @@ def _invoice_if_reached(account: Account, subscription: Obj) -> None:
                 billed.bill(item["id"], item["current_period_start"], totals[item["id"]])
         items = _new_cycle(account, subscription, customer, invoice_id, lines, now) if reset else None
         invoice = invoicing.build_invoice(
+            account,
             invoice_id, subscription, lines,
             billing_reason="subscription_threshold", created=now,
             period=(min(entry["period"]["start"] for entry in lines), now), customer=customer,
+            discounts=discounting.invoice_discounts(account, subscription, customer, now),
         )
         invoice["threshold_reason"] = {"amount_gte": amount_gte if amount_reached else None, "item_reasons": reasons}
         invoicing.issue(account, (invoice, lines), customer, now, charge=True, off_session=True, retries=True)

@@ -99,7 +99,8 @@ def _checkout_page(state: ServerState) -> Page:
 
 def _checkout_pay(state: ServerState) -> Page:
     """"Pay": the session is paid for through the API's own code, then the browser goes to its
-    `success_url`; a refused card shows Stripe's message on the page, and nothing was made."""
+    `success_url`; a refused card or promotion code shows Stripe's message on the page, and nothing
+    was made. "Apply" discounts the session by the promotion code typed and shows the page again."""
 
     async def pay(request: web.Request) -> web.StreamResponse:
         found = find_session(state, request.match_info["id"])
@@ -108,9 +109,16 @@ def _checkout_pay(state: ServerState) -> Page:
         account, session = found
         form = {k: str(v).strip() for k, v in (await request.post()).items()}
         choice, number, email = form.get("payment_method") or None, form.get("card_number") or None, form.get("email")
+        code = form.get("promotion_code") or None
+        applying = bool(form.get("apply"))
 
         def complete(call: Call) -> Obj:
-            return checkout_sessions.pay(call, session, payment_method=choice, card_number=number, email=email)
+            if applying:  # "Apply": the code discounts the session, and the page shows it
+                checkout.apply_code(account, session, code or "", account.now())
+                return session
+            return checkout_sessions.pay(
+                call, session, payment_method=choice, card_number=number, email=email, promotion_code=code
+            )
 
         try:
             run(state, account, complete, {}, f"/v1/checkout/sessions/{session['id']}", {"id": session["id"]})
@@ -118,7 +126,9 @@ def _checkout_pay(state: ServerState) -> Page:
             if session["status"] != "open":
                 return _html(pages.closed(checkout.NOT_OPEN))
             items = checkout.items_of(account, session)
-            return _html(pages.checkout(session, items, error.message, email or ""), error.status)
+            return _html(pages.checkout(session, items, error.message, email or "", code or ""), error.status)
+        if applying:
+            return _html(pages.checkout(session, checkout.items_of(account, session), None, email or "", code or ""))
         target = checkout.success_url(session)
         if target is None:
             return _html(pages.thanks(session))

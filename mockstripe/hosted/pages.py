@@ -52,13 +52,20 @@ def _line(item: Obj) -> str:
         what = f"× {quantity}"
     return (
         f"<tr><td>{esc(item['description'])} <span class=muted>{what}</span></td>"
-        f"<td class=num>{money(item['amount_total'], item['currency'])}</td></tr>"
+        f"<td class=num>{money(item['amount_subtotal'], item['currency'])}</td></tr>"
     )
 
 
-def checkout(session: Obj, items: list[Obj], error: str | None = None, email: str = "") -> str:
-    """The page at a session's `url`: what is bought, the total, email and card, Pay and Back."""
+def checkout(session: Obj, items: list[Obj], error: str | None = None, email: str = "", code: str = "") -> str:
+    """The page at a session's `url`: what is bought, its discount, the total, email and card (and a
+    promotion code where the session allows them), Pay and Back."""
     rows = "".join(_line(item) for item in items)
+    discount = (session["total_details"] or {}).get("amount_discount") or 0
+    if discount:
+        rows += (
+            f"<tr class=discount><td>Discount</td>"
+            f"<td class=num id=discount>−{money(discount, session['currency'])}</td></tr>"
+        )
     if session["amount_total"] is not None:
         rows += f"<tr class=total><td>Total due today</td><td class=num>{money(session['amount_total'], session['currency'])}</td></tr>"
     known_email = (session["customer_details"] or {}).get("email") or session["customer_email"] or email
@@ -73,6 +80,13 @@ def checkout(session: Obj, items: list[Obj], error: str | None = None, email: st
         + '<input id=card_number name=card_number inputmode=numeric autocomplete=off placeholder="4242 4242 4242 4242">'
         + '<label for=payment_method>or a test card</label><select id=payment_method name=payment_method>'
         + f'<option value="">(use the number above)</option>{choices}</select>'
+        + (
+            '<label for=promotion_code>Promotion code</label>'
+            f'<input id=promotion_code name=promotion_code autocomplete=off value="{esc(code)}">'
+            '<button type=submit id=apply name=apply value=1 formnovalidate>Apply</button>'
+            if session["allow_promotion_codes"]
+            else ""
+        )
         + f'<button type=submit id=pay>{"Subscribe" if session["mode"] == "subscription" else "Pay"}</button>'
         + "</form>"
         + (f'<p><a id=back href="{esc(back)}">Back</a></p>' if back else "")

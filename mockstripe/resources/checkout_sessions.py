@@ -7,6 +7,7 @@ from dataclasses import replace
 from typing import Any
 
 from ..domain import cards, checkout, payments
+from ..domain import discounts as discounting
 from ..domain.subscriptions import check_customer_currency
 from ..routing import Area, Call, Endpoint
 from ..store import BY_THE_SERVER, Account
@@ -27,6 +28,7 @@ from ..wire.params import (
     String,
     Unsupported,
     endpoint,
+    require_one,
 )
 from . import customers, payment_intents, subscriptions
 
@@ -109,11 +111,22 @@ CREATE = endpoint(
             "trial_end": Unsupported(),
         }
     ),
-    discounts=Unsupported(),
+    # A session takes one coupon or promotion code, or lets the customer type a code.
+    discounts=List(
+        item=Hash(
+            fields={
+                "coupon": Ref(object_type="coupon", noun="coupon"),
+                "promotion_code": Ref(object_type="promotion_code", noun="promotion code"),
+            },
+            exclusive=(("coupon", "promotion_code"),),
+            checks=(require_one("coupon", "promotion_code"),),
+        ),
+        max_items=1,
+    ),
     payment_intent_data=Unsupported(),
     shipping_address_collection=Unsupported(),
     **{name: Unsupported() for name in _NOT_SUPPORTED},
-    exclusive=(("customer", "customer_email"),),
+    exclusive=(("customer", "customer_email"), ("allow_promotion_codes", "discounts")),
 )
 LIST = endpoint(
     **PAGE_PARAMS,
@@ -169,6 +182,9 @@ def create(call: Call) -> Obj:
         item["description"] = product["name"] if product is not None else None
     customer = account.find("customer", params["customer"]) if params.get("customer") else None
     session = checkout.new_session(params, items, customer, call.origin, call.now())
+    redemptions = checkout.check_discounts(account, params.get("discounts") or [], session, customer, call.now())
+    fields, items = checkout.discounted(account, session, items, redemptions)
+    session.update(fields)
     return account.create(session, line_items=items, subscription_data=params.get("subscription_data") or {})
 
 
@@ -217,6 +233,7 @@ COMPLETE = endpoint(
     payment_method=String(),
     card_number=String(max_length=40),
     email=String(max_length=512),
+    promotion_code=String(max_length=500),
     exclusive=(("payment_method", "card_number"),),
 )
 
@@ -232,11 +249,20 @@ def test_card(payment_method: str | None, card_number: str | None) -> cards.Card
     raise invalid(NEEDS_A_CARD, param="payment_method")
 
 
-def pay(call: Call, session: Obj, *, payment_method: str | None, card_number: str | None, email: str | None) -> Obj:
+def pay(
+    call: Call,
+    session: Obj,
+    *,
+    payment_method: str | None,
+    card_number: str | None,
+    email: str | None,
+    promotion_code: str | None = None,
+) -> Obj:
     """Complete `session` as Stripe does when its customer pays: the customer (made if needed) gets
     the card, the subscription or PaymentIntent is made and charged through the API's own handlers,
-    and the session is `complete` (`checkout.session.completed`). A card that would be refused is
-    refused before anything is made (Stripe's 402, the session still open)."""
+    discounted by the `promotion_code` the customer typed (or the session's `discounts`), and the
+    session is `complete` (`checkout.session.completed`). A card that would be refused, or a code
+    that cannot be redeemed, is refused before anything is made (the session still open)."""
     account, mode = call.account, session["mode"]
     checkout.check_open(session, account.now())
     card = test_card(payment_method, card_number)
@@ -247,11 +273,16 @@ def pay(call: Call, session: Obj, *, payment_method: str | None, card_number: st
         raise payments.card_error(decline)
     email = email or (session["customer_details"] or {}).get("email") or session["customer_email"]
     customer = account.find("customer", session["customer"]) if session["customer"] else None
+    now = account.clock_for(customer).now()
+    requests = checkout.discount_requests(account, session, promotion_code)
+    redemptions = checkout.check_discounts(account, requests, session, customer, now)
+    fields, items = checkout.discounted(account, session, checkout.items_of(account, session), redemptions)
     if mode == "payment":
-        payments.minimum_amount(session["amount_total"], session["currency"])
+        payments.minimum_amount(fields["amount_total"], session["currency"])
     elif mode == "subscription" and customer is not None:
         check_customer_currency(customer, session["currency"])
-    now = account.clock_for(customer).now()
+    if promotion_code:
+        checkout.apply_discounts(account, session, fields, items)
     card_method = payments.new_payment_method(account, card, now, details={"email": email})
     if customer is not None:
         payments.attach(account, card_method, customer)
@@ -274,6 +305,7 @@ def pay(call: Call, session: Obj, *, payment_method: str | None, card_number: st
                     "payment_behavior": "error_if_incomplete",
                     "metadata": data.get("metadata"),
                     "description": data.get("description"),
+                    **({"discounts": requests} if requests else {}),
                 },
             )
         )
@@ -294,6 +326,8 @@ def pay(call: Call, session: Obj, *, payment_method: str | None, card_number: st
                 },
             )
         )
+        owner = {"checkout_session": session["id"], "customer": customer_id}
+        discounting.redeem(account, discounting.prepare(redemptions, now, belongs_to=owner), now)
         return checkout.complete(account, session, email=email, customer=customer_id, payment_intent=intent["id"])
     return checkout.complete(account, session, email=email, customer=customer_id)
 
@@ -303,7 +337,7 @@ def complete(call: Call) -> Obj:
     params = call.params
     return pay(
         call, session, payment_method=params.get("payment_method"), card_number=params.get("card_number"),
-        email=params.get("email"),
+        email=params.get("email"), promotion_code=params.get("promotion_code"),
     )
 
 
@@ -333,7 +367,8 @@ AREA = Area(
         ),
         Endpoint(
             "POST", "/_mock/checkout/sessions/{id}/complete", complete, COMPLETE,
-            "Pay for a Checkout Session as its hosted page does (`payment_method=pm_card_visa` or `card_number`)",
+            "Pay for a Checkout Session as its hosted page does (`payment_method=pm_card_visa` or `card_number`, "
+            "and a `promotion_code` the customer typed)",
             returns="checkout.session",
         ),
     ),

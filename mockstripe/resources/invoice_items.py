@@ -10,6 +10,7 @@ from __future__ import annotations
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
+from ..domain import discounts as discounting
 from ..domain import invoices as invoicing
 from ..routing import Area, Call, Endpoint
 from ..wire.errors import invalid
@@ -18,6 +19,7 @@ from ..wire.lists import PAGE_EXCLUSIVE, PAGE_PARAMS, in_range
 from ..wire.objects import ListOf, ObjectType
 from ..wire.params import (
     CREATED_FILTER,
+    DISCOUNTS,
     Boolean,
     Currency,
     DecimalString,
@@ -79,10 +81,11 @@ CREATE = endpoint(
     **{
         k: Unsupported()
         for k in (
-            "customer_account", "discounts", "price_data", "quantity_decimal", "subscription",
+            "customer_account", "price_data", "quantity_decimal", "subscription",
             "tax_behavior", "tax_code",
         )
     },
+    discounts=DISCOUNTS,
     tax_rates=List(item=Ref(object_type="tax_rate", noun="tax rate")),
     exclusive=AMOUNTS,
     checks=(_check_amount,),
@@ -91,8 +94,9 @@ UPDATE = endpoint(
     **WRITABLE,
     **{
         k: Unsupported()
-        for k in ("discounts", "invoicing_rules", "price_data", "quantity_decimal", "tax_behavior", "tax_code", "tax_rates")
+        for k in ("invoicing_rules", "price_data", "quantity_decimal", "tax_behavior", "tax_code", "tax_rates")
     },
+    discounts=DISCOUNTS,
     exclusive=AMOUNTS,
 )
 LIST = endpoint(
@@ -113,6 +117,7 @@ INVOICE_ITEM = ObjectType(
         "invoice": "invoice",
         "test_clock": "test_helpers.test_clock",
         "pricing.price_details.price": "price",
+        "discounts": "discount",
     },
 )
 
@@ -182,8 +187,13 @@ def create(call: Call) -> Obj:
         _check_draft_of(invoice, customer["id"], currency)
     now = account.clock_for(customer).now()
     period = params.get("period") or {"start": now, "end": now}
+    item_id = new_id("ii")
+    purchase = discounting.Purchase(customer, currency, "invoice item")
+    redemptions = discounting.check(account, params.get("discounts") or [], "discounts", purchase, now)
+    discounting.check_minimum(redemptions, "discounts", currency, amount)
+    discounts = discounting.prepare(redemptions, now, belongs_to={"customer": customer["id"], "invoice_item": item_id})
     item = {
-        "id": new_id("ii"),
+        "id": item_id,
         "object": "invoiceitem",
         "amount": amount,
         "currency": currency,
@@ -192,7 +202,7 @@ def create(call: Call) -> Obj:
         "date": now,
         "description": description,
         "discountable": params.get("discountable", True) is not False,
-        "discounts": [],
+        "discounts": [entry.discount["id"] for entry in discounts],
         "frozen_fields": None,
         "invoice": None,
         "invoicing_rules": None,
@@ -211,6 +221,7 @@ def create(call: Call) -> Obj:
         "test_clock": customer["test_clock"],
     }
     account.create(item)
+    discounting.redeem(account, discounts, now)
     if invoice is not None:
         invoicing.add_item(account, invoice, item, customer)
     return item
@@ -258,7 +269,20 @@ def update(call: Call) -> Obj:
         changes["discountable"] = params["discountable"]
     if params.get("period") is not None:
         changes["period"] = {"end": params["period"]["end"], "start": params["period"]["start"]}
+    if "discounts" in params:  # "" removes them; a list replaces them, `discount` keeping one
+        _replace_discounts(call, item, params["discounts"] or [], amount, changes)
     return call.account.update(item, changes)
+
+
+def _replace_discounts(call: Call, item: Obj, requests: list[Obj], amount: int, changes: Obj) -> None:
+    account = call.account
+    customer = account.find("customer", item["customer"])
+    now = account.clock_for(customer).now()
+    purchase = discounting.Purchase(customer, item["currency"], "invoice item")
+    redemptions = discounting.check(account, requests, "discounts", purchase, now, item["discounts"])
+    discounting.check_minimum(redemptions, "discounts", item["currency"], amount)
+    owner = {"customer": item["customer"], "invoice_item": item["id"]}
+    changes["discounts"] = discounting.replace(account, item["discounts"], redemptions, now, belongs_to=owner)
 
 
 def delete(call: Call) -> Obj:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..domain import collection, payments
+from ..domain import discounts as discounting
 from ..domain import invoices as invoicing
 from ..domain.prorations import Proration
 from ..domain.subscriptions import (
@@ -23,6 +24,7 @@ from ..wire.lists import PAGE_EXCLUSIVE, PAGE_PARAMS, in_range, list_object
 from ..wire.objects import ListOf, ObjectType
 from ..wire.params import (
     CREATED_FILTER,
+    DISCOUNTS,
     TIMESTAMP,
     Boolean,
     Currency,
@@ -38,7 +40,7 @@ from ..wire.params import (
     merge_metadata,
     missing,
 )
-from .subscriptions import MAX_ITEMS, NEW_ITEM, PRORATION_BEHAVIOR, apply_item_plan, plan_item_changes
+from .subscriptions import MAX_ITEMS, NEW_ITEM, PRORATION_BEHAVIOR, apply_item_plan, plan_item_changes, tax_rates
 
 Obj = dict[str, Any]
 
@@ -60,6 +62,11 @@ def _check_preview(values: Obj, path: str) -> None:
                 raise missing(f"subscription_details[items][{i}][price]")
     if values.get("subscription") is None and values.get("customer") is None:
         raise missing("customer")
+    if values.get("subscription") is not None:
+        # Changes to an existing subscription's items take no discounts here.
+        for i, item in enumerate(details.get("items") or []):
+            if item.get("discounts") is not None:
+                Unsupported().coerce(item["discounts"], f"subscription_details[items][{i}][discounts]", None)
 
 
 PREVIEW_ITEM = Hash(
@@ -99,10 +106,11 @@ CREATE_PREVIEW = endpoint(
     ),
     preview_mode=Enum("next", "recurring"),
     currency=Currency(),
+    discounts=DISCOUNTS,
     **{
         k: Unsupported()
         for k in (
-            "automatic_tax", "customer_account", "customer_details", "discounts", "invoice_items", "issuer",
+            "automatic_tax", "customer_account", "customer_details", "invoice_items", "issuer",
             "on_behalf_of", "schedule", "schedule_details",
         )
     },
@@ -123,7 +131,7 @@ LINES = endpoint(**PAGE_PARAMS, exclusive=PAGE_EXCLUSIVE)
 # Invoice settings this server does not model (tax, Connect, rendering, shipping, ...).
 _NOT_MODELLED = (
     "account_tax_ids", "application_fee_amount", "automatic_tax", "automatically_finalizes_at", "custom_fields",
-    "default_source", "default_tax_rates", "discounts", "effective_at", "issuer", "number", "on_behalf_of",
+    "default_source", "default_tax_rates", "effective_at", "issuer", "number", "on_behalf_of",
     "payment_settings", "rendering", "shipping_cost", "shipping_details", "statement_descriptor", "transfer_data",
 )
 EDITABLE = dict(
@@ -135,6 +143,7 @@ EDITABLE = dict(
     description=String(max_length=1500),
     footer=String(max_length=5000),
     metadata=Map(),
+    discounts=DISCOUNTS,
 )
 CREATE = endpoint(
     customer=Ref(object_type="customer", noun="customer", required=True),
@@ -190,6 +199,7 @@ INVOICE = ObjectType(
         "from_invoice.invoice": "invoice",
         "latest_revision": "invoice",
         "on_behalf_of": "account",
+        "discounts": "discount",
     },
     expand_only={
         "payments": lambda account, invoice: list_object(
@@ -204,7 +214,7 @@ INVOICE = ObjectType(
 LINE_ITEM = ObjectType(
     name="line_item",
     noun="invoice line item",
-    expandable={"pricing.price_details.price": "price", "subscription": "subscription"},
+    expandable={"pricing.price_details.price": "price", "subscription": "subscription", "discounts": "discount"},
 )
 
 
@@ -218,18 +228,54 @@ def create_preview(call: Call) -> Obj:
         if customer is None:  # deleted since: nothing will be invoiced
             raise invoicing.no_upcoming_invoice(subscription["customer"])
         now = account.clock_for(customer).now()
+        discounts = _preview_discounts(call, subscription, customer, now)
         if params.get("subscription_details"):
-            return _preview_changes(call, subscription, customer, params["subscription_details"], now)
-        return invoicing.preview(account, subscription, customer, new=False, now=now)
+            return _preview_changes(call, subscription, customer, params["subscription_details"], now, discounts)
+        return invoicing.preview(account, subscription, customer, new=False, now=now, discounts=discounts)
     customer = account.find("customer", params["customer"])
     assert customer is not None
+    now = account.clock_for(customer).now()
     subscription = _unsaved_subscription(call, customer, params["subscription_details"])
+    item_discounts = _preview_item_discounts(call, subscription, customer, now)
     return invoicing.preview(
-        account, subscription, customer, new=not recurring, now=account.clock_for(customer).now()
+        account, subscription, customer, new=not recurring, now=now,
+        discounts=_preview_discounts(call, subscription, customer, now), unstored=item_discounts,
     )
 
 
-def _preview_changes(call: Call, subscription: Obj, customer: Obj, details: Obj, now: int) -> Obj:
+def _preview_discounts(call: Call, subscription: Obj, customer: Obj, now: int) -> list[Obj] | None:
+    """The discounts `discounts` asks a preview to take instead of the subscription's (None: those),
+    checked and built as redeeming them would, never stored."""
+    if "discounts" not in call.params:
+        return None
+    purchase = discounting.Purchase(customer, subscription["currency"], "invoice")
+    redemptions = discounting.check(
+        call.account, call.params["discounts"] or [], "discounts", purchase, now, subscription["discounts"]
+    )
+    owner = {"customer": customer["id"], "subscription": subscription["id"]}
+    return discounting.discounts_of(discounting.prepare(redemptions, now, belongs_to=owner))
+
+
+def _preview_item_discounts(call: Call, subscription: Obj, customer: Obj, now: int) -> list[Obj]:
+    """A previewed new subscription's items' discounts (`subscription_details[items][i][discounts]`),
+    set on its items, never stored."""
+    purchase = discounting.Purchase(customer, subscription["currency"], "subscription")
+    built: list[Obj] = []
+    for i, (request, item) in enumerate(
+        zip(call.params["subscription_details"]["items"], subscription["items"]["data"], strict=True)
+    ):
+        path = f"subscription_details[items][{i}][discounts]"
+        redemptions = discounting.check(call.account, request.get("discounts") or [], path, purchase, now)
+        owner = {"customer": customer["id"], "subscription": subscription["id"], "subscription_item": item["id"]}
+        prepared = discounting.discounts_of(discounting.prepare(redemptions, now, belongs_to=owner))
+        item["discounts"] = [discount["id"] for discount in prepared]
+        built += prepared
+    return built
+
+
+def _preview_changes(
+    call: Call, subscription: Obj, customer: Obj, details: Obj, now: int, discounts: list[Obj] | None
+) -> Obj:
     """The invoice a change to an existing subscription would bring, with its prorations: the next
     renewal's, or under `always_invoice` the one the change makes now."""
     account = call.account
@@ -249,6 +295,7 @@ def _preview_changes(call: Call, subscription: Obj, customer: Obj, details: Obj,
         account, changed, customer, new=False, now=now,
         prorations=lambda invoice_id: proration.preview_lines(items, customer, invoice_id),
         immediate=proration.behavior == "always_invoice",
+        discounts=discounts,
     )
 
 
@@ -259,7 +306,7 @@ def _unsaved_subscription(call: Call, customer: Obj, details: Obj) -> Obj:
     requests = [
         ItemRequest(
             f"subscription_details[items][{i}]", lookup_price(account, item["price"]), item.get("quantity"),
-            item.get("metadata"),
+            item.get("metadata"), tax_rates(account, item.get("tax_rates")),
         )
         for i, item in enumerate(details["items"])
     ]
@@ -316,8 +363,14 @@ def create(call: Call) -> Obj:
             fields[key] = params[key]
     if params.get("metadata"):
         fields["metadata"] = merge_metadata({}, params["metadata"])
+    redemptions = None
+    if "discounts" in params:  # "" keeps the customer's discount off too
+        purchase = discounting.Purchase(customer, currency, "invoice")
+        redemptions = discounting.check(account, params["discounts"] or [], "discounts", purchase, now)
+        discounting.check_minimum(redemptions, "discounts", currency, sum(item["amount"] for item in items))
     return invoicing.standalone(
-        account, customer, now, terms=terms, items=items, auto_advance=bool(params.get("auto_advance")), fields=fields
+        account, customer, now, terms=terms, items=items, auto_advance=bool(params.get("auto_advance")), fields=fields,
+        redemptions=redemptions,
     )
 
 
@@ -355,7 +408,26 @@ def update(call: Call) -> Obj:
         changes["auto_advance"] = params["auto_advance"]
         if draft:
             changes["automatically_finalizes_at"] = invoice["created"] + invoicing.FINALIZATION_DELAY if params["auto_advance"] else None
+    if "discounts" in params:  # only on a draft; "" removes them, a list replaces them
+        customer = _customer(call, invoice)
+        _replace_discounts(call, invoice, customer, params["discounts"] or [], changes)
+        invoicing.reprice(account, invoice, customer, changes)
+        return invoice
     return account.update(invoice, changes)
+
+
+def _replace_discounts(call: Call, invoice: Obj, customer: Obj, requests: list[Obj], changes: Obj) -> None:
+    """A draft's new `discounts` in `changes`: those asked for redeemed, those it no longer takes
+    ended if they were its own (a subscription's stay the subscription's)."""
+    account = call.account
+    now = account.clock_for(customer).now()
+    purchase = discounting.Purchase(customer, invoice["currency"], "invoice")
+    redemptions = discounting.check(account, requests, "discounts", purchase, now, invoice["discounts"])
+    discounting.check_minimum(redemptions, "discounts", invoice["currency"], invoice["subtotal"])
+    owner = {"customer": customer["id"], "invoice": invoice["id"]}
+    changes["discounts"] = discounting.redeem(account, discounting.prepare(redemptions, now, belongs_to=owner), now)
+    dropped = (account.find("discount", d) for d in invoice["discounts"] if d not in changes["discounts"])
+    discounting.remove(account, [d["id"] for d in dropped if d is not None and d["invoice"] == invoice["id"]])
 
 
 def delete(call: Call) -> Obj:

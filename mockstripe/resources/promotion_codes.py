@@ -6,6 +6,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from ..domain.discounts import active_with_code
 from ..routing import Area, Call, Endpoint
 from ..store import Account
 from ..wire.errors import invalid
@@ -105,15 +106,6 @@ PROMOTION_CODE = ObjectType(
     noun="promotion code",
     expandable={"customer": "customer", "promotion.coupon": "coupon"},
 )
-
-
-def active_with_code(account: Account, code: str) -> dict[str, Any] | None:
-    """The active promotion code spelled `code` (in any case), if there is one."""
-    wanted = code.casefold()
-    return next(
-        (p for p in account.collection("promotion_code").newest_first() if p["active"] and p["code"].casefold() == wanted),
-        None,
-    )
 
 
 def create(call: Call) -> dict[str, Any]:

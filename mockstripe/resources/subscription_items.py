@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..domain import discounts as discounting
 from ..domain.prorations import Proration
 from ..domain.subscriptions import (
     METERED_QUANTITY,
@@ -20,7 +21,7 @@ from ..routing import Area, Call, Endpoint
 from ..wire.errors import invalid
 from ..wire.lists import PAGE_EXCLUSIVE, PAGE_PARAMS
 from ..wire.objects import ListOf, ObjectType
-from ..wire.params import QUANTITY, TIMESTAMP, Boolean, Map, Ref, endpoint, merge_metadata
+from ..wire.params import DISCOUNTS, QUANTITY, TIMESTAMP, Boolean, Map, Ref, endpoint, merge_metadata
 from .subscriptions import (
     CANCELED_IS_FROZEN,
     ITEM_THRESHOLDS,
@@ -28,8 +29,10 @@ from .subscriptions import (
     LAST_ITEM,
     PAYMENT_BEHAVIOR,
     PRORATION_BEHAVIOR,
+    TAX_RATES,
     has_thresholds,
     item_thresholds,
+    tax_rates,
 )
 
 Obj = dict[str, Any]
@@ -40,7 +43,8 @@ CHANGES = dict(
     proration_behavior=PRORATION_BEHAVIOR,
     proration_date=TIMESTAMP,
     quantity=QUANTITY,
-    **{**ITEM_UNSUPPORTED, "billing_thresholds": ITEM_THRESHOLDS},
+    tax_rates=TAX_RATES,
+    **{**ITEM_UNSUPPORTED, "billing_thresholds": ITEM_THRESHOLDS, "discounts": DISCOUNTS},
 )
 CREATE = endpoint(
     subscription=Ref(object_type="subscription", noun="subscription", required=True),
@@ -60,7 +64,9 @@ LIST = endpoint(
     exclusive=PAGE_EXCLUSIVE,
 )
 
-SUBSCRIPTION_ITEM = ObjectType(name="subscription_item", noun="subscription item", nested={"price": "price"})
+SUBSCRIPTION_ITEM = ObjectType(
+    name="subscription_item", noun="subscription item", expandable={"discounts": "discount"}, nested={"price": "price"}
+)
 
 
 def _live_subscription(call: Call, subscription_id: str) -> Obj:
@@ -83,16 +89,40 @@ def _taken_prices(subscription: Obj, but: Obj | None = None) -> set[str]:
 def create(call: Call) -> Obj:
     params, account = call.params, call.account
     subscription = _live_subscription(call, params["subscription"])
-    request = ItemRequest("", lookup_price(account, params["price"]), params.get("quantity"), params.get("metadata"))
+    request = ItemRequest(
+        "", lookup_price(account, params["price"]), params.get("quantity"), params.get("metadata"),
+        tax_rates(account, params.get("tax_rates")),
+    )
     check_items([request], subscription["currency"], _taken_prices(subscription))
     thresholds = item_thresholds(subscription, request.price, params) if params.get("billing_thresholds") else None
     now = account.clock_for(subscription).now()
     proration = _proration(call, subscription, now)
+    redemptions = _checked_discounts(call, subscription, [], now)
     items = ItemChanges(account, subscription)
     item = items.add({**build_item(subscription, request, now), "billing_thresholds": thresholds})
+    _give_discounts(call, subscription, item, items, redemptions, now)
     items.tell(**proration.settle(items.listed))
     _watch_thresholds(call, subscription)
     return item
+
+
+def _checked_discounts(call: Call, subscription: Obj, current: list[str], now: int) -> list[discounting.Redemption] | None:
+    """The item's `discounts` asked for, checked (None when not asked about)."""
+    if "discounts" not in call.params:
+        return None
+    customer = call.account.find("customer", subscription["customer"])
+    purchase = discounting.Purchase(customer, subscription["currency"], "subscription item")
+    return discounting.check(call.account, call.params["discounts"] or [], "discounts", purchase, now, current)
+
+
+def _give_discounts(
+    call: Call, subscription: Obj, item: Obj, items: ItemChanges, redemptions: list[discounting.Redemption] | None, now: int
+) -> None:
+    """The item's discounts become those checked (those it drops end); None leaves them."""
+    if redemptions is None:
+        return
+    owner = {"customer": subscription["customer"], "subscription": subscription["id"], "subscription_item": item["id"]}
+    items.update(item, {"discounts": discounting.replace(call.account, item["discounts"], redemptions, now, belongs_to=owner)})
 
 
 def _watch_thresholds(call: Call, subscription: Obj) -> None:
@@ -117,6 +147,7 @@ def update(call: Call) -> Obj:
 
     now = account.clock_for(subscription).now()
     proration = _proration(call, subscription, now)
+    redemptions = _checked_discounts(call, subscription, item["discounts"], now)
     changes: Obj = {}
     if price is not item["price"]:
         changes.update(price_change(subscription, item, price, now))
@@ -124,10 +155,13 @@ def update(call: Call) -> Obj:
         changes["quantity"] = params["quantity"]
     if "metadata" in params:
         changes["metadata"] = merge_metadata(item["metadata"], params["metadata"])
+    if "tax_rates" in params:
+        changes["tax_rates"] = tax_rates(account, params["tax_rates"])
     if "billing_thresholds" in params:  # "" removes them
         changes["billing_thresholds"] = thresholds
     items = ItemChanges(account, subscription)
     items.update(item, changes)
+    _give_discounts(call, subscription, item, items, redemptions, now)
     items.tell(**proration.settle(items.listed))
     _watch_thresholds(call, subscription)
     return item

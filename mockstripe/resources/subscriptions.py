@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Any
 
-from ..domain import cards, collection, payments, prorations, trials
+from ..domain import cards, collection, payments, prorations, schedules, trials
+from ..domain import discounts as discounting
 from ..domain import invoices as invoicing
 from ..domain.prorations import Proration
 from ..domain.subscriptions import (
@@ -31,6 +33,7 @@ from ..wire.lists import PAGE_EXCLUSIVE, PAGE_PARAMS, in_range
 from ..wire.objects import ListOf, ObjectType
 from ..wire.params import (
     CREATED_FILTER,
+    DISCOUNTS,
     MAX_DAYS_UNTIL_DUE,
     QUANTITY,
     TIMESTAMP,
@@ -62,6 +65,9 @@ DAYS_UNTIL_DUE_NEEDS_SEND_INVOICE = (
     "The `days_until_due` parameter can only be set when `collection_method` is `send_invoice`."
 )
 ALREADY_CANCELED = "This subscription has already been canceled."
+# UNSURE: Stripe's wordings for a `cancel_at` in the past, and for one given with `cancel_at_period_end`.
+CANCEL_AT_IN_PAST = "The `cancel_at` date must be in the future."
+CANCEL_AT_TWICE = "You cannot set both `cancel_at` and `cancel_at_period_end=true`."
 CANCELED_IS_FROZEN = "A canceled subscription can only update its cancellation_details and metadata."
 LAST_ITEM = (
     "A subscription must have at least one active plan. To cancel a subscription, please use the cancel endpoint."
@@ -82,15 +88,17 @@ CANCELLATION_DETAILS = Hash(
         ),
     }
 )
-ITEM_UNSUPPORTED = {
-    k: Unsupported() for k in ("billing_thresholds", "current_trial", "discounts", "plan", "price_data", "tax_rates")
-}
+ITEM_UNSUPPORTED = {k: Unsupported() for k in ("billing_thresholds", "current_trial", "discounts", "plan", "price_data")}
+# An item's own tax rates, overriding the subscription's `default_tax_rates` ("" clears them).
+TAX_RATES = List(item=Ref(object_type="tax_rate", noun="tax rate"), nullable=True)
 NEW_ITEM = Hash(
     fields={
         "price": Ref(object_type="price", noun="price", required=True),
         "quantity": QUANTITY,
         "metadata": Map(),
+        "tax_rates": TAX_RATES,
         **ITEM_UNSUPPORTED,
+        "discounts": DISCOUNTS,
     }
 )
 # UNSURE: Stripe's wording; thresholds are a classic billing mode feature.
@@ -111,7 +119,9 @@ CHANGED_ITEM = Hash(
         "metadata": Map(),
         "deleted": Boolean(),
         "clear_usage": Boolean(),
+        "tax_rates": TAX_RATES,
         **{**ITEM_UNSUPPORTED, "billing_thresholds": ITEM_THRESHOLDS},
+        "discounts": DISCOUNTS,
     }
 )
 
@@ -129,7 +139,7 @@ UNSUPPORTED_ON_BOTH = {
     k: Unsupported()
     for k in (
         "add_invoice_items", "application_fee_percent", "automatic_tax", "billing_schedules", "billing_thresholds",
-        "cancel_at", "default_source", "discounts",
+        "default_source",
         "invoice_settings", "on_behalf_of", "payment_settings", "pending_invoice_item_interval",
         "transfer_data",
     )
@@ -142,6 +152,7 @@ TRIAL_START_ON_UPDATE = (
 
 # What both create and update set on a subscription.
 WRITABLE_ON_BOTH = dict(
+    cancel_at=AnyOf(TIMESTAMP, Enum("max_period_end", "min_period_end"), nullable=True),
     cancel_at_period_end=Boolean(),
     collection_method=COLLECTION_METHOD,
     days_until_due=Integer(minimum=0, maximum=MAX_DAYS_UNTIL_DUE),
@@ -164,7 +175,8 @@ CREATE = endpoint(
     billing_cycle_anchor=TIMESTAMP,
     currency=Currency(),
     **WRITABLE_ON_BOTH,
-    default_tax_rates=List(item=Ref(object_type="tax_rate", noun="tax rate"), nullable=True),
+    discounts=DISCOUNTS,
+    default_tax_rates=TAX_RATES,
     backdate_start_date=Unsupported(),
     billing_cycle_anchor_config=Unsupported(),
     customer_account=Unsupported(),
@@ -187,8 +199,9 @@ UPDATE = endpoint(
     cancellation_details=CANCELLATION_DETAILS,
     **WRITABLE_ON_BOTH,
     proration_date=TIMESTAMP,
+    discounts=DISCOUNTS,
     billing_cycle_anchor=Unsupported(),
-    default_tax_rates=Unsupported(),
+    default_tax_rates=TAX_RATES,
     trial_end=AnyOf(TIMESTAMP, Literal(word="now")),
     pause_collection=Hash(
         fields={
@@ -246,6 +259,7 @@ SUBSCRIPTION = ObjectType(
         "on_behalf_of": "account",
         "pending_setup_intent": "setup_intent",
         "schedule": "subscription_schedule",
+        "discounts": "discount",
     },
     nested={"items": ListOf("subscription_item")},
 )
@@ -253,7 +267,10 @@ SUBSCRIPTION = ObjectType(
 
 def _requests(account: Any, items: list[Obj]) -> list[ItemRequest]:
     return [
-        ItemRequest(f"items[{i}]", lookup_price(account, item["price"]), item.get("quantity"), item.get("metadata"))
+        ItemRequest(
+            f"items[{i}]", lookup_price(account, item["price"]), item.get("quantity"), item.get("metadata"),
+            tax_rates(account, item.get("tax_rates")),
+        )
         for i, item in enumerate(items)
     ]
 
@@ -272,7 +289,7 @@ def _check_anchor(anchor: int | None, requests: list[ItemRequest], now: int) -> 
         )
 
 
-def _tax_rates(account: Account, rate_ids: list[str] | None) -> list[Obj]:
+def tax_rates(account: Account, rate_ids: list[str] | None) -> list[Obj]:
     """The tax rates named (the validator checked they exist), as the subscription embeds them."""
     found = (account.find("tax_rate", rate_id) for rate_id in rate_ids or [])
     return [dict(rate) for rate in found if rate is not None]
@@ -290,6 +307,7 @@ def create(call: Call) -> Obj:
     _check_anchor(params.get("billing_cycle_anchor"), requests, now)
     if params.get("payment_behavior") == "pending_if_incomplete":
         raise invalid(PENDING_ONLY_ON_UPDATE, param="payment_behavior")
+    _check_cancel_at(params, now)
     default = params.get("default_payment_method")
     if default is not None:
         default = payments.attached_payment_method(account, customer["id"], default, "default_payment_method")["id"]
@@ -307,18 +325,26 @@ def create(call: Call) -> Obj:
         description=params.get("description"),
         metadata=merge_metadata({}, params.get("metadata") or {}),
         cancel_at_period_end=bool(params.get("cancel_at_period_end")),
-        default_tax_rates=_tax_rates(account, params.get("default_tax_rates")),
+        default_tax_rates=tax_rates(account, params.get("default_tax_rates")),
     )
     trial_end = trials.requested_trial_end(params, [request.price for request in requests], now)
     if trial_end is not None:
         end_behavior = (params.get("trial_settings") or {}).get("end_behavior") or {}
         trials.start_trial(subscription, trial_end, now, end_behavior.get("missing_payment_method"))
     items = [build_item(subscription, request, now) for request in requests]
+    subscription.update(_cancellation(params, subscription, min(item["current_period_end"] for item in items)) or {})
     watched = _set_thresholds(params, subscription, items)
     subscription["items"]["data"].extend(items)
+    discounts = _new_discounts(account, params, subscription, customer, now)
+    own = discounting.discounts_of(discounts.own)
+    subscription["discounts"] = [discount["id"] for discount in own]
     draft = invoicing.first_invoice(
-        account, subscription, customer, now, prorate=params.get("proration_behavior") != "none"
+        account, subscription, customer, now, prorate=params.get("proration_behavior") != "none",
+        discounts=own or discounting.invoice_discounts(account, None, customer, now),
+        unstored=discounting.discounts_of(discounts.items),
     )
+    if draft is not None:
+        discounts.check_minimums(sum(entry["amount"] for entry in draft[1]))
     subscription["latest_invoice"] = draft[0]["id"] if draft is not None else None
     subscription["default_payment_method"] = default
     behavior = params.get("payment_behavior") or DEFAULT_PAYMENT_BEHAVIOR
@@ -332,11 +358,53 @@ def create(call: Call) -> Obj:
     account.create(subscription)
     for item in items:
         account.create(item)
+    discounting.redeem(account, [*discounts.own, *discounts.items], now)
     if draft is not None:
         invoicing.issue(account, draft, customer, now, charge=charge, off_session=off_session)
     if watched:
         account.service(Thresholds).watch(account, subscription)
     return subscription
+
+
+@dataclass
+class NewDiscounts:
+    """The discounts a request gives a subscription (`own`) and its items, checked and built, not
+    stored yet; what each request asked for, by where it sat, for the minimum amounts."""
+
+    currency: str
+    own: list[discounting.Prepared] = field(default_factory=list)
+    items: list[discounting.Prepared] = field(default_factory=list)
+    asked: dict[str, list[discounting.Redemption]] = field(default_factory=dict)
+
+    def check_minimums(self, amount: int) -> None:
+        for path, redemptions in self.asked.items():
+            discounting.check_minimum(redemptions, path, self.currency, amount)
+
+
+def _new_discounts(
+    account: Account, params: Obj, subscription: Obj, customer: Obj, now: int, current: list[str] | None = None
+) -> NewDiscounts:
+    """The `discounts` of a subscription's params and of its items' (`items[i][discounts]`, for the
+    subscription's items in the same order), checked and built; the items' are set on the items (not
+    stored yet). On update, `current` are the discounts that may be kept."""
+    purchase = discounting.Purchase(customer, subscription["currency"], "subscription")
+    found = NewDiscounts(subscription["currency"])
+    owner = {"customer": customer["id"], "subscription": subscription["id"]}
+    if params.get("discounts"):
+        redemptions = discounting.check(account, params["discounts"], "discounts", purchase, now, current or ())
+        found.asked["discounts"] = redemptions
+        found.own = discounting.prepare(redemptions, now, belongs_to=owner)
+    # On create, `items[i]` made the subscription's i-th item; on update items take no discounts.
+    for i, (request, item) in enumerate(zip(params.get("items") or [], subscription["items"]["data"], strict=False)):
+        if not request.get("discounts"):
+            continue
+        path = f"items[{i}][discounts]"
+        redemptions = discounting.check(account, request["discounts"], path, purchase, now)
+        found.asked[path] = redemptions
+        prepared = discounting.prepare(redemptions, now, belongs_to={**owner, "subscription_item": item["id"]})
+        item["discounts"] = [entry.discount["id"] for entry in prepared]
+        found.items += prepared
+    return found
 
 
 def _set_thresholds(params: Obj, subscription: Obj, items: list[Obj]) -> bool:
@@ -443,7 +511,10 @@ def apply_item_plan(account: Any, subscription: Obj, plan: ItemPlan, items: Item
             assert item is not None
             items.remove(item)
         elif action == "add":
-            request = ItemRequest("", lookup_price(account, change["price"]), change.get("quantity"), change.get("metadata"))
+            request = ItemRequest(
+                "", lookup_price(account, change["price"]), change.get("quantity"), change.get("metadata"),
+                tax_rates(account, change.get("tax_rates")),
+            )
             added = build_item(subscription, request, now)
             if change.get("billing_thresholds"):
                 added["billing_thresholds"] = item_thresholds(subscription, added["price"], change)
@@ -457,6 +528,8 @@ def apply_item_plan(account: Any, subscription: Obj, plan: ItemPlan, items: Item
                 item_changes["quantity"] = change["quantity"]
             if "metadata" in change:
                 item_changes["metadata"] = merge_metadata(item["metadata"], change["metadata"])
+            if "tax_rates" in change:
+                item_changes["tax_rates"] = tax_rates(account, change["tax_rates"])
             if "billing_thresholds" in change:
                 price: Obj = item_changes["price"] if "price" in item_changes else item["price"]
                 item_changes["billing_thresholds"] = item_thresholds(subscription, price, change)
@@ -476,6 +549,9 @@ def update(call: Call) -> Obj:
         days = None
     elif days is None:
         raise missing("days_until_due")
+    if "cancel_at" in params or params.get("cancel_at_period_end") is not None:
+        schedules.refuse_if_managed(subscription)
+    _check_cancel_at(params, now)
     plan = plan_item_changes(account, subscription, params.get("items") or [])
     proration = Proration(account, subscription, params.get("proration_behavior"), params.get("proration_date"), now)
     pause = _pause_collection(params.get("pause_collection"), now)
@@ -488,16 +564,22 @@ def update(call: Call) -> Obj:
             account, subscription["customer"], default, "default_payment_method"
         )["id"]
     thresholds = _subscription_thresholds(params["billing_thresholds"], subscription) if params.get("billing_thresholds") else None
+    discounts = _new_discounts(account, {"discounts": params.get("discounts")}, subscription, customer, now, subscription["discounts"])
+    discounts.check_minimums(_licensed_amount(subscription))
+    item_discounts = _checked_item_discounts(account, subscription, customer, plan, now)
 
     items = ItemChanges(account, subscription)
     apply_item_plan(account, subscription, plan, items, now)
+    _redeem_item_discounts(account, subscription, customer, items, item_discounts, now)
     changes: Obj = {"collection_method": collection_method, "days_until_due": days}
     if "default_payment_method" in params:
         changes["default_payment_method"] = default
     if "description" in params:
         changes["description"] = params["description"]
-    if params.get("cancel_at_period_end") is not None:
-        changes["cancel_at_period_end"] = params["cancel_at_period_end"]
+    if "default_tax_rates" in params:
+        changes["default_tax_rates"] = tax_rates(account, params["default_tax_rates"])
+    cancel_before = subscription["cancel_at"]
+    changes.update(_cancellation(params, subscription, _period_end(items.listed)) or {})
     if "metadata" in params:
         changes["metadata"] = merge_metadata(subscription["metadata"], params["metadata"])
     if params.get("cancellation_details"):
@@ -506,9 +588,13 @@ def update(call: Call) -> Obj:
         changes["billing_thresholds"] = thresholds
     if "pause_collection" in params:
         changes["pause_collection"] = pause
+    if "discounts" in params and (params["discounts"] is None or params["discounts"]):  # [] keeps them
+        changes["discounts"] = discounting.redeem(account, discounts.own, now)
+        discounting.remove(account, [d for d in subscription["discounts"] if d not in changes["discounts"]])
     changes.update(proration.settle(items.listed))
     draft = _change_trial(account, subscription, customer, items, trial_end, changes, now)
     updated = items.tell(**changes)
+    _prorate_cancellation(account, subscription, customer, params, cancel_before, now)
     if has_thresholds(subscription, items.listed):
         account.service(Thresholds).watch(account, subscription)
     if draft is not None:
@@ -517,6 +603,89 @@ def update(call: Call) -> Obj:
         if outcome is not None:
             collection.settle_subscription(account, invoice, outcome, now)
     return updated
+
+
+ItemDiscounts = list[tuple[str, list[discounting.Redemption]]]  # (price id, what its item asks for)
+
+
+def _checked_item_discounts(account: Account, subscription: Obj, customer: Obj, plan: ItemPlan, now: int) -> ItemDiscounts:
+    """The discounts `items[i][discounts]` of an update asks for, checked, by the price of the item
+    they go to (a subscription has one item per price)."""
+    purchase = discounting.Purchase(customer, subscription["currency"], "subscription")
+    asked: ItemDiscounts = []
+    for i, (action, change, item) in enumerate(plan):
+        if action == "delete" or "discounts" not in change:
+            continue
+        current = item["discounts"] if item is not None else []
+        path = f"items[{i}][discounts]"
+        redemptions = discounting.check(account, change["discounts"] or [], path, purchase, now, current)
+        price_id = change.get("price") or item["price"]["id"]  # type: ignore[index]  # a change without a price has its item
+        asked.append((price_id, redemptions))
+    return asked
+
+
+def _redeem_item_discounts(
+    account: Account, subscription: Obj, customer: Obj, items: ItemChanges, asked: ItemDiscounts, now: int
+) -> None:
+    """Give the items (changed or added) the discounts checked for them, ending those they drop."""
+    by_price = {item["price"]["id"]: item for item in items.listed}
+    for price_id, redemptions in asked:
+        item = by_price[price_id]
+        owner = {"customer": customer["id"], "subscription": subscription["id"], "subscription_item": item["id"]}
+        items.update(item, {"discounts": discounting.replace(account, item["discounts"], redemptions, now, belongs_to=owner)})
+
+
+def _licensed_amount(subscription: Obj) -> int:
+    """What a subscription's licensed items cost a period, before discounts: what a promotion code's
+    minimum amount is compared with when it is added to the subscription. UNSURE: Stripe's measure."""
+    return sum(
+        (item["price"]["unit_amount"] or 0) * (item["quantity"] or 0)
+        for item in subscription["items"]["data"]
+        if not is_metered(item["price"])
+    )
+def _check_cancel_at(params: Obj, now: int) -> None:
+    """A `cancel_at` lies ahead, and is not asked for with `cancel_at_period_end=true`."""
+    cancel_at = params.get("cancel_at")
+    if cancel_at is not None and params.get("cancel_at_period_end"):
+        raise invalid(CANCEL_AT_TWICE, param="cancel_at")
+    if isinstance(cancel_at, int) and cancel_at <= now:
+        raise invalid(CANCEL_AT_IN_PAST, param="cancel_at")
+
+
+def _period_end(items: list[Obj]) -> int:
+    return min(item["current_period_end"] for item in items)
+
+
+def _cancellation(params: Obj, subscription: Obj, period_end: int) -> Obj | None:
+    """The subscription's `cancel_at` and `cancel_at_period_end` as asked for (None: untouched).
+    Canceling at period end sets `cancel_at` to the period's end; a `cancel_at` turns it off, and
+    withdrawing a cancellation at period end clears its `cancel_at`."""
+    flag = params.get("cancel_at_period_end")
+    if flag:
+        return {"cancel_at": period_end, "cancel_at_period_end": True}
+    if "cancel_at" in params:
+        cancel_at = params["cancel_at"]
+        return {"cancel_at": period_end if isinstance(cancel_at, str) else cancel_at, "cancel_at_period_end": False}
+    if flag is False and subscription["cancel_at_period_end"]:
+        return {"cancel_at": None, "cancel_at_period_end": False}
+    return None
+
+
+def _prorate_cancellation(
+    account: Account, subscription: Obj, customer: Obj, params: Obj, cancel_before: int | None, now: int
+) -> None:
+    """A new `cancel_at` before the period's end credits the time after it (`proration_behavior`;
+    `always_invoice` invoices the credit at once)."""
+    cancel_at, behavior = subscription["cancel_at"], params.get("proration_behavior") or "create_prorations"
+    if cancel_at is None or cancel_at == cancel_before or behavior == "none" or subscription["status"] == "trialing":
+        return
+    if cancel_at >= _period_end(subscription["items"]["data"]):
+        return
+    prorations.credit_unused(account, subscription, customer, now, at=cancel_at)
+    if behavior == "always_invoice":
+        invoice = prorations.invoice_now(account, subscription, customer, now)
+        if invoice is not None:
+            account.update(subscription, {"latest_invoice": invoice["id"]})
 
 
 def _trial_change(subscription: Obj, trial_end: int | str | None, now: int) -> int | None:

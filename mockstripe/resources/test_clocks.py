@@ -76,11 +76,11 @@ def advance(call: Call) -> Obj:
 
 
 def delete(call: Call) -> Obj:
-    """Delete the clock with everything that lives in it: its customers, their subscriptions (and
-    items) and invoices, which then read as deleted (404)."""
+    """Delete the clock with everything that lives in it: its customers, their subscription schedules,
+    subscriptions (and items) and invoices, which then read as deleted (404)."""
     clock = call.path_object(TYPE)
     account = call.account
-    for object_type in ("customer", "subscription", "invoice"):
+    for object_type in ("customer", "subscription_schedule", "subscription", "invoice"):
         collection = account.collection(object_type)
         for obj in list(collection.newest_first()):
             if obj["test_clock"] == clock["id"]:

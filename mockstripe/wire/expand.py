@@ -84,6 +84,10 @@ def _apply(
     key = inner + head
     if key in owner.expandable and head in value:
         target = value[head]
+        if isinstance(target, list):  # a list of ids (`discounts`)
+            fetched = (_fetch(account, owner.expandable[key], i) if isinstance(i, str) else i for i in target)
+            new = [_apply(one, rest, None, "", types, account) for one in fetched]
+            return {**value, head: new}
         if isinstance(target, str):
             target = _fetch(account, owner.expandable[key], target)
         new = _apply(target, rest, None, "", types, account)

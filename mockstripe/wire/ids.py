@@ -61,7 +61,9 @@ _FORMATS: dict[str, tuple[str, int]] = {
     "bpc": ("1", 23),
     "bps": ("1", 23),
     "promo": ("1", 23),
+    "di": ("1", 23),
     "txr": ("1", 23),
+    "sub_sched": ("1", 23),
 }
 
 # n -> n random bytes.

@@ -467,3 +467,20 @@ def merge_metadata(current: dict[str, str], given: dict[str, str | None] | None)
         else:
             merged[key] = value
     return merged
+
+
+# `discounts[]` wherever Stripe takes them: each a coupon or a promotion code to redeem, or an
+# existing discount to keep; "" removes them all.
+DISCOUNTS = List(
+    item=Hash(
+        fields={
+            "coupon": Ref(object_type="coupon", noun="coupon"),
+            "promotion_code": Ref(object_type="promotion_code", noun="promotion code"),
+            "discount": String(max_length=5000),
+        },
+        exclusive=(("coupon", "discount", "promotion_code"),),
+        checks=(require_one("coupon", "discount", "promotion_code"),),
+    ),
+    max_items=20,
+    nullable=True,
+)

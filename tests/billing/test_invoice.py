@@ -45,3 +45,13 @@ def test_as_fields_uses_stripe_names():
         "amount_paid": 0,
         "amount_remaining": 3,
     }
+
+
+def test_a_line_s_own_discount_is_inside_the_subtotal_and_the_invoice_s_comes_off_it():
+    # Lines of 10.00 and 30.00; 5.00 off the first line itself, 3.50 off the invoice; 10 % exclusive
+    # tax (3.15) on what is left.
+    totals = invoice_totals([1_000, 3_000], line_discounts=500, invoice_discounts=350, exclusive_tax=315)
+    assert (totals.subtotal, totals.subtotal_excluding_tax, totals.total_excluding_tax, totals.total) == (
+        3_500, 3_500, 3_150, 3_465,
+    )
+    assert totals.amount_due == 3_465

@@ -146,6 +146,51 @@ def test_a_declined_card_shows_stripes_message(page, shop, stripe_client) -> Non
     expect(page.get_by_role("heading")).to_have_text(f"Shop: {SHOP}/welcome?session_id={session.id}")
 
 
+def test_pay_with_a_promotion_code_on_the_checkout_page(page, shop, stripe_client) -> None:
+    from playwright.sync_api import expect  # noqa: PLC0415
+
+    coupon = stripe_client.v1.coupons.create({"percent_off": 20, "duration": "forever"})
+    code = stripe_client.v1.promotion_codes.create({"promotion": {"type": "coupon", "coupon": coupon.id}, "code": "LAUNCH20"})
+    price = stripe_client.v1.prices.create(
+        {"currency": "usd", "unit_amount": 1500, "recurring": {"interval": "month"}, "product_data": {"name": "Team plan"}}
+    )
+    session = stripe_client.v1.checkout.sessions.create(
+        {
+            "mode": "subscription",
+            "line_items": [{"price": price.id, "quantity": 2}],
+            "success_url": f"{SHOP}/welcome?session_id={{CHECKOUT_SESSION_ID}}",
+            "allow_promotion_codes": True,
+        }
+    )
+    page.goto(session.url)
+    page.get_by_label("Email").fill("jenny@example.com")
+    page.get_by_label("Card number").fill("4242 4242 4242 4242")
+    # A mistyped code: Stripe's message, the code kept in the field, nothing made.
+    page.get_by_label("Promotion code").fill("LAUNCH2O")
+    page.get_by_role("button", name="Subscribe").click()
+    expect(page.get_by_role("alert")).to_have_text("This code is invalid.")
+    expect(page.get_by_label("Promotion code")).to_have_value("LAUNCH2O")
+    assert stripe_client.v1.customers.list().data == [] and shop == []
+
+    # "Apply" shows the discount before paying.
+    page.get_by_label("Promotion code").fill("launch20")
+    page.get_by_role("button", name="Apply").click()
+    expect(page.locator("tr.discount")).to_contain_text("6.00 USD")
+    expect(page.locator("tr.total")).to_contain_text("24.00 USD")
+    expect(page.get_by_role("alert")).to_have_count(0)
+    page.get_by_label("Card number").fill("4242 4242 4242 4242")
+    page.get_by_role("button", name="Subscribe").click()
+    expect(page.get_by_role("heading")).to_have_text(f"Shop: {SHOP}/welcome?session_id={session.id}")
+    done = stripe_client.v1.checkout.sessions.retrieve(session.id)
+    # 20 % off 2 × 15.00.
+    assert (done.status, done.amount_subtotal, done.total_details.amount_discount, done.amount_total) == (
+        "complete", 3000, 600, 2400,
+    )
+    invoice = stripe_client.v1.invoices.retrieve(done.invoice)
+    assert (invoice.total, invoice.amount_paid) == (2400, 2400)
+    assert stripe_client.v1.promotion_codes.retrieve(code.id).times_redeemed == 1
+
+
 def team_plans(client) -> tuple[Any, Any, Any]:
     """A $15 and a $40 monthly price of the Team plan, and a portal configuration that lets
     customers cancel at period end and switch between them."""

@@ -66,7 +66,7 @@ def test_create(catalog, stripe_client, sdk_fields) -> None:
         ({"price": "{eur}"}, "price"),
         ({"price": "price_missing"}, "price"),
         ({"subscription": "sub_missing"}, "subscription"),
-        ({"tax_rates[0]": "txr_1"}, "tax_rates"),
+        ({"tax_rates[0]": "txr_missing"}, "tax_rates[0]"),
     ],
 )
 def test_create_refusals(catalog, stripe_client, raw, body, param) -> None:

@@ -250,10 +250,11 @@ def test_an_incomplete_subscription_expires_after_23_hours(stripe_client, catalo
 
     subscription = stripe_client.v1.subscriptions.retrieve(clocked.subscription.id)
     assert (subscription.status, subscription.ended_at) == ("incomplete_expired", T0 + 23 * HOUR)
+    assert subscription.canceled_at == T0 + 23 * HOUR
     invoice = stripe_client.v1.invoices.retrieve(subscription.latest_invoice)
     assert (invoice.status, invoice.status_transitions.voided_at) == ("void", T0 + 23 * HOUR)
     kinds = [t for t in events.new() if not t.startswith("test_helpers")]
-    assert kinds == ["payment_intent.canceled", "invoice.voided", "customer.subscription.deleted"]
+    assert kinds == ["payment_intent.canceled", "invoice.voided", "customer.subscription.updated"]
 
 
 def test_a_failed_renewal_goes_past_due_retries_then_cancels(stripe_client, catalog, events) -> None:
