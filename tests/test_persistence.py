@@ -9,7 +9,6 @@ from __future__ import annotations
 import contextlib
 import http.server
 import json
-import os
 import subprocess
 import sys
 import threading
@@ -340,9 +339,9 @@ def test_the_data_dir_comes_from_the_flag_or_the_environment(monkeypatch):
     assert parse_args([]).data_dir is None
 
 
-def test_without_a_data_dir_nothing_is_written(spawn_server, source_env, tmp_path):
+def test_without_a_data_dir_nothing_is_written(spawn_server, source_env, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # the server's working directory, and its home below
     server = spawn_server([sys.executable, "-m", "mockstripe", "--port", "0"], env={**source_env, "HOME": str(tmp_path)})
-    os.chdir(tmp_path)
     raw = RawHTTP(server.url, KEY)
     assert raw.post("/v1/customers", {"name": "Ephemeral"}).status == 200
     server.stop()
