@@ -418,8 +418,8 @@ def _execute(
             return Outcome(200, result.body, content_type=result.content_type)
         paths = params.get("expand")
         if paths:
-            result = expand(result, paths, state.types, account)
-        return Outcome(200, orjson.dumps(result))
+            return Outcome(200, orjson.dumps(expand(result, paths, state.types, account)))
+        return Outcome(200, state.events.encoding_of(result, cause) or orjson.dumps(result))
     except StripeError as error:
         failure = error
     except Exception:

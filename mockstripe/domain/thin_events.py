@@ -14,7 +14,7 @@ meter per window, not one per event.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Iterator
+from typing import Any
 
 import orjson
 
@@ -128,15 +128,15 @@ def notification(event: Obj) -> bytes:
     return orjson.dumps(payload)
 
 
-def recipients(account: Account, event_type: str, payload: str) -> Iterator[Obj]:
+def recipients(account: Account, event_type: str, payload: str) -> list[Obj]:
     """The enabled destinations of `account` taking `payload` (`thin` or `snapshot`) events of this type."""
     destinations = account.collections.get(DESTINATION_TYPE)  # most accounts have none: no lookups
     if not destinations:
-        return
-    for destination in destinations.newest_first():
-        if (
-            destination["status"] == "enabled"
-            and destination["event_payload"] == payload
-            and (event_type in destination["enabled_events"] or "*" in destination["enabled_events"])
-        ):
-            yield destination
+        return []
+    return [
+        destination
+        for destination in destinations.newest_first()
+        if destination["status"] == "enabled"
+        and destination["event_payload"] == payload
+        and (event_type in destination["enabled_events"] or "*" in destination["enabled_events"])
+    ]

@@ -92,6 +92,17 @@ def test_an_idempotent_replay_records_no_second_event(stripe_client, raw) -> Non
     assert (event.request.id, event.request.idempotency_key) == (first.headers["Request-Id"], "key-1")
 
 
+def test_a_writes_answer_is_the_object_its_last_event_recorded(raw) -> None:
+    created = raw.post("/v1/customers", {"name": "Jenny", "metadata[plan]": "pro"})
+    updated = raw.post(f"/v1/customers/{created.body['id']}", {"email": "jenny@example.com", "metadata[plan]": ""})
+    expanded = raw.post(f"/v1/customers/{created.body['id']}", {"name": "J", "expand[]": "test_clock"})
+
+    events = raw.get("/v1/events").body["data"]
+    assert [event["data"]["object"] for event in reversed(events)] == [created.body, updated.body, expanded.body]
+    assert updated.body["metadata"] == {} and updated.body["email"] == "jenny@example.com"
+    assert raw.get(f"/v1/customers/{created.body['id']}").body == expanded.body
+
+
 def test_events_belong_to_their_account(stripe_client, mockstripe_url) -> None:
     stripe_client.v1.customers.create({"name": "Jenny"})
     other = stripe.StripeClient("sk_test_another_account_for_events", base_addresses={"api": mockstripe_url})
