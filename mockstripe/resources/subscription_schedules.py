@@ -31,14 +31,12 @@ from ..wire.params import (
     merge_metadata,
     missing,
 )
+from .subscriptions import MAX_ITEMS, PRORATION_BEHAVIOR, TAX_RATES
 
 Obj = dict[str, Any]
 
 MAX_PHASES = 10  # UNSURE: Stripe's limit on a schedule's phases.
-MAX_ITEMS = 20
-PRORATION_BEHAVIOR = Enum("always_invoice", "create_prorations", "none")
 NOW = Literal(word="now")
-TAX_RATES = List(item=Ref(object_type="tax_rate", noun="tax rate"), nullable=True)
 PHASE_ITEM = Hash(
     fields={
         "price": Ref(object_type="price", noun="price", required=True),
