@@ -325,17 +325,8 @@ def _portal_switch(state: ServerState) -> Page:
         allowed = {price["id"] for price in _switchable_prices(account, configuration)}
         if subscription is None or wanted not in allowed or len(subscription["items"]["data"]) != 1:
             return _render_current(request, account, session, configuration, NOT_ALLOWED, 400)
-        item = subscription["items"]["data"][0]
-        params = {
-            "items": [{"id": item["id"], "price": wanted}],
-            "proration_behavior": configuration["features"]["subscription_update"]["proration_behavior"],
-        }
-        try:
-            run(state, account, subscriptions.update, params, f"/v1/subscriptions/{subscription['id']}",
-                {"id": subscription["id"]})
-        except StripeError as error:
-            return _render_current(request, account, session, configuration, error.message, 400)
-        return _completed(request, account, session, "switched", subscription["id"])
+        items = [{"id": subscription["items"]["data"][0]["id"], "price": wanted}]
+        return _update_items(state, request, account, session, configuration, subscription, items, "switched")
 
     return _portal(state, switch)
 
@@ -352,18 +343,27 @@ def _portal_confirm_update(state: ServerState) -> Page:
             {key: value for key, value in item.items() if value is not None}
             for item in flow["subscription_update_confirm"]["items"]
         ]
-        params = {
-            "items": items,
-            "proration_behavior": configuration["features"]["subscription_update"]["proration_behavior"],
-        }
-        try:
-            run(state, account, subscriptions.update, params, f"/v1/subscriptions/{subscription['id']}",
-                {"id": subscription["id"]})
-        except StripeError as error:
-            return _render_current(request, account, session, configuration, error.message, 400)
-        return _completed(request, account, session, "confirmed", subscription["id"])
+        return _update_items(state, request, account, session, configuration, subscription, items, "confirmed")
 
     return _portal(state, confirm)
+
+
+def _update_items(
+    state: ServerState, request: web.Request, account: Account, session: Obj, configuration: Obj,
+    subscription: Obj, items: list[Obj], done: str,
+) -> web.StreamResponse:
+    """Change a subscription's items as `POST /v1/subscriptions/{id}` does, prorated as the portal's
+    configuration says; its refusal is shown on the page."""
+    params = {
+        "items": items,
+        "proration_behavior": configuration["features"]["subscription_update"]["proration_behavior"],
+    }
+    try:
+        run(state, account, subscriptions.update, params, f"/v1/subscriptions/{subscription['id']}",
+            {"id": subscription["id"]})
+    except StripeError as error:
+        return _render_current(request, account, session, configuration, error.message, 400)
+    return _completed(request, account, session, done, subscription["id"])
 
 
 def _portal_add_card(state: ServerState) -> Page:
