@@ -14,6 +14,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
+from functools import cached_property
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping
 
 from .errors import StripeError, invalid, no_such
@@ -332,6 +333,15 @@ class Hash(Param):
     def accepts_empty(self) -> bool:
         return self.nullable is True
 
+    # Derived once from `fields`: a request names a few of a spec's many keys, and only those are visited.
+    @cached_property
+    def _position(self) -> dict[str, int]:
+        return {key: i for i, key in enumerate(self.fields)}
+
+    @cached_property
+    def _required(self) -> frozenset[str]:
+        return frozenset(key for key, spec in self.fields.items() if spec.required)
+
     def coerce(self, value: Any, path: str, account: Account | None) -> dict[str, Any]:
         if not isinstance(value, dict):
             raise invalid("Invalid hash", param=path or None)
@@ -350,12 +360,16 @@ class Hash(Param):
                     f"You may only specify one of these parameters: {', '.join(given)}.",
                     param=join(path, given[0]),
                 )
+        # The keys given and those required, in the spec's order: that of the result and of the errors.
+        if self._required:
+            visited = sorted(value.keys() | self._required, key=self._position.__getitem__)
+        else:
+            visited = sorted(value, key=self._position.__getitem__) if len(value) > 1 else list(value)
         result: dict[str, Any] = {}
-        for key, spec in self.fields.items():
-            if key in value:
-                result[key] = _coerce(spec, value[key], join(path, key), account)
-            elif spec.required:
+        for key in visited:
+            if key not in value:
                 raise missing(join(path, key))
+            result[key] = _coerce(self.fields[key], value[key], join(path, key), account)
         for check in self.checks:
             check(result, path)
         return result
