@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from typing import Any
-from urllib.parse import unquote_plus
+from urllib.parse import unquote_to_bytes
 
 import orjson
 
@@ -42,14 +42,19 @@ def parse_form(text: bytes | str) -> list[tuple[str, str]]:
         for part in text.split("&"):
             if part:
                 key, _, value = part.partition("=")
-                if "%" in key or "+" in key:
-                    key = unquote_plus(key, errors="strict")
-                if "%" in value or "+" in value:
-                    value = unquote_plus(value, errors="strict")
-                pairs.append((key, value))
+                pairs.append((_unquoted(key), _unquoted(value)))
         return pairs
     except UnicodeDecodeError:
         raise invalid("Invalid request: a parameter is not valid UTF-8 once percent-decoded.") from None
+
+
+def _unquoted(text: str) -> str:
+    """`text` with `+` as a space and percent escapes decoded (as `unquote_plus`, in less time)."""
+    if "+" in text:
+        text = text.replace("+", " ")
+    if "%" in text:
+        text = unquote_to_bytes(text).decode("utf-8")
+    return text
 
 
 def assemble(pairs: list[tuple[str, str]]) -> dict[str, Any]:
