@@ -223,6 +223,8 @@ class Deliveries:
 
     def on_event(self, account: Account, event: Obj) -> None:
         """Queue the event for each of its targets (called while the event is recorded)."""
+        if self.forwarding is None and "webhook_endpoint" not in account.collections:
+            return  # the common case, decided without building an empty list of targets
         journal = self.store.journal
         for found in targets(account, event["type"], self.forwarding):
             pending(event)

@@ -15,7 +15,6 @@ import orjson
 
 from ..store import Account, Cause, Change
 from ..wire.ids import new_id
-from ..wire.retained import retained
 
 Obj = dict[str, Any]
 
@@ -230,40 +229,39 @@ class Events:
     def _request(self, cause: Cause) -> orjson.Fragment:
         """The `request` of the events `cause` records, encoded once for all of them."""
         if cause is not self._cause:
-            request = {"id": cause.request_id, "idempotency_key": cause.idempotency_key}
-            self._cause, self._encoded_request = cause, orjson.Fragment(retained(orjson.dumps(request)))
+            request_id, key = cause
+            encoded = b'{"id":%s,"idempotency_key":%s}' % (orjson.dumps(request_id), orjson.dumps(key))
+            self._cause, self._encoded_request = cause, orjson.Fragment(encoded)
         return self._encoded_request
 
     def __call__(self, change: Change) -> None:
-        kind = (change.object_type, change.action)
-        types = self._emitted.get(kind)
+        account, object_type, action, obj, previous, cause = change
+        types = self._emitted.get((object_type, action))
         if types is None:
-            types = self._emitted[kind] = emits(*kind, self.known_types)
+            types = self._emitted[object_type, action] = emits(object_type, action, self.known_types)
         if not types:
             return
-        account, obj = change.account, change.obj
         log = account.service(EventLog)
-        now = account.now()
+        now = account.clock.now()
         if log.expired(now):
             log.forget_expired(account, now)
         clocked = obj if "test_clock" in obj else _clocked(account, obj)
         created = now if clocked is None or clocked.get("test_clock") is None else account.clock_for(clocked).now()
         # `data` and `request` never change once recorded, so they are kept encoded: the event then
-        # holds no container, and the garbage collector never has to walk it.
-        # Joined, so that what is kept is exact-length copies of orjson's output (see wire/retained).
+        # holds no container, and the garbage collector never has to walk it. `%` makes exact-length
+        # copies of orjson's output (see wire/retained).
         dumped = orjson.dumps(obj)
-        self._snapshot = (obj, change.cause, dumped)
-        if change.previous is not None and change.action == "updated":
-            previous = orjson.dumps(change.previous)
-            encoded = b"".join((b'{"object":', dumped, b',"previous_attributes":', previous, b"}"))
+        self._snapshot = (obj, cause, dumped)
+        if previous is not None and action == "updated":
+            data = orjson.Fragment(b'{"object":%s,"previous_attributes":%s}' % (dumped, orjson.dumps(previous)))
         else:
-            encoded = b"".join((b'{"object":', dumped, b"}"))
-        data = orjson.Fragment(encoded)
-        request = self._request(change.cause)
-        events = account.collection("event")
+            data = orjson.Fragment(b'{"object":%s}' % dumped)
+        request = self._request(cause)
+        events = account.collection("event").objects
         for event_type in types:
+            event_id = new_id("evt")
             event: Obj = {
-                "id": new_id("evt"),
+                "id": event_id,
                 "object": "event",
                 "api_version": self.api_version,
                 "created": created,
@@ -275,9 +273,9 @@ class Events:
             }
             if account.connected is not None:
                 event["account"] = account.connected
-            events.add(event)
+            events[event_id] = event
             log.recorded_at.append(now)
-            log.recorded_ids.append(event["id"])
+            log.recorded_ids.append(event_id)
             if account.journal is not None:
                 account.journal.event_recorded(account, event, now)
             for listener in self.listeners:
