@@ -420,12 +420,17 @@ def _execute(
         if paths:
             return Outcome(200, orjson.dumps(expand(result, paths, state.types, account)))
         return Outcome(200, state.events.encoding_of(result, cause) or orjson.dumps(result))
+    # Answered inside the `except`, which then unbinds the error: kept in a local, it and its
+    # traceback (which holds this frame) would form a cycle only a full collection frees.
     except StripeError as error:
-        failure = error
+        return _failed(error, request, account, state)
     except Exception:
-        failure = _crashed(request)
+        return _failed(_crashed(request), request, account, state)
+
+
+def _failed(error: StripeError, request: web.Request, account: Account | None, state: ServerState) -> Outcome:
     now = account.now() if account else state.now()
-    return Outcome(failure.status, _error_body(failure, request, now), failure.headers)
+    return Outcome(error.status, _error_body(error, request, now), error.headers)
 
 
 def _crashed(request: web.Request) -> StripeError:

@@ -70,3 +70,45 @@ def test_a_frozen_cycle_that_dies_later_goes_at_the_next_full_collection(source_
         """,
         source_env,
     )
+
+
+def test_serving_requests_leaves_no_cyclic_garbage(source_env):
+    """Freezing often is safe because what a request leaves behind is freed by reference counting:
+    answers, errors raised by handlers and by validation, idempotent replays and unknown URLs."""
+    run_isolated(
+        """
+        import gc, http.client, json
+        from urllib.parse import urlsplit
+        from mockstripe import serve_in_thread
+
+        with serve_in_thread() as url:
+            conn = http.client.HTTPConnection(urlsplit(url).hostname, urlsplit(url).port)
+
+            def call(method, path, body=None, **headers):
+                conn.request(method, path, body, {"Authorization": "Bearer sk_test_cycles",
+                             "Content-Type": "application/x-www-form-urlencoded", **headers})
+                reply = conn.getresponse()
+                return reply.status, json.loads(reply.read())
+
+            def requests(i):
+                status, customer = call("POST", "/v1/customers", "email=jenny%40example.com")
+                assert status == 200
+                assert call("POST", "/v1/customers/" + customer["id"], "name=Jenny+Rosen")[0] == 200
+                assert call("GET", "/v1/customers?limit=3")[0] == 200
+                assert call("GET", "/v1/customers/cus_missing")[0] == 404  # raised by the handler
+                assert call("POST", "/v1/customers", "nme=x")[0] == 400  # refused by validation
+                assert call("POST", "/v1/customers", "", **{"Idempotency-Key": f"k{i % 5}"})[0] == 200
+                assert call("GET", "/v1/nothing")[0] == 404
+                assert call("GET", "/v1/events?limit=2")[0] == 200
+
+            for i in range(20):
+                requests(i)
+            gc.collect()
+            gc.disable()
+            for i in range(100):
+                requests(i)
+            found = gc.collect()
+            assert found < 100, f"{found} objects in reference cycles after 800 requests"
+        """,
+        source_env,
+    )
