@@ -195,12 +195,15 @@ class EventLog:
         return bool(at) and (at[0] <= now - RETENTION or len(at) >= MAX_EVENTS_KEPT)
 
     def forget_expired(self, account: Account, now: int) -> None:
-        events = account.collection("event")
-        while self.expired(now):
-            self.recorded_at.popleft()
-            event_id = self.recorded_ids.popleft()
-            events.remove(event_id)
-            self.failed.discard(event_id)
+        # Run for every event once an account keeps MAX_EVENTS_KEPT, so kept to plain operations.
+        events, at, ids, failed = account.collection("event").objects, self.recorded_at, self.recorded_ids, self.failed
+        oldest_kept = now - RETENTION
+        while at and (at[0] <= oldest_kept or len(at) >= MAX_EVENTS_KEPT):
+            at.popleft()
+            event_id = ids.popleft()
+            events.pop(event_id, None)
+            if failed:
+                failed.discard(event_id)
 
 
 class Events:
