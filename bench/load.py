@@ -18,7 +18,7 @@ import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from servers import Server
+from servers import Server, settle
 
 _UNITS_MS = {"us": 1e-3, "ms": 1.0, "s": 1e3, "m": 60e3, "h": 3600e3}
 
@@ -157,6 +157,14 @@ def _parse(out: str) -> tuple[float, int, float, float, float, int, int]:
     return rps, requests, duration_s, p50, p99, non2xx, sock
 
 
+def _checked(returncode: int, stdout: str, stderr: str) -> str:
+    # wrk reports a broken script on stderr but still runs, sending
+    # default GETs: any stderr output means the numbers are not ours.
+    if returncode != 0 or stderr.strip():
+        raise RuntimeError(f"wrk failed ({returncode}): {stderr.strip()}")
+    return stdout
+
+
 def _children_cpu() -> float:
     ru = resource.getrusage(resource.RUSAGE_CHILDREN)
     return ru.ru_utime + ru.ru_stime
@@ -176,17 +184,15 @@ class Wrk:
         path.write_text(text)
         return path
 
-    def _run(self, url: str, script: Path, duration_s: int, connections: int | None = None) -> str:
-        argv = [
+    def _argv(self, url: str, script: Path, duration_s: int, connections: int | None = None) -> list[str]:
+        return [
             "wrk", "-t1", f"-c{connections or self.connections}", f"-d{duration_s}s",
             "--latency", "--timeout", "10s", "-s", str(script), url,
         ]
-        done = subprocess.run(argv, capture_output=True, text=True, check=False)
-        # wrk reports a broken script on stderr but still runs, sending
-        # default GETs: any stderr output means the numbers are not ours.
-        if done.returncode != 0 or done.stderr.strip():
-            raise RuntimeError(f"wrk failed ({done.returncode}): {done.stderr.strip()}")
-        return done.stdout
+
+    def _run(self, url: str, script: Path, duration_s: int, connections: int | None = None) -> str:
+        done = subprocess.run(self._argv(url, script, duration_s, connections), capture_output=True, text=True, check=False)
+        return _checked(done.returncode, done.stdout, done.stderr)
 
     def run(self, server: Server, req: Request, warmup: bool = True) -> WrkResult:
         url = f"http://127.0.0.1:{server.port}{req.path}"
@@ -214,6 +220,38 @@ class Wrk:
             wrk_cpu=wrk_cpu,
             server_cpu=server_cpu,
         )
+
+    def run_together(self, loads: list[tuple[Server, Request]]) -> list[tuple[WrkResult, float]]:
+        """One measured run of each (server, request), all at the same time, each by its own wrk;
+        with each run, the server CPU time it cost per request, in µs.
+
+        The servers then work under the same conditions (the machine's other load, its caches and
+        clock speed), so what a request costs each of them compares closely even where two runs
+        seconds apart differ by more than what is compared. Server CPU counts until every server
+        is idle again (work queued by the requests, such as deliveries, included); wrk's CPU is
+        the share of all of them."""
+        scripts = [(f"http://127.0.0.1:{server.port}{req.path}", self._write_script(_script(req))) for server, req in loads]
+        cpu_wrk0 = _children_cpu()
+        cpu_srv0 = [server.cpu_seconds() for server, _ in loads]
+        t0 = time.monotonic()
+        running = [
+            subprocess.Popen(self._argv(url, script, self.duration_s), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            for url, script in scripts
+        ]
+        outputs = [(proc.communicate(), proc.returncode) for proc in running]
+        wall = time.monotonic() - t0
+        wrk_cpu = (_children_cpu() - cpu_wrk0) / wall / len(loads)
+        settle([server for server, _ in loads], timeout=10.0)
+        results = []
+        for ((out, err), code), (server, _), cpu0 in zip(outputs, loads, cpu_srv0, strict=True):
+            rps, requests, duration_s, p50, p99, non2xx, sock = _parse(_checked(code, out, err))
+            cpu = server.cpu_seconds() - cpu0
+            run = WrkResult(
+                rps=rps, requests=requests, duration_s=duration_s, p50_ms=p50, p99_ms=p99, non2xx=non2xx,
+                socket_errors=sock, wrk_cpu=wrk_cpu, server_cpu=cpu / wall,
+            )
+            results.append((run, cpu / requests * 1e6 if requests else float("inf")))
+        return results
 
     def send_exactly(self, server: Server, req: Request, count: int, max_s: float, connections: int) -> int:
         """Send `req` exactly `count` times (fewer if `max_s` runs out first).

@@ -6,6 +6,8 @@ re-rendered or compared without rerunning anything.
 
 from __future__ import annotations
 
+import statistics
+
 from collections.abc import Mapping
 from typing import Any
 
@@ -175,7 +177,9 @@ def _capacity_ratio(hooks: Any, before: str, after: str) -> float | None:
     the inverse ratio of its CPU per request, deliveries included."""
     if not isinstance(hooks, Mapping) or not all(_measured(hooks.get(k)) for k in (before, after)):
         return None
-    return float(hooks[before]["cpu_us_per_request"]) / float(hooks[after]["cpu_us_per_request"])
+    # Each round loads both at the same time: the median of the rounds' ratios.
+    rounds = zip(hooks[before]["rounds_cpu_us"], hooks[after]["rounds_cpu_us"], strict=True)
+    return statistics.median(float(b) / float(a) for b, a in rounds)
 
 
 def _stored(full: Any) -> bool:

@@ -7,12 +7,13 @@ explained by the tail of its log instead of a bare timeout.
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import os
 import socket
 import subprocess
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -144,3 +145,25 @@ def settle(servers: list[Server], timeout: float = 3.0, window: float = 0.1) -> 
         used = max((srv.cpu_seconds() - b for srv, b in zip(servers, before)), default=0.0)
         if used < window * 0.1:
             return
+
+
+@contextlib.contextmanager
+def side_by_side(compared: list[Server], helpers: list[Server]) -> Iterator[None]:
+    """While inside, the compared servers share one CPU, and this process (so the load generators
+    it starts) and the helpers run on the others: the compared servers then see the same core,
+    caches and interruptions. Without two CPUs to split, nothing is pinned."""
+    cpus = set(os.sched_getaffinity(0))
+    if len(cpus) < 2:
+        yield
+        return
+    shared = {max(cpus)}
+    for server in compared:
+        os.sched_setaffinity(server.pid, shared)
+    for process in [0, *(helper.pid for helper in helpers)]:
+        os.sched_setaffinity(process, cpus - shared)
+    try:
+        yield
+    finally:
+        for process in [0, *(server.pid for server in compared + helpers)]:
+            with contextlib.suppress(ProcessLookupError):
+                os.sched_setaffinity(process, cpus)

@@ -35,7 +35,7 @@ from api import (
     form,
 )
 from load import Request, Wrk, WrkResult
-from servers import Server, ServerUnavailable, settle
+from servers import Server, ServerUnavailable, settle, side_by_side
 from soak import soak
 
 MOCK, CEILING, LOCALSTRIPE = "mockstripe", "ceiling", "localstripe"
@@ -771,42 +771,39 @@ def receiver_stats(receiver: Server) -> dict[str, float]:
 
 
 def webhook_overhead(bench: Bench, results: Result) -> None:
-    """POST /v1/customers with one local receiver registered for every event type, round by round
-    against the same request in an account without endpoints, on one server; and, alternating with
-    both, the same request on the same code with event recording switched off."""
+    """POST /v1/customers on three servers loaded at the same time, round by round: one with a
+    local receiver registered for every event type, one without endpoints, and one of the same code
+    with event recording switched off. Compared by server CPU per request."""
     s = bench.settings
     wrk = Wrk(bench.scratch, s.connections, s.duration_s, s.warmup_s)
-    mock, receiver = start(bench.mockstripe()), start(bench.receiver(hold=False))
-    silent = start(bench.mockstripe_without_events())
+    started = [start(bench.receiver(hold=False)), start(bench.mockstripe()), start(bench.mockstripe()),
+               start(bench.mockstripe_without_events())]
     try:
-        if not isinstance(mock, Server) or not isinstance(receiver, Server) or not isinstance(silent, Server):
-            down = next(srv for srv in (mock, receiver, silent) if not isinstance(srv, Server))
-            results["webhooks"] = na(str(down))
+        servers = [srv for srv in started if isinstance(srv, Server)]
+        if len(servers) < len(started):
+            results["webhooks"] = na(next(str(srv) for srv in started if not isinstance(srv, Server)))
             return
-        failed = register(Client(mock.port), WEBHOOK_KEY, receiver, "*")
+        receiver, hooked, plain, silent = servers
+        failed = register(Client(hooked.port), WEBHOOK_KEY, receiver, "*")
         if failed is not None:
             results["webhooks"] = failed
             return
-        plain = create_customer(FixedFixtures())
-        hooked = Request("POST", "/v1/customers", auth(WEBHOOK_KEY) | {"Content-Type": FORM}, form(CUSTOMER_PARAMS))
-        requests = {"no_events": plain, "plain": plain, "with_endpoint": hooked}
-        servers = {"no_events": silent, "plain": mock, "with_endpoint": mock}
-        runs: dict[str, list[WrkResult]] = {name: [] for name in requests}
-        # Server CPU per request, counted until the server is idle again, so the deliveries still
+        hooked_request = Request("POST", "/v1/customers", auth(WEBHOOK_KEY) | {"Content-Type": FORM}, form(CUSTOMER_PARAMS))
+        plain_request = create_customer(FixedFixtures())
+        loads = {"no_events": (silent, plain_request), "plain": (plain, plain_request), "with_endpoint": (hooked, hooked_request)}
+        runs: dict[str, list[WrkResult]] = {name: [] for name in loads}
+        # Server CPU per request, counted until the servers are idle again, so the deliveries still
         # queued when wrk stops count too. On a shared machine it says more than req/s does.
-        cpu_us: dict[str, list[float]] = {name: [] for name in requests}
-        for name, req in requests.items():
-            wrk.run(servers[name], req, warmup=True)  # discarded
-        for i in range(s.rounds):
-            for name, req in requests.items():
-                progress(f"POST /v1/customers, {name.replace('_', ' ')}" + (f" (round {i + 1}/{s.rounds})" if s.rounds > 1 else ""))
-                server = servers[name]
-                settle([mock, receiver, silent], timeout=10.0)
-                cpu0 = server.cpu_seconds()
-                run = wrk.run(server, req, warmup=False)
-                settle([mock, receiver, silent], timeout=10.0)
-                runs[name].append(run)
-                cpu_us[name].append((server.cpu_seconds() - cpu0) / run.requests * 1e6)
+        cpu_us: dict[str, list[float]] = {name: [] for name in loads}
+        with side_by_side([silent, plain, hooked], [receiver]):
+            for server, req in loads.values():
+                wrk.run(server, req, warmup=True)  # discarded
+            for i in range(s.rounds):
+                progress("POST /v1/customers on three servers at once" + (f" (round {i + 1}/{s.rounds})" if s.rounds > 1 else ""))
+                settle(servers, timeout=10.0)
+                for name, (run, cost) in zip(loads, wrk.run_together(list(loads.values())), strict=True):
+                    runs[name].append(run)
+                    cpu_us[name].append(cost)
         results["webhooks"] = {
             name: summarise(r) | {"cpu_us_per_request": statistics.median(cpu_us[name]), "rounds_cpu_us": cpu_us[name]}
             for name, r in runs.items()
@@ -814,7 +811,7 @@ def webhook_overhead(bench: Bench, results: Result) -> None:
     except (RuntimeError, OSError) as e:
         results["webhooks"] = na(f"error: {e}")
     finally:
-        for srv in (mock, receiver, silent):
+        for srv in started:
             if isinstance(srv, Server):
                 srv.stop()
 
