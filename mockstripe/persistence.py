@@ -591,10 +591,9 @@ def _replay_object(
 
 
 def _event(encoded: bytes) -> dict[str, Any]:
-    """An event as the server keeps it: its `data` and `request` encoded (see `domain/events.py`)."""
+    """An event as the server keeps it: its `data` encoded (see `domain/events.py`)."""
     event: dict[str, Any] = orjson.loads(encoded)
     event["data"] = orjson.Fragment(orjson.dumps(event["data"]))
-    event["request"] = orjson.Fragment(orjson.dumps(event["request"]))
     return event
 
 

@@ -195,10 +195,8 @@ class EventLog:
         return bool(at) and (at[0] <= now - RETENTION or len(at) >= MAX_EVENTS_KEPT)
 
     def forget_expired(self, account: Account, now: int) -> None:
-        # Run for every event once an account keeps MAX_EVENTS_KEPT, so kept to plain operations.
         events, at, ids, failed = account.collection("event").objects, self.recorded_at, self.recorded_ids, self.failed
-        oldest_kept = now - RETENTION
-        while at and (at[0] <= oldest_kept or len(at) >= MAX_EVENTS_KEPT):
+        while self.expired(now):
             at.popleft()
             event_id = ids.popleft()
             events.pop(event_id, None)
@@ -216,7 +214,7 @@ class Events:
         # (object type, action) -> the event types it sends, as `emits` says: looked up on every change.
         self._emitted: dict[tuple[str, str], tuple[str, ...]] = {}
         self._cause: Cause | None = None
-        self._encoded_request = orjson.Fragment(b"null")
+        self._shared_request: dict[str, str | None] = {}
         # The object the last event snapshotted, the cause of that change, and the object encoded.
         self._snapshot: tuple[Obj, Cause, bytes] | None = None
 
@@ -229,13 +227,11 @@ class Events:
             return snapshot[2]
         return None
 
-    def _request(self, cause: Cause) -> orjson.Fragment:
-        """The `request` of the events `cause` records, encoded once for all of them."""
+    def _request(self, cause: Cause) -> dict[str, str | None]:
+        """The `request` of the events `cause` records, one object shared by all of them."""
         if cause is not self._cause:
-            request_id, key = cause
-            encoded = b'{"id":%s,"idempotency_key":%s}' % (orjson.dumps(request_id), orjson.dumps(key))
-            self._cause, self._encoded_request = cause, orjson.Fragment(encoded)
-        return self._encoded_request
+            self._cause, self._shared_request = cause, {"id": cause.request_id, "idempotency_key": cause.idempotency_key}
+        return self._shared_request
 
     def __call__(self, change: Change) -> None:
         account, object_type, action, obj, previous, cause = change
@@ -250,9 +246,9 @@ class Events:
             log.forget_expired(account, now)
         clocked = obj if "test_clock" in obj else _clocked(account, obj)
         created = now if clocked is None or clocked.get("test_clock") is None else account.clock_for(clocked).now()
-        # `data` and `request` never change once recorded, so they are kept encoded: the event then
-        # holds no container, and the garbage collector never has to walk it. `%` makes exact-length
-        # copies of orjson's output (see wire/retained).
+        # `data` never changes once recorded, so it is kept encoded: one object rather than a copy of
+        # every container in the snapshot. `%` makes an exact-length copy of orjson's output (see
+        # wire/retained).
         dumped = orjson.dumps(obj)
         self._snapshot = (obj, cause, dumped)
         if previous is not None and action == "updated":
