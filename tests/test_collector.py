@@ -112,3 +112,32 @@ def test_serving_requests_leaves_no_cyclic_garbage(source_env):
         """,
         source_env,
     )
+
+
+def test_running_freezes_young_objects_within_a_tick_and_collects_only_when_idle(source_env):
+    run_isolated(
+        """
+        import asyncio, gc
+        from mockstripe import collector as module
+
+        collected = []
+        gc.callbacks.append(lambda phase, info: phase == "stop" and collected.append(info["generation"]))
+
+        async def main():
+            served = [0]
+            collector = module.Collector(lambda: served[0], lambda: 0)
+            collector.start()
+            running = asyncio.create_task(collector.run())
+            frozen = gc.get_freeze_count()
+            store = [{"id": i, "nested": {"n": [i]}} for i in range(5_000)]
+            await asyncio.sleep(3 * module.FREEZE_EVERY_SECONDS)
+            assert gc.get_freeze_count() >= frozen + 15_000, gc.get_freeze_count() - frozen
+            assert len(gc.get_objects(generation=0)) < 1_000
+            assert 2 not in collected  # memory did not grow: no full collection
+            running.cancel()
+            return store
+
+        asyncio.run(main())
+        """,
+        source_env,
+    )
