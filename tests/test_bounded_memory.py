@@ -84,8 +84,11 @@ def test_idempotency_records_are_capped_in_bytes(monkeypatch):
 
 async def test_each_account_keeps_a_bounded_number_of_events(in_process, monkeypatch):
     monkeypatch.setattr(events, "MAX_EVENTS_KEPT", 5)
+    monkeypatch.setattr(events, "EVICTION_BATCH", 3)
     customers = [await in_process.client.v1.customers.create_async({"name": f"c{n}"}) for n in range(8)]
+    assert len(in_process.account.collection("event")) == 8  # up to the cap and a batch
 
+    customers.append(await in_process.client.v1.customers.create_async({"name": "c8"}))
     listed = (await in_process.client.v1.events.list_async({"limit": 100})).data
-    assert [e.data.object["id"] for e in listed] == [c.id for c in reversed(customers[3:])]
+    assert [e.data.object["id"] for e in listed] == [c.id for c in reversed(customers[4:])]
     assert len(in_process.account.collection("event")) == 5  # the oldest are forgotten, not just hidden

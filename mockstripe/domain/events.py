@@ -20,8 +20,12 @@ Obj = dict[str, Any]
 
 RETENTION = 30 * 86_400
 # UNSURE: Stripe keeps every event for 30 days. A long-running shared server keeps at most this
-# many per account (the oldest go first), so that memory stays bounded under any write rate.
+# many per account (the oldest go first, see EVICTION_BATCH), so that memory stays bounded under any
+# write rate.
 MAX_EVENTS_KEPT = 100_000
+# Past the cap, the oldest events go this many at a time: freed together, one after the other, they
+# cost about half of what freeing one at each new event does (a few µs per write at the cap).
+EVICTION_BATCH = 128
 
 # Event types name most objects by their `object` field; these by another name.
 _PREFIXES = {"subscription": "customer.subscription"}
@@ -190,13 +194,15 @@ class EventLog:
         self.failed: set[str] = set()
 
     def expired(self, now: int) -> bool:
-        """Whether the oldest event must go (past RETENTION, or more than MAX_EVENTS_KEPT)."""
+        """Whether the oldest events must go: past RETENTION, or EVICTION_BATCH past MAX_EVENTS_KEPT."""
         at = self.recorded_at
-        return bool(at) and (at[0] <= now - RETENTION or len(at) >= MAX_EVENTS_KEPT)
+        return bool(at) and (at[0] <= now - RETENTION or len(at) >= MAX_EVENTS_KEPT + EVICTION_BATCH)
 
     def forget_expired(self, account: Account, now: int) -> None:
+        """Forget what is past RETENTION, and the oldest events beyond MAX_EVENTS_KEPT (leaving room
+        for the one being recorded)."""
         events, at, ids, failed = account.collection("event").objects, self.recorded_at, self.recorded_ids, self.failed
-        while self.expired(now):
+        while at and (at[0] <= now - RETENTION or len(at) >= MAX_EVENTS_KEPT):
             at.popleft()
             event_id = ids.popleft()
             events.pop(event_id, None)
