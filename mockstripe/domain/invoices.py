@@ -22,7 +22,7 @@ from . import collection, credits, payments, trials
 from . import discounts as discounting
 from .metering import Metering
 from .prices import price_tiers
-from .subscriptions import ends_with_period, following_period, is_metered, tax_rates_of
+from .subscriptions import end_subscription, ends_with_period, following_period, is_metered, tax_rates_of
 from .taxes import line_taxes_of, taxed_totals
 
 Obj = dict[str, Any]
@@ -687,6 +687,18 @@ def final_invoice(account: Account, subscription: Obj, customer: Obj, now: int) 
         discounts=discounting.invoice_discounts(account, subscription, customer, now),
     )
     return invoice, lines
+
+
+def end_with_final_invoice(
+    account: Account, subscription: Obj, customer: Obj, now: int, *, invoice: bool, details: Obj | None = None
+) -> None:
+    """Cancel `subscription` as of `now`; with `invoice`, what it still owes (`final_invoice`) is
+    invoiced and finalized, and becomes its `latest_invoice`."""
+    draft = final_invoice(account, subscription, customer, now) if invoice else None
+    latest = {"latest_invoice": draft[0]["id"]} if draft is not None else {}
+    end_subscription(account, subscription, now, details, changes=latest)
+    if draft is not None:
+        finalize(account, store(account, draft), customer, now)
 
 
 def finalize_when_due(account: Account, invoice: Obj, customer: Obj, now: int) -> None:

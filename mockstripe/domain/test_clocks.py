@@ -145,13 +145,7 @@ def _cancel_due(account: Account, subscription: Obj, now: int) -> bool:
     period_end = min(item["current_period_end"] for item in subscription["items"]["data"])
     if cancel_at is None or cancel_at > now or cancel_at >= period_end:
         return False
-    customer = _customer(account, subscription)
-    draft = invoicing.final_invoice(account, subscription, customer, now)
-    latest = {"latest_invoice": draft[0]["id"]} if draft is not None else {}
-    end_subscription(account, subscription, now, changes=latest)
-    if draft is not None:
-        invoice = invoicing.store(account, draft)
-        invoicing.finalize(account, invoice, customer, now)
+    invoicing.end_with_final_invoice(account, subscription, _customer(account, subscription), now, invoice=True)
     return True
 
 

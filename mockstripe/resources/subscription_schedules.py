@@ -6,7 +6,7 @@ from typing import Any
 
 from ..domain import invoices as invoicing
 from ..domain import prorations, schedules
-from ..domain.subscriptions import check_customer_currency, end_subscription
+from ..domain.subscriptions import check_customer_currency
 from ..routing import Area, Call, Endpoint
 from ..wire.errors import invalid
 from ..wire.lists import PAGE_EXCLUSIVE, PAGE_PARAMS, in_range
@@ -287,12 +287,7 @@ def cancel(call: Call) -> Obj:
     assert customer is not None
     if params.get("prorate", True):
         prorations.credit_unused(account, subscription, customer, now)
-    draft = invoicing.final_invoice(account, subscription, customer, now) if params.get("invoice_now", True) else None
-    latest = {"latest_invoice": draft[0]["id"]} if draft is not None else {}
-    end_subscription(account, subscription, now, changes=latest)
-    if draft is not None:
-        invoice = invoicing.store(account, draft)
-        invoicing.finalize(account, invoice, customer, now)
+    invoicing.end_with_final_invoice(account, subscription, customer, now, invoice=params.get("invoice_now", True))
     return schedule
 
 

@@ -19,7 +19,6 @@ from ..domain.subscriptions import (
     build_subscription,
     check_customer_currency,
     check_items,
-    end_subscription,
     is_metered,
     lookup_price,
     natural_period_end,
@@ -771,12 +770,10 @@ def cancel(call: Call) -> Obj:
     assert customer is not None
     if params.get("prorate"):
         prorations.credit_unused(account, subscription, customer, now)
-    draft = invoicing.final_invoice(account, subscription, customer, now) if params.get("invoice_now") else None
-    latest = {"latest_invoice": draft[0]["id"]} if draft is not None else {}
-    end_subscription(account, subscription, now, params.get("cancellation_details"), changes=latest)
-    if draft is not None:
-        invoice = invoicing.store(account, draft)
-        invoicing.finalize(account, invoice, customer, now)
+    invoicing.end_with_final_invoice(
+        account, subscription, customer, now,
+        invoice=bool(params.get("invoice_now")), details=params.get("cancellation_details"),
+    )
     return subscription
 
 
