@@ -17,6 +17,19 @@ _names = itertools.count()
 PAYING: dict[str, Any] = {"payment_method": "pm_card_visa", "invoice_settings": {"default_payment_method": "pm_card_visa"}}
 
 
+class ClockedCustomer:
+    """A paying customer on a test clock frozen at `start`, for amounts worked by hand over a few
+    months."""
+
+    def __init__(self, client: stripe.StripeClient, catalog: Catalog, start: int) -> None:
+        self.client = client
+        self.clock = client.v1.test_helpers.test_clocks.create({"frozen_time": start})
+        self.customer = catalog.customer(test_clock=self.clock.id)
+
+    def advance(self, to: int) -> None:
+        self.client.v1.test_helpers.test_clocks.advance(self.clock.id, {"frozen_time": to})
+
+
 class Catalog:
     """The usage-based billing guide's objects (meter, metered price, customer, subscription,
     meter events), each with the guide's values unless a test overrides them."""

@@ -8,6 +8,8 @@ from datetime import UTC, datetime
 import pytest
 import stripe
 
+from tests.resources.conftest import ClockedCustomer
+
 JAN_1 = int(datetime(2025, 1, 1, tzinfo=UTC).timestamp())
 JAN_11 = int(datetime(2025, 1, 11, tzinfo=UTC).timestamp())
 JAN_21 = int(datetime(2025, 1, 21, tzinfo=UTC).timestamp())
@@ -16,16 +18,11 @@ HOUR = 3600
 UNUSED_AFTER_JAN_21 = -1065
 
 
-class Subscribed:
+class Subscribed(ClockedCustomer):
     def __init__(self, client: stripe.StripeClient, catalog) -> None:
-        self.client = client
-        self.clock = client.v1.test_helpers.test_clocks.create({"frozen_time": JAN_1})
-        self.customer = catalog.customer(test_clock=self.clock.id)
+        super().__init__(client, catalog, JAN_1)
         self.pro = catalog.licensed_price(3000, product_data={"name": "Pro"})
         self.subscription = catalog.subscribe(self.customer, self.pro)
-
-    def advance(self, to: int) -> None:
-        self.client.v1.test_helpers.test_clocks.advance(self.clock.id, {"frozen_time": to})
 
     def update(self, **params) -> stripe.Subscription:
         return self.client.v1.subscriptions.update(self.subscription.id, params)

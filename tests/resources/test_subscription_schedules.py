@@ -8,6 +8,8 @@ from datetime import UTC, datetime
 import pytest
 import stripe
 
+from tests.resources.conftest import ClockedCustomer
+
 JAN_1 = int(datetime(2025, 1, 1, tzinfo=UTC).timestamp())
 JAN_11 = int(datetime(2025, 1, 11, tzinfo=UTC).timestamp())
 FEB_1 = int(datetime(2025, 2, 1, tzinfo=UTC).timestamp())
@@ -19,18 +21,13 @@ APR_1 = int(datetime(2025, 4, 1, tzinfo=UTC).timestamp())
 HOUR = 3600
 
 
-class Scheduled:
+class Scheduled(ClockedCustomer):
     """A paying customer on a test clock at Jan 1 2025, and the $30 Pro and $10 Basic prices."""
 
     def __init__(self, client: stripe.StripeClient, catalog) -> None:
-        self.client = client
-        self.clock = client.v1.test_helpers.test_clocks.create({"frozen_time": JAN_1})
-        self.customer = catalog.customer(test_clock=self.clock.id)
+        super().__init__(client, catalog, JAN_1)
         self.pro = catalog.licensed_price(3000, product_data={"name": "Pro"})
         self.basic = catalog.licensed_price(1000, product_data={"name": "Basic"})
-
-    def advance(self, to: int) -> None:
-        self.client.v1.test_helpers.test_clocks.advance(self.clock.id, {"frozen_time": to})
 
     def downgrade_schedule(self, **params) -> stripe.SubscriptionSchedule:
         """Pro for one month, then Basic for one month."""

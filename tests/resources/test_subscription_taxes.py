@@ -8,24 +8,21 @@ from datetime import UTC, datetime
 
 import stripe
 
+from tests.resources.conftest import ClockedCustomer
+
 JAN_1 = int(datetime(2025, 1, 1, tzinfo=UTC).timestamp())
 JAN_16 = int(datetime(2025, 1, 16, tzinfo=UTC).timestamp())
 FEB_1 = int(datetime(2025, 2, 1, tzinfo=UTC).timestamp())
 HOUR = 3600
 
 
-class Taxed:
+class Taxed(ClockedCustomer):
     def __init__(self, client: stripe.StripeClient, catalog) -> None:
-        self.client = client
-        self.clock = client.v1.test_helpers.test_clocks.create({"frozen_time": JAN_1})
-        self.customer = catalog.customer(test_clock=self.clock.id)
+        super().__init__(client, catalog, JAN_1)
         self.pro = catalog.licensed_price(3000, product_data={"name": "Pro"})
         self.basic = catalog.licensed_price(1000, product_data={"name": "Basic"})
         self.vat = client.v1.tax_rates.create({"display_name": "VAT", "percentage": 10, "inclusive": False})
         self.sales = client.v1.tax_rates.create({"display_name": "Sales tax", "percentage": 8, "inclusive": False})
-
-    def advance(self, to: int) -> None:
-        self.client.v1.test_helpers.test_clocks.advance(self.clock.id, {"frozen_time": to})
 
     def latest_invoice(self, subscription_id: str) -> stripe.Invoice:
         latest = self.client.v1.subscriptions.retrieve(subscription_id).latest_invoice
