@@ -1,7 +1,7 @@
 """`create_app(config)`: the aiohttp application and its request pipeline.
 
-Every API request goes through `_dispatch`: authenticate, decode, claim the idempotency key,
-validate against the endpoint's spec, run the handler, expand, encode. Each route's wrapper turns
+Every API request goes through `_dispatch`, carried by an `_Exchange`: authenticate, decode, claim the
+idempotency key, validate against the endpoint's spec, run the handler, expand, encode. Each route's wrapper turns
 anything raised on the way into Stripe-shaped JSON with a `Request-Id`, and a catch-all route
 answers unknown URLs and methods the same way. (A wrapper per route rather than an aiohttp
 middleware: the middleware chain costs measurable time on every request.)
@@ -14,7 +14,7 @@ import hmac
 import logging
 import re
 import time
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import Any, Awaitable, Callable
 
 import orjson
@@ -50,10 +50,6 @@ FIDELITY_HEADER = "Mockstripe-Fidelity"
 
 STATE = web.AppKey("mockstripe", ServerState)
 DELIVERIES = web.AppKey("mockstripe_deliveries", Deliveries)
-REQUEST_ID = web.RequestKey("request_id", str)
-# The account a request acts for, once known, and the fault that struck it, if any.
-ACCOUNT = web.RequestKey("account", Account)
-FAULT: web.RequestKey[str | None] = web.RequestKey("fault")  # the id of the fault injected, if any
 
 
 def default_areas() -> tuple[Area, ...]:
@@ -131,6 +127,18 @@ def _specificity(endpoint: Endpoint) -> tuple[bool, ...]:
     return tuple(segment.startswith("{") for segment in endpoint.path.split("/"))
 
 
+@dataclass(slots=True)
+class _Exchange:
+    """One API request on its way through the pipeline, and what is learnt about it on the way."""
+
+    request: web.Request
+    endpoint: Endpoint
+    request_id: str
+    account: Account | None = None  # once known
+    fault: str | None = None  # the id of the fault injected, if any
+    body: bytes | None = None  # a POST's body, once read
+
+
 def _handler(state: ServerState, endpoint: Endpoint) -> Callable[[web.Request], Awaitable[web.Response]]:
     # The server's own endpoints (`/_mock/...`) are never logged, faulted or throttled.
     tooling = endpoint.path.startswith("/_mock/")
@@ -139,69 +147,77 @@ def _handler(state: ServerState, endpoint: Endpoint) -> Callable[[web.Request], 
 
     async def handle(request: web.Request) -> web.Response:
         started = time.perf_counter()
-        rid = request[REQUEST_ID] = request_id(state.request_ids)
+        exchange = _Exchange(request, endpoint, request_id(state.request_ids))
         dropped = False
         if journal is not None:
             journal.handling()
         try:
-            response = await _dispatch(request, state, endpoint, rid, tooling)
-        except StripeError as error:
-            if endpoint.fidelity is not None:
-                error.headers[FIDELITY_HEADER] = endpoint.fidelity
-            response = _error_response(error, request, state)
+            response = await _dispatch(exchange, state, tooling)
         except ConnectionDropped:
             dropped = True
             response = web.Response(status=500)  # never sent: the connection is gone
-        except ConnectionError:
-            # The client went away mid-body: nobody will read the answer, and it is no server fault.
-            log.debug("connection lost while reading %s %s", request.method, request.path)
-            response = _error_response(StripeError("The connection closed before the request arrived."), request, state)
-        except web.HTTPRequestEntityTooLarge:
-            response = _error_response(
-                StripeError(f"Request body too large: the limit is {MAX_BODY_BYTES} bytes.", status=413),
-                request,
-                state,
-            )
-        except Exception:
-            response = _error_response(_crashed(request), request, state)
+        except Exception as raised:
+            # Answered inside the `except`, which unbinds the error: kept in a local, it and its
+            # traceback (which holds this frame) would form a cycle only a full collection frees.
+            response = _error_response(_told(raised, exchange), request, exchange.request_id, exchange.account, state)
+        account = exchange.account
         if journal is not None:
             try:
-                journal.flush(request.get(ACCOUNT))  # before the answer: what it acknowledges is kept
+                journal.flush(account)  # before the answer: what it acknowledges is kept
             except OSError:
-                response = _error_response(internal_error(), request, state)
-        if logged:
-            account = request.get(ACCOUNT)
-            if account is not None:
-                await _record(request, response, dropped, account, state, rid, started)
+                response = _error_response(internal_error(), request, exchange.request_id, account, state)
+        if logged and account is not None:
+            if exchange.body is None and request.method == "POST":
+                await _read_unread_body(exchange)
+            _record(exchange, account, response, dropped, state, started)
         return response
 
     return handle
 
 
-async def _record(
-    request: web.Request,
-    response: web.Response,
-    dropped: bool,
-    account: Account,
-    state: ServerState,
-    rid: str,
-    started: float,
+def _told(raised: Exception, exchange: _Exchange) -> StripeError:
+    """What the client is told of an error raised on the way (called inside the `except`)."""
+    if isinstance(raised, StripeError):
+        if exchange.endpoint.fidelity is not None:
+            raised.headers[FIDELITY_HEADER] = exchange.endpoint.fidelity
+        return raised
+    request = exchange.request
+    if isinstance(raised, ConnectionError):
+        # The client went away mid-body: nobody will read the answer, and it is no server fault.
+        log.debug("connection lost while reading %s %s", request.method, request.path)
+        return StripeError("The connection closed before the request arrived.")
+    if isinstance(raised, web.HTTPRequestEntityTooLarge):
+        return StripeError(f"Request body too large: the limit is {MAX_BODY_BYTES} bytes.", status=413)
+    return _crashed(request)
+
+
+async def _read_unread_body(exchange: _Exchange) -> None:
+    """Read, for the log, the body of a request answered without it (refused by a rate limit)."""
+    try:
+        await _body(exchange)
+    except (ConnectionError, web.HTTPRequestEntityTooLarge):
+        exchange.body = b""
+
+
+def _record(
+    exchange: _Exchange, account: Account, response: web.Response, dropped: bool, state: ServerState, started: float
 ) -> None:
     """Add the request to its account's log, as a plain tuple in `Logged`'s field order: the
     cheapest record to make on every request."""
+    request = exchange.request
     request_log(account, state.config.request_log_size).entries.append(
         (
             request.method,
             request.path,
             request.raw_path,
-            await request.read() if request.method == "POST" else b"",
+            exchange.body or b"",
             DROPPED if dropped else response.status,
             retained(response.body) if isinstance(response.body, bytes) and not dropped else b"",
             request.headers.get("Idempotency-Key"),
-            rid,
+            exchange.request_id,
             time.perf_counter() - started,
             account.now(),
-            request[FAULT],
+            exchange.fault,
         )
     )
 
@@ -210,8 +226,8 @@ async def _unrecognized(request: web.Request) -> web.Response:
     if request.path == "/" and request.method == "GET" and "text/html" in request.headers.get("Accept", ""):
         return web.Response(text=dashboard.pages.home(), content_type="text/html", charset="utf-8")  # a browser
     state = request.app[STATE]
-    request[REQUEST_ID] = request_id(state.request_ids)
-    return _error_response(unrecognized_url(request.method, request.path), request, state)
+    error = unrecognized_url(request.method, request.path)
+    return _error_response(error, request, request_id(state.request_ids), None, state)
 
 
 def transport_error(status: int, exc: BaseException | None) -> web.Response:
@@ -273,105 +289,94 @@ def _check_admin_token(request: web.Request, expected: str | None) -> None:
         raise auth.unauthorized("Invalid admin token: this server's admin endpoints need its --admin-token.")
 
 
-async def _dispatch(
-    request: web.Request, state: ServerState, endpoint: Endpoint, rid: str, tooling: bool
-) -> web.Response:
+async def _dispatch(exchange: _Exchange, state: ServerState, tooling: bool) -> web.Response:
+    request, endpoint = exchange.request, exchange.endpoint
     version = _api_version(request)
     account = _account(request, state, endpoint)
-    headers = {"Request-Id": rid, "Stripe-Version": version}
+    headers = {"Request-Id": exchange.request_id, "Stripe-Version": version}
     if endpoint.fidelity is not None:
         headers[FIDELITY_HEADER] = endpoint.fidelity
     if account is None:
-        return await _answer(request, state, endpoint, None, rid, headers)
-    request[ACCOUNT] = account
-    request[FAULT] = None  # set now: looking up a missing key costs a raised KeyError
+        return await _answer(exchange, state, None, headers)
+    exchange.account = account
     if account.ids is None:
-        return await _serve(request, state, endpoint, account, rid, headers, tooling)
+        return await _serve(exchange, state, account, headers, tooling)
     with drawing_from(account.ids):
-        return await _serve(request, state, endpoint, account, rid, headers, tooling)
+        return await _serve(exchange, state, account, headers, tooling)
 
 
 async def _serve(
-    request: web.Request,
-    state: ServerState,
-    endpoint: Endpoint,
-    account: Account,
-    rid: str,
-    headers: dict[str, str],
-    tooling: bool,
+    exchange: _Exchange, state: ServerState, account: Account, headers: dict[str, str], tooling: bool
 ) -> web.Response:
     if tooling:
-        return await _answer(request, state, endpoint, account, rid, headers)
+        return await _answer(exchange, state, account, headers)
+    request = exchange.request
     if state.throttle is not None:
         state.throttle.admit(account, request.path)
     faults = account.services.get(Faults)
     if not faults:
-        return await _answer(request, state, endpoint, account, rid, headers)
+        return await _answer(exchange, state, account, headers)
     # Faults may match on parameters; the body read here is kept for the request itself.
-    raw = await _read_params(request, endpoint)
-    strikes = (request.method, request.path, raw)
+    strikes = (request.method, request.path, await _raw_params(exchange))
     before = faults.take(BEFORE, *strikes, account.now())
     if before is not None:
-        await _strike(before, request, endpoint)
-    response = await _answer(request, state, endpoint, account, rid, headers)
+        await _strike(before, exchange)
+    response = await _answer(exchange, state, account, headers)
     after = faults.take(AFTER, *strikes, account.now())
     if after is not None:
-        await _strike(after, request, endpoint)
+        await _strike(after, exchange)
     return response
 
 
-async def _strike(fault: Fault, request: web.Request, endpoint: Endpoint) -> None:
+async def _strike(fault: Fault, exchange: _Exchange) -> None:
     """Delay the request, drop its connection, or raise the fault's error."""
-    request[FAULT] = fault.id
+    exchange.fault = fault.id
     if fault.kind == "delay":
         await asyncio.sleep(fault.delay_ms / 1000)
         return
     if fault.kind == "drop":
-        if request.transport is not None:
-            request.transport.close()
+        transport = exchange.request.transport
+        if transport is not None:
+            transport.close()
         raise ConnectionDropped()
-    raise fault_error(fault.kind, endpoint.is_v2)
+    raise fault_error(fault.kind, exchange.endpoint.is_v2)
 
 
 async def _answer(
-    request: web.Request,
-    state: ServerState,
-    endpoint: Endpoint,
-    account: Account | None,
-    rid: str,
-    headers: dict[str, str],
+    exchange: _Exchange, state: ServerState, account: Account | None, headers: dict[str, str]
 ) -> web.Response:
-    key = request.headers.get("Idempotency-Key") if request.method == "POST" and account else None
-    if key is None or account is None:
-        params = _validate(state, endpoint, await _read_params(request, endpoint), account)
-        outcome = _execute(request, state, endpoint, account, params, Cause(rid))
+    request, endpoint = exchange.request, exchange.endpoint
+    key = request.headers.get("Idempotency-Key") if account is not None and request.method == "POST" else None
+    if key is None:
+        params = _validate(state, endpoint, await _raw_params(exchange), account)
+        outcome = _execute(exchange, state, account, params, Cause(exchange.request_id))
     else:
+        assert account is not None
         headers["Idempotency-Key"] = key
-        outcome = await _run_once(request, state, endpoint, account, key, rid)
+        outcome = await _run_once(exchange, state, account, key)
     headers.update(outcome.headers)
     return web.Response(body=outcome.body, status=outcome.status, headers=headers, content_type=outcome.content_type)
 
 
-async def _run_once(
-    request: web.Request, state: ServerState, endpoint: Endpoint, account: Account, key: str, rid: str
-) -> Outcome:
+async def _run_once(exchange: _Exchange, state: ServerState, account: Account, key: str) -> Outcome:
     """An idempotent POST: replay the outcome recorded for `key`, or run and record this one."""
+    request = exchange.request
     records = account.service(IdempotencyRecords)
     # Claimed before the body is read, so a duplicate sent while this body is still arriving gets a 409.
     recorded = records.begin(key, account.now())
     try:
-        raw = await _read_params(request, endpoint)
+        raw = await _raw_params(exchange)
         fingerprint = (request.method, request.path, raw)
         if recorded is not None:
             if recorded.fingerprint != fingerprint:
                 raise mismatch(key)
             return recorded.outcome.replayed()
-        params = _validate(state, endpoint, raw, account)
+        params = _validate(state, exchange.endpoint, raw, account)
     except BaseException:
         if recorded is None:
             records.abandon(key)  # nothing ran: the key is free for a corrected request
         raise
-    outcome = _execute(request, state, endpoint, account, params, Cause(rid, key))
+    outcome = _execute(exchange, state, account, params, Cause(exchange.request_id, key))
     kept = replace(outcome, body=retained(outcome.body))
     record = Recorded(fingerprint, kept, account.now(), request.content_length or 0)
     records.finish(key, record)
@@ -389,18 +394,35 @@ def _validate(state: ServerState, endpoint: Endpoint, raw: dict[str, Any], accou
     return params
 
 
-async def _read_params(request: web.Request, endpoint: Endpoint) -> dict[str, Any]:
-    if request.method == "POST":
-        body = await request.read()
-        return decode_json(body) if endpoint.is_v2 else decode_form(body)
-    return decode_form(request.rel_url.raw_query_string)
+async def _raw_params(exchange: _Exchange) -> dict[str, Any]:
+    """The parameters as sent: a POST's body, else the query string, decoded but not yet validated."""
+    if exchange.request.method == "POST":
+        body = await _body(exchange)
+        return decode_json(body) if exchange.endpoint.is_v2 else decode_form(body)
+    return decode_form(exchange.request.rel_url.raw_query_string)
+
+
+async def _body(exchange: _Exchange) -> bytes:
+    """A POST's body, read once. One that has arrived whole (most) is taken as it is, without
+    aiohttp's read loop. One over MAX_BODY_BYTES never has: aiohttp stops reading the socket while
+    it holds over 128 KiB unread, so it goes through `read()`, which refuses it."""
+    body = exchange.body
+    if body is None:
+        content = exchange.request.content
+        if content.is_eof():
+            body = content.read_nowait()
+        else:
+            body = await exchange.request.read()
+        exchange.body = body
+    return body
 
 
 def _execute(
-    request: web.Request, state: ServerState, endpoint: Endpoint, account: Any, params: dict[str, Any], cause: Cause
+    exchange: _Exchange, state: ServerState, account: Any, params: dict[str, Any], cause: Cause
 ) -> Outcome:
     """Run the handler; its errors, crashes included, become the (recordable) response. The changes
     it makes are the request's doing."""
+    request, endpoint = exchange.request, exchange.endpoint
     call = Call(
         account=account, params=params, path_params=request.match_info, path=request.path, server=state,
         origin=f"{request.scheme}://{request.host}",
@@ -423,14 +445,14 @@ def _execute(
     # Answered inside the `except`, which then unbinds the error: kept in a local, it and its
     # traceback (which holds this frame) would form a cycle only a full collection frees.
     except StripeError as error:
-        return _failed(error, request, account, state)
+        return _failed(error, exchange, account, state)
     except Exception:
-        return _failed(_crashed(request), request, account, state)
+        return _failed(_crashed(request), exchange, account, state)
 
 
-def _failed(error: StripeError, request: web.Request, account: Account | None, state: ServerState) -> Outcome:
+def _failed(error: StripeError, exchange: _Exchange, account: Account | None, state: ServerState) -> Outcome:
     now = account.now() if account else state.now()
-    return Outcome(error.status, _error_body(error, request, now), error.headers)
+    return Outcome(error.status, _error_body(error, exchange.request.path, exchange.request_id, now), error.headers)
 
 
 def _crashed(request: web.Request) -> StripeError:
@@ -438,15 +460,16 @@ def _crashed(request: web.Request) -> StripeError:
     return internal_error()
 
 
-def _error_response(error: StripeError, request: web.Request, state: ServerState) -> web.Response:
-    account = request.get(ACCOUNT)
-    body = _error_body(error, request, account.now() if account is not None else state.now())
-    headers = {**error.headers, "Request-Id": request[REQUEST_ID]}
+def _error_response(
+    error: StripeError, request: web.Request, rid: str, account: Account | None, state: ServerState
+) -> web.Response:
+    body = _error_body(error, request.path, rid, account.now() if account is not None else state.now())
+    headers = {**error.headers, "Request-Id": rid}
     return web.Response(body=body, status=error.status, headers=headers, content_type=JSON)
 
 
-def _error_body(error: StripeError, request: web.Request, now: int) -> bytes:
+def _error_body(error: StripeError, path: str, rid: str, now: int) -> bytes:
     """v1 and v2 paths answer errors in their own envelope."""
-    if is_v2(request.path):
+    if is_v2(path):
         return orjson.dumps(error.v2_body())
-    return orjson.dumps(error.body(request[REQUEST_ID], now))
+    return orjson.dumps(error.body(rid, now))

@@ -288,6 +288,23 @@ async def test_rate_limit_admits_stripes_test_mode_rate_per_second(aiohttp_clien
     assert (await client.get("/_mock/requests", headers=auth)).status == 200  # never limited
 
 
+async def test_a_request_refused_by_the_rate_limit_is_logged_with_its_body(aiohttp_client):
+    app = create_app(Config(rate_limit=True))
+    app[STATE].throttle.clock = FakeTime()
+    client = await aiohttp_client(app)
+    auth = {"Authorization": "Bearer sk_test_refused_body"}
+    for _ in range(REQUESTS_PER_SECOND["api"]):
+        await client.get("/v1/customers", headers=auth)
+
+    refused = await client.post("/v1/customers", data="name=Refused", headers=auth)
+
+    assert refused.status == 429
+    logged = (await (await client.get("/_mock/requests", headers=auth)).json())["data"][0]
+    assert (logged["method"], logged["status"], logged["body"]) == ("POST", 429, "name=Refused")
+    assert logged["params"] == {"name": "Refused"}
+    assert logged["error"]["code"] == "rate_limit"
+
+
 def test_the_stream_has_its_own_higher_limit():
     assert REQUESTS_PER_SECOND["meter_event_stream"] > REQUESTS_PER_SECOND["api"]
     assert isinstance(create_app(Config(rate_limit=True))[STATE].throttle, Throttle)
