@@ -594,12 +594,14 @@ def grow(bench: Bench, mock: Server, client: Client) -> tuple[Result, Result]:
 
 def full_store(bench: Bench, results: Result) -> None:
     """`POST /v1/customers` on a fresh mockstripe, empty and then holding `stored_customers`
-    customers: the throughput and tail latency a full store keeps."""
+    customers: the throughput and tail latency a full store keeps. The aiohttp ceiling takes the
+    same load first: its tail is what the machine allows any aiohttp server at this concurrency."""
     s = bench.settings
     mock = start(bench.mockstripe())
     if not isinstance(mock, Server):
         results["full_store"] = na(mock)
         return
+    ceiling = start(bench.ceiling(default_loop()))
     wrk = Wrk(bench.scratch, s.connections, s.duration_s, s.warmup_s)
     client = Client(mock.port)
     try:
@@ -608,16 +610,19 @@ def full_store(bench: Bench, results: Result) -> None:
             results["full_store"] = req
             return
 
-        def measure(what: str) -> Result:
+        def measure(server: Server, what: str) -> Result:
             runs = []
             for i in range(s.rounds):
                 progress(f"POST /v1/customers, {what}" + (f" (round {i + 1}/{s.rounds})" if s.rounds > 1 else ""))
                 # Long enough for the full garbage collection an idle server runs after a bulk load.
-                settle([mock], timeout=60.0)
-                runs.append(wrk.run(mock, req, warmup=i == 0))
+                settle([server], timeout=60.0)
+                runs.append(wrk.run(server, req, warmup=i == 0))
             return summarise(runs)
 
-        empty = measure("empty store")
+        at_ceiling = measure(ceiling, "aiohttp ceiling") if isinstance(ceiling, Server) else na(ceiling)
+        if isinstance(ceiling, Server):
+            ceiling.stop()
+        empty = measure(mock, "empty store")
         target = s.stored_customers
         progress(f"storing {target:,} customers")
         started = time.monotonic()
@@ -630,14 +635,17 @@ def full_store(bench: Bench, results: Result) -> None:
             "customers": stored,
             "load_per_s": stored / loaded_s,
             "rss_after_load": mock.rss_bytes(),
+            "ceiling": at_ceiling,
             "empty": empty,
-            "full": measure(f"{stored:,} customers stored"),
+            "full": measure(mock, f"{stored:,} customers stored"),
         }
     except (RequestFailed, RuntimeError, OSError) as e:
         results["full_store"] = na(f"error: {e}")
     finally:
         client.close()
         mock.stop()
+        if isinstance(ceiling, Server):
+            ceiling.stop()
 
 
 def persistence(bench: Bench, results: Result) -> None:
