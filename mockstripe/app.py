@@ -424,8 +424,7 @@ def _execute(
     it makes are the request's doing."""
     request, endpoint = exchange.request, exchange.endpoint
     call = Call(
-        account=account, params=params, path_params=request.match_info, path=request.path, server=state,
-        origin=f"{request.scheme}://{request.host}",
+        account=account, params=params, path_params=request.match_info, path=request.path, server=state, reached=request
     )
     try:
         if account is None:

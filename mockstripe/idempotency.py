@@ -17,7 +17,7 @@ MAX_RECORDS = 10_000
 MAX_RECORDED_BYTES = 32 * 1024 * 1024
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Outcome:
     """A response as the pipeline produced it, before the per-request headers are added."""
 

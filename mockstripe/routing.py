@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable, Literal, Mapping
+from typing import Any, Callable, Iterable, Literal, Mapping, Protocol
 
 from . import auth
 from .clock import Clock, FrozenClock, SystemClock
@@ -29,6 +29,16 @@ _MAX_REMEMBERED_HEADERS = 10_000
 Auth = Literal["secret_key", "none", "admin"] | Callable[[Store, str], Account]
 
 
+class Reached(Protocol):
+    """Where a request came to: an aiohttp request is one."""
+
+    @property
+    def scheme(self) -> str: ...
+
+    @property
+    def host(self) -> str: ...
+
+
 @dataclass
 class Call:
     """One validated request, as a handler sees it."""
@@ -38,8 +48,13 @@ class Call:
     path_params: Mapping[str, str]
     path: str
     server: ServerState
-    # The scheme and host the request came to (`http://127.0.0.1:12111`), for URLs of hosted pages.
-    origin: str = ""
+    reached: Reached | None = None
+
+    @property
+    def origin(self) -> str:
+        """The scheme and host the request came to (`http://127.0.0.1:12111`), for URLs of hosted
+        pages. Read only by the few handlers that need it: working it out costs a request time."""
+        return "" if self.reached is None else f"{self.reached.scheme}://{self.reached.host}"
 
     def now(self) -> int:
         return self.account.now()
