@@ -444,14 +444,15 @@ def _execute(
     # Answered inside the `except`, which then unbinds the error: kept in a local, it and its
     # traceback (which holds this frame) would form a cycle only a full collection frees.
     except StripeError as error:
-        return _failed(error, exchange, account, state)
+        return _failed(error, request.path, exchange.request_id, account, state)
     except Exception:
-        return _failed(_crashed(request), exchange, account, state)
+        return _failed(_crashed(request), request.path, exchange.request_id, account, state)
 
 
-def _failed(error: StripeError, exchange: _Exchange, account: Account | None, state: ServerState) -> Outcome:
-    now = account.now() if account else state.now()
-    return Outcome(error.status, _error_body(error, exchange.request.path, exchange.request_id, now), error.headers)
+def _failed(error: StripeError, path: str, rid: str, account: Account | None, state: ServerState) -> Outcome:
+    """The error's answer, in the envelope of `path` (v1 or v2), at the account's time if one is known."""
+    now = account.now() if account is not None else state.now()
+    return Outcome(error.status, _error_body(error, path, rid, now), error.headers)
 
 
 def _crashed(request: web.Request) -> StripeError:
@@ -462,9 +463,9 @@ def _crashed(request: web.Request) -> StripeError:
 def _error_response(
     error: StripeError, request: web.Request, rid: str, account: Account | None, state: ServerState
 ) -> web.Response:
-    body = _error_body(error, request.path, rid, account.now() if account is not None else state.now())
-    headers = {**error.headers, "Request-Id": rid}
-    return web.Response(body=body, status=error.status, headers=headers, content_type=JSON)
+    outcome = _failed(error, request.path, rid, account, state)
+    headers = {**outcome.headers, "Request-Id": rid}
+    return web.Response(body=outcome.body, status=outcome.status, headers=headers, content_type=JSON)
 
 
 def _error_body(error: StripeError, path: str, rid: str, now: int) -> bytes:

@@ -250,7 +250,7 @@ class Events:
         now = account.clock.now()
         if log.expired(now):
             log.forget_expired(account, now)
-        clocked = obj if "test_clock" in obj else _clocked(account, obj)
+        clocked = _clocked(account, obj)
         created = now if clocked is None or clocked.get("test_clock") is None else account.clock_for(clocked).now()
         # `data` never changes once recorded, so it is kept encoded: one object rather than a copy of
         # every container in the snapshot. `%` makes an exact-length copy of orjson's output (see

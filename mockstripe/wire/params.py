@@ -361,10 +361,7 @@ class Hash(Param):
                     param=join(path, given[0]),
                 )
         # The keys given and those required, in the spec's order: that of the result and of the errors.
-        if self._required:
-            visited = sorted(value.keys() | self._required, key=self._position.__getitem__)
-        else:
-            visited = sorted(value, key=self._position.__getitem__) if len(value) > 1 else list(value)
+        visited = sorted(value.keys() | self._required, key=self._position.__getitem__)
         result: dict[str, Any] = {}
         for key in visited:
             if key not in value:
