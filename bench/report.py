@@ -9,7 +9,7 @@ from __future__ import annotations
 import statistics
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, TypeGuard
 
 MOCK, CEILING, LOCALSTRIPE = "mockstripe", "ceiling", "localstripe"
 ROWS = (
@@ -231,6 +231,9 @@ def render(results: Results) -> str:
     parts.append(_table(["req/s", MOCK, CEILING, LOCALSTRIPE, "mock/ceiling", "mock/localstripe"], rows))
 
     parts.append("")
+    parts.append(_table(["instructions per request", MOCK, CEILING, "ceiling/mock"], _instruction_rows(results)))
+
+    parts.append("")
     lat = results.get("preview_latency", {})
     scale_rows = []
     for lv in _levels(results):
@@ -351,6 +354,24 @@ def render(results: Results) -> str:
     return "\n".join(parts)
 
 
+def _instruction_rows(results: Results) -> list[list[str]]:
+    """Per route: what a request costs each server in instructions, and the share of mockstripe's cost
+    the ceiling's is (comparable with mock/ceiling in req/s)."""
+    counted = results.get("instructions", {})
+    rows = []
+    for key, label in ROWS[:3]:
+        row = counted.get(key, {}) if isinstance(counted, Mapping) else {}
+        mock, ceiling = row.get(MOCK), row.get(CEILING)
+        shown = [f"{cell['per_request']:,.0f}" if _counted(cell) else _na(cell or counted) for cell in (mock, ceiling)]
+        ratio = ceiling["per_request"] / mock["per_request"] if _counted(mock) and _counted(ceiling) else None
+        rows.append([label, *shown, _x(ratio)])
+    return rows
+
+
+def _counted(cell: Any) -> TypeGuard[Mapping[str, Any]]:
+    return isinstance(cell, Mapping) and "per_request" in cell
+
+
 def _run_row(label: str, cell: Mapping[str, Any]) -> list[str]:
     return [
         label, f"{cell['rps']:,.0f}", f"{cell['p50_ms']:.2f}", f"{cell['p99_ms']:.2f}",
@@ -378,6 +399,9 @@ def _notes(results: Results) -> list[str]:
     for key in ("stream", "stream_alerts", "preview_latency", "memory", "full_store", "soak", "cold_start", "webhooks",
                 "delivery", "persistence"):
         found.append((MOCK, key, results.get(key)))
+    counted = results.get("instructions")
+    if isinstance(counted, Mapping):
+        found += [(server, f"instructions {key}", cell) for key, row in counted.items() for server, cell in row.items()]
     found += [(MOCK, f"preview @ {lv['events']:,}", lv) for lv in _levels(results)]
     by_reason: dict[str, dict[str, list[str]]] = {}
     for server, what, cell in found:

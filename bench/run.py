@@ -5,7 +5,7 @@
 
 The first run creates bench/.venv, installs mockstripe from this repository
 (editable) and localstripe into it, installs wrk with apt-get if it is
-missing, then re-runs itself inside the venv. See bench/README.md for what
+missing (and valgrind), then re-runs itself inside the venv. See bench/README.md for what
 each row means.
 """
 
@@ -40,7 +40,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
                    help="also run the soak (mixed v1/v2 load over 10,000 keys, RSS sampled) this long; "
                         "the target is measured over 10")
     p.add_argument("--only", action="append", metavar="SECTION",
-                   choices=["throughput", "webhooks", "delivery", "scaling", "full_store", "persistence", "cold_start"],
+                   choices=["throughput", "webhooks", "delivery", "scaling", "full_store", "persistence", "cold_start", "instructions"],
                    help="run only this section (repeatable); the others show as not measured")
     p.add_argument("--output", type=Path, default=BENCH / "results.json", help="where to write the JSON results")
     return p.parse_args(argv)
@@ -73,13 +73,15 @@ def ensure_venv() -> None:
         STAMP.write_text(want)
 
 
-def ensure_wrk() -> None:
-    if shutil.which("wrk"):
+def ensure_tools() -> None:
+    """wrk drives the load; valgrind counts instructions per request."""
+    missing = [tool for tool in ("wrk", "valgrind") if not shutil.which(tool)]
+    if not missing:
         return
     if os.geteuid() != 0:
-        sys.exit("bench: wrk is missing; install it (e.g. `sudo apt-get install -y wrk`) and rerun")
-    print("bench: installing wrk", file=sys.stderr)
-    install = ["apt-get", "install", "-y", "-q", "wrk"]
+        sys.exit(f"bench: {' and '.join(missing)} missing; install (e.g. `sudo apt-get install -y {' '.join(missing)}`) and rerun")
+    print(f"bench: installing {' and '.join(missing)}", file=sys.stderr)
+    install = ["apt-get", "install", "-y", "-q", *missing]
     if subprocess.run(install, stdout=subprocess.DEVNULL).returncode != 0:
         # A fresh machine has no package lists yet.
         subprocess.run(["apt-get", "update", "-q"], check=True, stdout=subprocess.DEVNULL)
@@ -92,7 +94,7 @@ def main() -> None:
     args = parse_args(sys.argv[1:])
     if Path(sys.prefix).resolve() != VENV.resolve():
         ensure_venv()
-        ensure_wrk()
+        ensure_tools()
         os.execv(str(VENV_PY), [str(VENV_PY), str(Path(__file__).resolve()), *sys.argv[1:]])
     # Only importable once inside the venv (they need aiohttp).
     from suite import run_suite

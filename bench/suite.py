@@ -34,6 +34,7 @@ from api import (
     auth,
     form,
 )
+from instructions import MEASURED, Counted
 from load import Request, Wrk, WrkResult
 from servers import Server, ServerUnavailable, settle, side_by_side
 from soak import soak
@@ -52,6 +53,7 @@ BATCH = 100  # events per v2 stream request: the API's maximum
 # The price below: 4 cents per started 100 units, metered by the sum of events.
 UNIT_AMOUNT, DIVIDE_BY = 4, 100
 LOCALSTRIPE_STATE = Path("/tmp/localstripe.pickle")
+INSTRUMENTED_START_S = 180.0  # a server under valgrind starts 30 to 100 times slower
 
 Result = dict[str, object]
 
@@ -758,6 +760,35 @@ def cold_start(bench: Bench, results: Result) -> None:
     results["cold_start"] = {"median_s": statistics.median(times), "runs_s": times}
 
 
+def instructions(bench: Bench, results: Result) -> None:
+    """Instructions per request (bench/instructions.py) of the first three routes, on mockstripe and the
+    ceiling: their cost independent of the machine's speed."""
+    table: dict[str, dict[str, Result]] = {ep.key: {} for ep in ENDPOINTS[:3]}
+    for name, server in ((MOCK, bench.mockstripe()), (CEILING, bench.ceiling(default_loop()))):
+        try:
+            counted = Counted.wrap(server, bench.scratch)
+            server.spawn()
+            server.wait_healthy(timeout=INSTRUMENTED_START_S)
+        except (FileNotFoundError, ServerUnavailable) as e:
+            for row in table.values():
+                row[name] = na(f"{name} under callgrind unavailable: {e}")
+            continue
+        client = Client(server.port)
+        fixtures = FixedFixtures() if name == CEILING else StoredFixtures(client)
+        try:
+            for ep in ENDPOINTS[:3]:
+                progress(f"instructions per {ep.label} on {name}")
+                req = prepare(client, fixtures, ep)
+                table[ep.key][name] = (
+                    {"per_request": counted.per_request(req, ep.key), "requests": MEASURED}
+                    if isinstance(req, Request) else req
+                )
+        finally:
+            client.close()
+            server.stop()
+    results["instructions"] = table
+
+
 # --- webhooks ---------------------------------------------------------------
 
 
@@ -930,6 +961,8 @@ def run_suite(args: argparse.Namespace, repo: Path, venv: Path) -> None:
         if not args.only or "cold_start" in args.only:
             progress("cold start")
             cold_start(bench, results)
+        if not args.only or "instructions" in args.only:
+            instructions(bench, results)
         failed = False
     finally:
         results["meta"]["elapsed_s"] = round(time.monotonic() - started, 1)  # type: ignore[index]  # "meta" is a dict
