@@ -359,10 +359,14 @@ def _instruction_rows(results: Results) -> list[list[str]]:
     the ceiling's is (comparable with mock/ceiling in req/s)."""
     counted = results.get("instructions", {})
     rows = []
-    for key, label in ROWS[:3]:
+    stream = counted.get("stream", {}).get(MOCK) if isinstance(counted, Mapping) else None
+    batch = f", {stream['events_per_request']} events" if _counted(stream) else ""
+    for key, label in (*ROWS[:3], ("stream", f"v2 meter_event_stream{batch}")):
         row = counted.get(key, {}) if isinstance(counted, Mapping) else {}
         mock, ceiling = row.get(MOCK), row.get(CEILING)
         shown = [f"{cell['per_request']:,.0f}" if _counted(cell) else _na(cell or counted) for cell in (mock, ceiling)]
+        if key == "stream":
+            shown[1] = "–"  # the ceiling serves no v2 route
         ratio = ceiling["per_request"] / mock["per_request"] if _counted(mock) and _counted(ceiling) else None
         rows.append([label, *shown, _x(ratio)])
     return rows

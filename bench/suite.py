@@ -19,7 +19,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -762,31 +762,39 @@ def cold_start(bench: Bench, results: Result) -> None:
 
 def instructions(bench: Bench, results: Result) -> None:
     """Instructions per request (bench/instructions.py) of the first three routes, on mockstripe and the
-    ceiling: their cost independent of the machine's speed."""
-    table: dict[str, dict[str, Result]] = {ep.key: {} for ep in ENDPOINTS[:3]}
+    ceiling, and of the v2 stream on mockstripe: their cost independent of the machine's speed."""
+    table: dict[str, dict[str, Result]] = {key: {} for key in (*(ep.key for ep in ENDPOINTS[:3]), "stream")}
     for name, server in ((MOCK, bench.mockstripe()), (CEILING, bench.ceiling(default_loop()))):
         try:
             counted = Counted.wrap(server, bench.scratch)
             server.spawn()
             server.wait_healthy(timeout=INSTRUMENTED_START_S)
         except (FileNotFoundError, ServerUnavailable) as e:
-            for row in table.values():
-                row[name] = na(f"{name} under callgrind unavailable: {e}")
+            for key, row in table.items():
+                if key != "stream" or name == MOCK:
+                    row[name] = na(f"{name} under callgrind unavailable: {e}")
             continue
         client = Client(server.port)
         fixtures = FixedFixtures() if name == CEILING else StoredFixtures(client)
         try:
-            for ep in ENDPOINTS[:3]:
-                progress(f"instructions per {ep.label} on {name}")
-                req = prepare(client, fixtures, ep)
-                table[ep.key][name] = (
-                    {"per_request": counted.per_request(req, ep.key), "requests": MEASURED}
+            for key, label, events, req in _counted_requests(name, client, fixtures):
+                progress(f"instructions per {label} on {name}")
+                table[key][name] = (
+                    {"per_request": counted.per_request(req, key), "requests": MEASURED, "events_per_request": events}
                     if isinstance(req, Request) else req
                 )
         finally:
             client.close()
             server.stop()
     results["instructions"] = table
+
+
+def _counted_requests(name: str, client: Client, fixtures: Fixtures) -> Iterator[tuple[str, str, int, Request | Result]]:
+    """Key, label, events per request and the request (or why there is none) of each route counted on `name`."""
+    for ep in ENDPOINTS[:3]:
+        yield ep.key, ep.label, 1, prepare(client, fixtures, ep)
+    if name == MOCK:
+        yield "stream", "v2 meter_event_stream request", BATCH, stream_request(client, fixtures)
 
 
 # --- webhooks ---------------------------------------------------------------
