@@ -49,6 +49,7 @@ from .domain.webhooks import DeliveryLog, Undelivered
 from .idempotency import IdempotencyRecords, Recorded
 from .store import Account, Store, _ignore
 from .wire.errors import StripeError
+from .wire.retained import retained
 
 log = logging.getLogger("mockstripe")
 
@@ -593,7 +594,7 @@ def _replay_object(
 def _event(encoded: bytes) -> dict[str, Any]:
     """An event as the server keeps it: its `data` encoded (see `domain/events.py`)."""
     event: dict[str, Any] = orjson.loads(encoded)
-    event["data"] = orjson.Fragment(orjson.dumps(event["data"]))
+    event["data"] = orjson.Fragment(retained(orjson.dumps(event["data"])))
     return event
 
 

@@ -331,6 +331,48 @@ def test_a_snapshot_written_in_process_restores_the_same(request, tmp_path):
         assert client.v1.customers.retrieve(created.id).to_dict() == created.to_dict()
 
 
+# Run in a process of its own, so that its resident memory (RSS) is this script's alone: the growth
+# of RSS while `count` customers (and their events) are stored and journaled ("fill"), or while a
+# new server restores them from that journal ("restore").
+_MEMORY_PROBE = """
+import sys
+from pathlib import Path
+from mockstripe.app import STATE, create_app
+from mockstripe.config import Config
+
+def rss():
+    return int(Path("/proc/self/statm").read_text().split()[1]) * 4096
+
+directory, phase, count = Path(sys.argv[1]), sys.argv[2], int(sys.argv[3])
+create_app(Config())  # what any server costs, its imports included, before measuring
+before = rss()
+state = create_app(Config(data_dir=str(directory)))[STATE]
+if phase == "fill":
+    account = state.store.account("sk_test_memory")
+    before = rss()
+    for n in range(count):
+        account.create({"id": f"cus_{n:014d}", "object": "customer", "name": f"Customer {n}", "metadata": {}})
+        state.journal.flush(account)
+print(rss() - before, state.store.object_count())
+"""
+
+
+def test_a_restart_keeps_journaled_events_in_the_memory_they_took_before(source_env, tmp_path):
+    def probe(phase: str) -> tuple[int, int]:
+        done = subprocess.run(
+            [sys.executable, "-c", _MEMORY_PROBE, str(tmp_path), phase, "10000"],
+            env=source_env, capture_output=True, text=True, timeout=120, check=True,
+        )
+        grown, objects = done.stdout.split()
+        return int(grown), int(objects)
+
+    stored, objects = probe("fill")
+    restored, objects_again = probe("restore")
+    assert objects == objects_again == 20_000  # the customers and their `customer.created` events
+    # A replayed event once kept its `data` in the encoder's whole output buffer (about 8 KiB).
+    assert restored < 2 * stored, (restored, stored)
+
+
 def test_the_data_dir_comes_from_the_flag_or_the_environment(monkeypatch):
     monkeypatch.setenv("MOCKSTRIPE_DATA_DIR", "/var/lib/mockstripe")
     assert parse_args([]).data_dir == "/var/lib/mockstripe"
